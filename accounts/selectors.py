@@ -1,0 +1,88 @@
+"""Reads of the accounts app that pages, the API and admin share.
+
+Everything a user owns is read through that user, so another user's id finds nothing.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from .exceptions import AddressNotFoundError
+from .models import Address, Customer, Seller, User, UserPreferences, UserProfile, UserSession
+from .validators import SOCIAL_NETWORKS
+
+
+def user_with_roles(*, user_id: int) -> User:
+    """The user with profile and role rows joined in one query (missing ones stay missing)."""
+    return User.objects.select_related("profile", "customer", "seller", "administrator", "preferences").get(pk=user_id)
+
+
+def profile_for(*, user: User) -> UserProfile:
+    """The user's profile, or an unsaved empty one for accounts created without it (admin, shell)."""
+    return UserProfile.objects.filter(user=user).first() or UserProfile(user=user)
+
+
+def social_links_of(*, profile: UserProfile) -> dict[str, str]:
+    """The profile's {network: address} links in the order of `SOCIAL_NETWORKS` (rows from before
+    links were an object hold a list: no links)."""
+    links = profile.social_links if isinstance(profile.social_links, dict) else {}
+    return {network: links[network] for network in SOCIAL_NETWORKS if isinstance(links.get(network), str)}
+
+
+def preferences_for(*, user: User) -> UserPreferences:
+    """The user's preferences, or unsaved defaults when none were stored yet."""
+    return UserPreferences.objects.filter(user=user).first() or UserPreferences(user=user)
+
+
+def seller_for(*, user: User) -> Seller | None:
+    return Seller.objects.filter(user=user).first()
+
+
+def is_customer(*, user: User) -> bool:
+    return Customer.objects.filter(user=user).exists()
+
+
+def address_list(*, user: User) -> QuerySet[Address]:
+    """The user's addresses, the primary one first."""
+    return Address.objects.filter(user=user).order_by("-is_primary", "id")
+
+
+def address_get(*, user: User, address_id: int) -> Address:
+    """One of the user's addresses. Raises: AddressNotFoundError (also for another user's id)."""
+    address = Address.objects.filter(user=user, pk=address_id).first()
+    if address is None:
+        raise AddressNotFoundError()
+    return address
+
+
+def address_primary(*, user: User) -> Address | None:
+    return Address.objects.filter(user=user, is_primary=True).first()
+
+
+def user_session_list(*, user: User) -> QuerySet[UserSession]:
+    """The user's sign-ins that are still active and not expired, the most recently used first."""
+    return UserSession.objects.filter(user=user, is_active=True, expires_at__gt=timezone.now()).order_by(
+        "-last_active_at", "-id"
+    )
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    user: User
+    seller: Seller | None
+    is_customer: bool
+    primary_address: Address | None
+    address_count: int
+    active_sign_ins: int
+
+
+def account_overview(*, user: User) -> AccountOverview:
+    return AccountOverview(
+        user=user,
+        seller=seller_for(user=user),
+        is_customer=is_customer(user=user),
+        primary_address=address_primary(user=user),
+        address_count=Address.objects.filter(user=user).count(),
+        active_sign_ins=user_session_list(user=user).count(),
+    )

@@ -1,0 +1,48 @@
+"""Reads of carts for the cart page and the header."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from accounts.models import User
+from common.money import ZERO, money
+
+from .models import Cart, CartItem, CartStatus
+
+
+@dataclass(frozen=True)
+class CartLine:
+    item: CartItem
+    price_now: Decimal  # the catalogue's price: what checkout charges
+    line_total: Decimal
+    price_changed: bool  # since the item was added
+
+
+@dataclass(frozen=True)
+class CartView:
+    cart: Cart | None
+    lines: list[CartLine]
+    total: Decimal  # at today's prices, before any coupon
+
+    @property
+    def item_count(self) -> int:
+        return sum(line.item.quantity for line in self.lines)
+
+
+def cart_for_page(*, user: User) -> CartView:
+    """The customer's active cart with each line at today's price (two queries, any size)."""
+    cart = Cart.objects.filter(customer=user, status=CartStatus.ACTIVE).first()
+    if cart is None:
+        return CartView(cart=None, lines=[], total=ZERO)
+    items = cart.items.select_related("variant__product").order_by("created_at", "pk")
+    lines = []
+    for item in items:
+        price_now = item.variant.price
+        lines.append(
+            CartLine(
+                item=item,
+                price_now=price_now,
+                line_total=money(price_now * item.quantity),
+                price_changed=price_now != item.unit_price,
+            )
+        )
+    return CartView(cart=cart, lines=lines, total=money(sum((line.line_total for line in lines), ZERO)))

@@ -1,0 +1,137 @@
+"""Every change to a cart. Each takes the customer's active cart row lock first, so all changes
+of one cart happen one after another, and keeps the cart's total in the same transaction.
+
+Lock order (before any of checkout's, see orders/services.py): cart row -> its items.
+"""
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from catalog.models import ProductStatus, ProductVariant, VariantStatus
+from common.exceptions import NotFoundError
+from common.limits import line_quantity
+from common.money import ZERO, money
+
+from .exceptions import CartEmptyError, CartItemInvalidError
+from .models import Cart, CartItem, CartStatus
+
+
+def _active_cart_locked(*, user: User) -> Cart | None:
+    """The customer's active cart, row-locked, if there is one."""
+    return Cart.objects.select_for_update().filter(customer=user, status=CartStatus.ACTIVE).first()
+
+
+def _active_cart_locked_or_new(*, user: User) -> Cart:
+    cart = _active_cart_locked(user=user)
+    if cart is not None:
+        return cart
+    try:
+        with transaction.atomic():
+            return Cart.objects.create(customer=user, currency=settings.SHOP_CURRENCY)
+    except IntegrityError:
+        # A concurrent first add made it (the partial unique index held this insert until then).
+        return Cart.objects.select_for_update().get(customer=user, status=CartStatus.ACTIVE)
+
+
+def _total_refresh(cart: Cart) -> None:
+    total = cart.items.aggregate(total=Sum("total_price"))["total"]
+    cart.total_amount = money(total if total is not None else ZERO)
+    cart.save(update_fields=["total_amount", "updated_at"])
+
+
+def _orderable_variant(variant_id: object) -> ProductVariant:
+    if isinstance(variant_id, bool) or not isinstance(variant_id, int) or variant_id <= 0:
+        raise CartItemInvalidError(_("Choose an option."))
+    variant = ProductVariant.objects.filter(
+        pk=variant_id,
+        status=VariantStatus.ACTIVE,
+        product__status=ProductStatus.ACTIVE,
+        product__deleted_at__isnull=True,
+    ).first()
+    if variant is None:
+        raise CartItemInvalidError(_("This product is not for sale right now."))
+    return variant
+
+
+def cart_add_item(*, user: User, variant_id: int, quantity: int) -> CartItem:
+    """Put `quantity` of a variant in the customer's cart (added to what is there already).
+
+    Stock is not held: it is checked, and taken, at checkout.
+
+    Raises CartItemInvalidError (a bad quantity, a variant not for sale, a full cart).
+    """
+    quantity = line_quantity(quantity, error=CartItemInvalidError)
+    variant = _orderable_variant(variant_id)
+    with transaction.atomic():
+        cart = _active_cart_locked_or_new(user=user)
+        item = cart.items.filter(variant=variant).first()
+        if item is None:
+            if cart.items.count() >= settings.ORDER_MAX_LINES:
+                raise CartItemInvalidError(
+                    _("A cart can hold at most %(n)d different items.") % {"n": settings.ORDER_MAX_LINES}
+                )
+            item = CartItem.objects.create(cart=cart, variant=variant, quantity=quantity, unit_price=variant.price)
+        else:
+            item.quantity = line_quantity(item.quantity + quantity, error=CartItemInvalidError)
+            item.unit_price = variant.price
+            item.save(update_fields=["quantity", "unit_price", "updated_at"])
+        _total_refresh(cart)
+    return item
+
+
+def _own_item_locked(*, user: User, item_id: int) -> tuple[Cart, CartItem]:
+    cart = _active_cart_locked(user=user)
+    item = cart.items.filter(pk=item_id).first() if cart is not None else None
+    if cart is None or item is None:
+        raise NotFoundError(_("That item is not in your cart."))
+    return cart, item
+
+
+def cart_item_set_quantity(*, user: User, item_id: int, quantity: int) -> CartItem | None:
+    """Change how many of an item the cart holds; 0 takes it out (and returns None).
+
+    Raises NotFoundError (not an item of this customer's active cart), CartItemInvalidError.
+    """
+    quantity = line_quantity(quantity, error=CartItemInvalidError, lowest=0)
+    with transaction.atomic():
+        cart, item = _own_item_locked(user=user, item_id=item_id)
+        if quantity == 0:
+            item.deleted_at = timezone.now()
+            item.save(update_fields=["deleted_at", "updated_at"])
+            result = None
+        else:
+            item.quantity = quantity
+            item.save(update_fields=["quantity", "updated_at"])
+            result = item
+        _total_refresh(cart)
+    return result
+
+
+def cart_item_remove(*, user: User, item_id: int) -> None:
+    """Take an item out of the customer's cart. Raises NotFoundError."""
+    cart_item_set_quantity(user=user, item_id=item_id, quantity=0)
+
+
+def cart_lock_for_checkout(*, user: User) -> tuple[Cart, list[CartItem]]:
+    """Inside checkout's transaction: the active cart, locked, with its items.
+
+    A second checkout of the same cart (a double submit) waits here, then finds no active cart.
+
+    Raises CartEmptyError.
+    """
+    cart = _active_cart_locked(user=user)
+    items = list(cart.items.order_by("variant_id")) if cart is not None else []
+    if cart is None or not items:
+        raise CartEmptyError()
+    return cart, items
+
+
+def cart_mark_completed(*, cart: Cart) -> None:
+    """Inside checkout's transaction, once the order is placed: the cart is done; the customer's
+    next add starts a new one."""
+    cart.status = CartStatus.COMPLETED
+    cart.save(update_fields=["status", "updated_at"])

@@ -1,0 +1,85 @@
+"""Query parameters of the product list API, validated by a django-filter FilterSet.
+
+Invalid values are a 400 with field errors (DjangoFilterBackend raises a ValidationError that
+common.api.exceptions renders); valid ones are handed to `selectors.products_search`.
+"""
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from catalog import selectors
+from catalog.forms import SEARCH_MAX_LENGTH, CategoryRefField
+from catalog.models import Product
+
+ORDERING_CHOICES = [
+    ("price", _("Price, lowest first")),
+    ("-price", _("Price, highest first")),
+    ("created_at", _("Oldest first")),
+    ("-created_at", _("Newest first")),
+    ("title", _("Title, A to Z")),
+]
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CategoryRefFilter(django_filters.Filter):
+    field_class = CategoryRefField
+
+
+class ProductFilterApiForm(forms.Form):
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        low, high = cleaned.get("min_price"), cleaned.get("max_price")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_price", _("The maximum price must not be lower than the minimum."))
+        return cleaned
+
+
+def _keep(queryset: QuerySet[Product], name: str, value: Any) -> QuerySet[Product]:
+    # Each value is applied together in ProductFilter.filter_queryset.
+    return queryset
+
+
+class ProductFilter(django_filters.FilterSet):
+    category = CategoryRefFilter(
+        method=_keep, help_text=_("A category id or slug; products of its subcategories are included.")
+    )
+    search = django_filters.CharFilter(
+        method=_keep,
+        max_length=SEARCH_MAX_LENGTH,
+        help_text=_("Words of the title, any case; exact and prefix matches first."),
+    )
+    min_price = extend_schema_field(OpenApiTypes.NUMBER)(
+        django_filters.NumberFilter(method=_keep, min_value=0, max_digits=14, decimal_places=2)
+    )
+    max_price = extend_schema_field(OpenApiTypes.NUMBER)(
+        django_filters.NumberFilter(method=_keep, min_value=0, max_digits=14, decimal_places=2)
+    )
+    in_stock = django_filters.BooleanFilter(
+        method=_keep, help_text=_("true: only products with stock; false: only those without.")
+    )
+    ordering = django_filters.ChoiceFilter(
+        method=_keep, choices=ORDERING_CHOICES, help_text=_("Default: newest first (best match first when searching).")
+    )
+
+    class Meta:
+        model = Product
+        fields: list[str] = []
+        form = ProductFilterApiForm
+
+    def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        data = self.form.cleaned_data
+        return selectors.products_search(
+            products=queryset,
+            search=data.get("search") or "",
+            category=data.get("category"),
+            min_price=data.get("min_price"),
+            max_price=data.get("max_price"),
+            in_stock=data.get("in_stock"),
+            ordering=data.get("ordering") or "",
+        )

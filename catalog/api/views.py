@@ -1,0 +1,66 @@
+"""The public, read-only catalogue API. Thin: validate the query, call selectors, serialize."""
+
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.decorators import method_decorator
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from catalog import selectors
+from catalog.cache import listing_scopes, product_page_scopes
+from catalog.models import Product
+from common.public_cache import cache_public_response
+
+from .filters import ProductFilter
+from .serializers import CategoryTreeSerializer, ProductDetailSerializer, ProductListSerializer
+
+
+@extend_schema(tags=["catalog"], summary="List products for sale")
+@method_decorator(cache_public_response(listing_scopes), name="dispatch")
+class ProductListApi(generics.ListAPIView):
+    """Products for sale, paginated: filter by category (id or slug, subcategories included),
+    title search, price range and stock; order by price, creation date or title."""
+
+    permission_classes = [AllowAny]
+    serializer_class = ProductListSerializer
+    filterset_class = ProductFilter
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return selectors.products_for_listing().order_by("-created_at", "-id")
+
+
+@extend_schema(tags=["catalog"], summary="One product with its images and variants")
+@method_decorator(cache_public_response(product_page_scopes), name="dispatch")
+class ProductDetailApi(generics.RetrieveAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = ProductDetailSerializer
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[Product]:
+        return selectors.products_for_listing()
+
+    def get_object(self) -> Product:
+        product = selectors.product_for_page(product_id=self.kwargs["pk"])
+        if product is None:
+            raise Http404
+        return product
+
+
+@extend_schema(
+    tags=["catalog"],
+    summary="The tree of active categories",
+    responses=CategoryTreeSerializer(many=True),
+)
+@method_decorator(cache_public_response(listing_scopes), name="dispatch")
+class CategoryTreeApi(generics.GenericAPIView):
+    permission_classes = [AllowAny]
+    serializer_class = CategoryTreeSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get(self, request: Request) -> Response:
+        roots = selectors.category_tree()
+        return Response(self.get_serializer(roots, many=True).data)

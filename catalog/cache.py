@@ -1,0 +1,96 @@
+"""What the cached catalogue answers show, and the one place that marks them stale.
+
+Scopes (see common/public_cache.py):
+
+- `catalog`: everything a listing shows (products, prices, stock, categories); bumped by every
+  catalogue write and every stock movement;
+- `catalog:shared`: the category tree and sellers, which every product page shows;
+- `catalog:product:<id>`: one product's page (its variants, prices, images, stock).
+
+Every write that changes what a shopper sees calls `catalog_changed` (model saves through the
+signal receivers below; stock movements from `inventory.services`; bulk updates from
+`catalog.services`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from common.public_cache import generations_bump
+
+CATALOG = "catalog"
+SHARED = "catalog:shared"
+
+
+def product_scope(product_id: int) -> str:
+    return f"catalog:product:{product_id}"
+
+
+def listing_scopes(request, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+    return [CATALOG]
+
+
+def product_page_scopes(request, *, pk: int, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+    return [SHARED, product_scope(pk)]
+
+
+def catalog_changed(*, product_ids: Iterable[int] = (), shared: bool = False) -> None:
+    """Mark stale, after commit, the listings and these products' pages (and, with `shared`, all)."""
+    if not settings.PUBLIC_CACHE_ENABLED:
+        return  # only the public cache keeps catalogue answers
+    scopes = [CATALOG, *(product_scope(pk) for pk in set(product_ids))]
+    if shared:
+        scopes.append(SHARED)
+    generations_bump(scopes)
+
+
+def stock_changed(*, variant_ids: Iterable[int] = (), product_ids: Iterable[int] = ()) -> None:
+    """Stock of these variants (or of these products' variants) moved: their products' pages
+    and the listings are stale once this commits."""
+    variant_ids, product_ids = list(set(variant_ids)), list(set(product_ids))
+    if not settings.PUBLIC_CACHE_ENABLED or not (variant_ids or product_ids):
+        return
+    if not variant_ids:
+        catalog_changed(product_ids=product_ids)
+        return
+
+    def bump() -> None:
+        # After commit, outside the movement's locks: which products these variants belong to.
+        from .models import ProductVariant
+
+        found = ProductVariant.all_objects.filter(pk__in=variant_ids).values_list("product_id", flat=True)
+        catalog_changed(product_ids=[*found, *product_ids])
+
+    transaction.on_commit(bump, robust=True)
+
+
+# --- model saves (admin, sellers' pages, factories) -------------------------------------------
+
+
+def _product_saved(sender, instance, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    catalog_changed(product_ids=[instance.pk])
+
+
+def _part_saved(sender, instance, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    catalog_changed(product_ids=[instance.product_id])
+
+
+def _shared_saved(sender, instance, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    catalog_changed(shared=True)
+
+
+def connect_signals() -> None:
+    from accounts.models import Seller
+
+    from .models import Category, Product, ProductImage, ProductVariant
+
+    for signal in (post_save, post_delete):
+        signal.connect(_product_saved, sender=Product, dispatch_uid=f"catalog-cache-product-{signal}")
+        for part in (ProductVariant, ProductImage):
+            signal.connect(_part_saved, sender=part, dispatch_uid=f"catalog-cache-{part.__name__}-{signal}")
+        for shared in (Category, Seller):
+            signal.connect(_shared_saved, sender=shared, dispatch_uid=f"catalog-cache-{shared.__name__}-{signal}")

@@ -1,0 +1,289 @@
+"""Reads of the catalogue shared by pages, the API and other apps."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from inventory.models import InventoryItem, StockStatus
+
+from .models import Category, Product, ProductImage, ProductStatus, ProductVariant, VariantStatus
+
+# A product or variant with this many units or fewer shows "Only N left" (when its stock rows do
+# not say otherwise through their reorder point).
+LOW_STOCK_AT = 5
+
+# The orderings pages and the API offer; the id breaks ties so pagination is stable.
+PRODUCT_ORDERINGS: dict[str, tuple[str, ...]] = {
+    "price": ("price", "id"),
+    "-price": ("-price", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "title": ("title", "id"),
+}
+DEFAULT_ORDERING = "-created_at"
+
+
+def _available_for_product() -> Subquery:
+    return Subquery(
+        InventoryItem.objects.filter(
+            variant__product=OuterRef("pk"),
+            variant__status=VariantStatus.ACTIVE,
+            variant__deleted_at__isnull=True,
+        )
+        .values("variant__product")
+        .annotate(total=Sum("available_quantity"))
+        .values("total"),
+        output_field=IntegerField(),
+    )
+
+
+def _lowest_price_for_product() -> Subquery:
+    return Subquery(
+        ProductVariant.objects.filter(product=OuterRef("pk"), status=VariantStatus.ACTIVE)
+        .order_by("price")
+        .values("price")[:1],
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+def products_for_listing() -> QuerySet[Product]:
+    """Products for sale, each annotated with `price` (lowest active variant price, else the
+    base price) and `available` (units available across variants and warehouses), with the
+    category and primary image loaded: a list page runs a constant number of queries.
+
+    Both annotations are correlated subqueries, not a join with GROUP BY: PostgreSQL then
+    computes them only for the rows of the page, and the paginator's COUNT leaves them out.
+    With the join, every page computed them for the whole catalogue (about 2 s a page at
+    10,000 products, `make bench`)."""
+    return (
+        Product.objects.filter(status=ProductStatus.ACTIVE)
+        .select_related("category")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.filter(is_primary=True), to_attr="primary_images")
+        )
+        .annotate(
+            price=Coalesce(
+                _lowest_price_for_product(),
+                "base_price",
+                output_field=DecimalField(max_digits=14, decimal_places=2),
+            ),
+            available=Coalesce(_available_for_product(), Value(0)),
+        )
+    )
+
+
+def variants_with_availability(*, product: Product) -> QuerySet[ProductVariant]:
+    return (
+        ProductVariant.objects.filter(product=product, status=VariantStatus.ACTIVE)
+        .annotate(available=Coalesce(Sum("inventory_items__available_quantity"), Value(0), output_field=IntegerField()))
+        .order_by("id")
+    )
+
+
+def variants_for_sale() -> QuerySet[ProductVariant]:
+    """Variants a shopper may see (active or marked out of stock), each annotated with
+    `available` (0 unless the variant is active), `low_stock_at` and `stock_status`."""
+    stock = Coalesce(Sum("inventory_items__available_quantity"), Value(0), output_field=IntegerField())
+    return (
+        ProductVariant.objects.filter(status__in=[VariantStatus.ACTIVE, VariantStatus.OUT_OF_STOCK])
+        .annotate(
+            available=Case(
+                When(status=VariantStatus.ACTIVE, then=stock), default=Value(0), output_field=IntegerField()
+            ),
+            low_stock_at=Coalesce(
+                Max("inventory_items__reorder_point"), Value(LOW_STOCK_AT), output_field=IntegerField()
+            ),
+        )
+        .annotate(
+            stock_status=Case(
+                When(available__lte=0, then=Value(StockStatus.OUT_OF_STOCK.value)),
+                When(available__lte=F("low_stock_at"), then=Value(StockStatus.LOW_STOCK.value)),
+                default=Value(StockStatus.IN_STOCK.value),
+                output_field=CharField(),
+            )
+        )
+        .order_by("id")
+    )
+
+
+def product_for_page(*, product_id: int) -> Product | None:
+    """One product for sale with its category, seller, every image and `sale_variants`
+    (see `variants_for_sale`); None when it is unknown, not active or deleted."""
+    return (
+        products_for_listing()
+        .select_related("seller")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("-is_primary", "display_order", "id")),
+            Prefetch("variants", queryset=variants_for_sale(), to_attr="sale_variants"),
+        )
+        .filter(pk=product_id)
+        .first()
+    )
+
+
+# --- Categories ---------------------------------------------------------------------------------
+
+
+def categories_active() -> QuerySet[Category]:
+    return Category.objects.filter(is_active=True).order_by("display_order", "name")
+
+
+@dataclass
+class CategoryNode:
+    category: Category
+    depth: int = 0
+    children: list["CategoryNode"] = field(default_factory=list)
+
+
+@dataclass
+class CategoryIndex:
+    """The tree of active categories, read in one query. A category under an inactive parent
+    is hidden with it."""
+
+    roots: list[CategoryNode]
+    by_id: dict[int, CategoryNode]
+    by_slug: dict[str, CategoryNode]
+
+    def walk(self) -> Iterator[CategoryNode]:
+        """Every node, depth first, in display order."""
+        stack = list(reversed(self.roots))
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(reversed(node.children))
+
+    def descendant_ids(self, category_id: int) -> list[int]:
+        """The category's id and those of all its descendants."""
+        node = self.by_id.get(category_id)
+        if node is None:
+            return []
+        ids: list[int] = []
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            ids.append(current.category.pk)
+            stack.extend(current.children)
+        return ids
+
+    def ancestors(self, category_id: int) -> list[Category]:
+        """From the root down to the category's parent."""
+        chain: list[Category] = []
+        node = self.by_id.get(category_id)
+        while node is not None and node.category.parent_id is not None:
+            node = self.by_id.get(node.category.parent_id)
+            if node is not None:
+                chain.append(node.category)
+        return list(reversed(chain))
+
+
+def category_index() -> CategoryIndex:
+    categories = list(categories_active())
+    nodes = {category.pk: CategoryNode(category=category) for category in categories}
+    roots: list[CategoryNode] = []
+    for category in categories:
+        if category.parent_id is None:
+            roots.append(nodes[category.pk])
+        elif category.parent_id in nodes:
+            nodes[category.parent_id].children.append(nodes[category.pk])
+    reachable: dict[int, CategoryNode] = {}
+    stack = [(node, 0) for node in roots]
+    while stack:
+        node, depth = stack.pop()
+        node.depth = depth
+        reachable[node.category.pk] = node
+        stack.extend((child, depth + 1) for child in node.children)
+    return CategoryIndex(
+        roots=roots,
+        by_id=reachable,
+        by_slug={node.category.slug: node for node in reachable.values()},
+    )
+
+
+def category_tree() -> list[CategoryNode]:
+    """Active categories as a tree of nodes, roots first, children in display order."""
+    return category_index().roots
+
+
+def category_by_ref(*, ref: str) -> Category | None:
+    """An active category by id or slug (the API accepts either)."""
+    ref = ref.strip()
+    if not ref:
+        return None
+    query = Q(slug=ref)
+    # ASCII digits only: str.isdigit() is also true for "¹" or "٣", which int() refuses (a 500),
+    # and an id has at most 18 digits (a bigint).
+    if ref.isascii() and ref.isdigit() and len(ref) <= 18:
+        query |= Q(pk=int(ref))
+    matches = list(categories_active().filter(query))
+    # A numeric slug could collide with another category's id: the id wins.
+    matches.sort(key=lambda category: str(category.pk) != ref)
+    return matches[0] if matches else None
+
+
+# --- Search and filters -------------------------------------------------------------------------
+
+
+def products_search(
+    *,
+    products: QuerySet[Product] | None = None,
+    search: str = "",
+    category: Category | None = None,
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    in_stock: bool | None = None,
+    ordering: str = "",
+) -> QuerySet[Product]:
+    """Products for sale (see `products_for_listing`) filtered and ordered.
+
+    `search` matches titles case-insensitively (the trigram index of migration 0002 serves
+    ``UPPER(title) LIKE``); without an explicit ordering, exact then prefix matches come first.
+    `category` includes its descendants. `in_stock` True keeps products with stock, False keeps
+    those without. Unknown orderings fall back to the newest first. `products` narrows the
+    start (it must come from `products_for_listing`).
+    """
+    if products is None:
+        products = products_for_listing()
+    order_by: list[str] = []
+    search = search.strip()
+    if search:
+        products = products.filter(title__icontains=search).annotate(
+            search_rank=Case(
+                When(title__iexact=search, then=Value(0)),
+                When(title__istartswith=search, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        if not ordering:
+            order_by.append("search_rank")
+    if category is not None:
+        products = products.filter(category_id__in=category_index().descendant_ids(category.pk))
+    # Q() because `price` and `available` are annotations the type checker cannot see.
+    if min_price is not None:
+        products = products.filter(Q(price__gte=min_price))
+    if max_price is not None:
+        products = products.filter(Q(price__lte=max_price))
+    if in_stock is True:
+        products = products.filter(Q(available__gt=0))
+    elif in_stock is False:
+        products = products.filter(Q(available__lte=0))
+    order_by.extend(PRODUCT_ORDERINGS.get(ordering) or PRODUCT_ORDERINGS[DEFAULT_ORDERING])
+    return products.order_by(*order_by)

@@ -1,0 +1,80 @@
+"""Field helpers and input rules shared by every app's serializers."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+class MoneyField(serializers.DecimalField):
+    """Money as a decimal string with two places (never a float)."""
+
+    def __init__(self, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("max_digits", 14)
+        kwargs.setdefault("decimal_places", 2)
+        kwargs.setdefault("coerce_to_string", True)
+        super().__init__(**kwargs)
+
+
+class StrictJSONTypesMixin:
+    """Refuse a JSON value of the wrong type instead of converting it.
+
+    DRF turns 0 into "0" for a text field and "0" or 1 into a yes/no answer; the schema says
+    string and boolean, so a client sending anything else gets a 400 naming the field.
+    """
+
+    default_type_messages = {
+        str: _("Send text (a JSON string)."),
+        bool: _("Send true or false."),
+        int: _("Send a whole number (a JSON integer)."),
+    }
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            errors: dict[str, list[str]] = {}
+            for name, field in self.fields.items():  # type: ignore[attr-defined]
+                if field.read_only or name not in data or data[name] is None:
+                    continue
+                expected = _json_type(field)
+                if expected is None:
+                    continue
+                value = data[name]
+                # bool is an int in Python: a JSON true is not a whole number, nor 1 a yes.
+                if not isinstance(value, expected) or isinstance(value, bool) is not (expected is bool):
+                    errors[name] = [str(self.default_type_messages[expected])]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def _json_type(field: serializers.Field) -> type | None:
+    if isinstance(field, serializers.BooleanField):
+        return bool
+    if isinstance(field, serializers.IntegerField):
+        return int
+    if isinstance(field, serializers.ChoiceField):
+        return str if all(isinstance(choice, str) for choice in field.choices) else None
+    if isinstance(field, serializers.CharField):
+        return str
+    return None
+
+
+class RejectUnknownFieldsMixin:
+    """Refuse fields the serializer does not declare (price, total, status…) instead of ignoring them.
+
+    The schema says so too (`additionalProperties: false`, see common.api.schema).
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []  # type: ignore[attr-defined]
+        errors: dict[str, Any] = {name: [_("Unknown field.")] for name in unknown}
+        try:
+            value = super().to_internal_value(data)  # type: ignore[misc]
+        except serializers.ValidationError as exc:
+            if not errors or not isinstance(exc.detail, dict):
+                raise
+            errors.update(exc.detail)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value

@@ -1,0 +1,42 @@
+"""Error pages that never show a traceback; under /api/ they are JSON in the API's error shape."""
+
+import sys
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views import defaults
+
+from common.exceptions import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # A path no API route matches (`orders/abc/`) is answered like a missing object, in JSON.
+    if _is_api(request):
+        return JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+    # Django calls this while handling the exception: a database that does not answer is not a
+    # bug of ours but a moment's outage, and says so (503 with Retry-After) so clients retry.
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return _unavailable(request)
+    if _is_api(request):
+        message = _("Something went wrong on our side; nothing was changed. Try again.")
+        return JsonResponse({"code": "server_error", "message": message}, status=500)
+    return render(request, "500.html", status=500)
+
+
+def _unavailable(request: HttpRequest) -> HttpResponse:
+    response: HttpResponse
+    if _is_api(request):
+        response = JsonResponse({"code": "unavailable", "message": str(UNAVAILABLE_MESSAGE)}, status=503)
+    else:
+        response = render(request, "503.html", status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

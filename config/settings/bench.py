@@ -1,0 +1,42 @@
+"""Benchmark settings (`make bench`): production's settings, served over plain HTTP on 127.0.0.1.
+
+The database and Redis are the benchmark's own (`shop_bench`, Redis db 5), whatever the caller's
+environment says, so a benchmark can never write into a development or test database.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-any-real-shop-0123456789")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop_bench")
+os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+os.environ["CELERY_BROKER_URL"] = os.environ["REDIS_URL"]
+os.environ["CELERY_TASK_ALWAYS_EAGER"] = "false"
+# The load generators reuse minted tokens; sign-in throttles would only measure the throttle.
+os.environ.setdefault("SIGNIN_RATE", "100000/min")
+os.environ.setdefault("REGISTER_RATE", "100000/min")
+os.environ.setdefault("SIGNIN_FAILURE_LIMIT", "100000")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+from .production import *  # noqa: F403
+from .production import DATABASES, MIDDLEWARE
+
+# Persistent connections: one per gunicorn worker, reused for the whole run.
+DATABASES["default"]["CONN_MAX_AGE"] = None
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Plain HTTP on the loopback: no redirect to HTTPS, no HSTS, cookies without the Secure flag.
+SECURE_PROXY_SSL_HEADER = None
+SECURE_SSL_REDIRECT = False
+SECURE_HSTS_SECONDS = 0
+SECURE_HSTS_PRELOAD = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SESSION_COOKIE_NAME = "sessionid"
+CSRF_COOKIE_NAME = "csrftoken"
+
+# /_bench/floor and /_bench/pk/<id>: the limits every scenario is measured against.
+BENCH_ENDPOINTS = True
+# Counts the queries of a request that asks for it (header X-Bench-Queries), answered in the
+# same header; requests without it pay nothing.
+MIDDLEWARE = ["backoffice.bench_views.QueryCountMiddleware", *MIDDLEWARE]

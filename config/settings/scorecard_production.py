@@ -1,0 +1,10 @@
+"""The production settings as the scorecard serves them (row 2, security headers and CSP).
+
+Exactly `config.settings.production`, except that WhiteNoise serves static files straight from
+the apps' folders, so the browser journeys load every script and stylesheet without a
+`collectstatic` into the working tree first.
+"""
+
+from .production import *  # noqa: F403
+
+WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,304 @@
+"""The staff console for orders. Orders are placed only through checkout, so nothing here adds
+or edits one directly: status changes and cancellations are actions that call the services, and
+daily sales are rebuilt by "Roll up a day", which calls the rollup service."""
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from kombu.exceptions import KombuError
+
+from accounts.request import signed_in_user
+from common.admin import ReadOnlyAdminMixin
+from common.exceptions import DomainError
+
+from . import services
+from .models import (
+    DeliveryStatus,
+    Order,
+    OrderHistory,
+    OrderItem,
+    OrderNotification,
+    OrderNumberCounter,
+    OrderState,
+    OrderStatus,
+    ProductDailySales,
+    ProductSaleStat,
+)
+from .tasks import order_notification_send_task
+
+
+class OrderItemInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderItem
+    extra = 0
+    fields = ["product_title", "variant_name", "sku", "seller", "quantity", "unit_price", "total_price", "currency"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+class OrderHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderHistory
+    extra = 0
+    fields = ["created_at", "actor", "change_type", "previous_value", "new_value", "reason", "ip_address"]
+    readonly_fields = fields
+
+
+class OrderNotificationInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderNotification
+    extra = 0
+    fields = ["kind", "channel", "recipient", "status", "attempts", "sent_at", "last_error"]
+    readonly_fields = fields
+
+
+def _run_for_each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order], action: Any) -> int:
+    """Call a service once per order, each in its own transaction; report each refusal as an error."""
+    succeeded = 0
+    for order in queryset.order_by("pk"):
+        try:
+            action(order)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{order}: {exc.message}", messages.ERROR)
+        else:
+            succeeded += 1
+    return succeeded
+
+
+def _transition_action(to: OrderState, description: str) -> Any:
+    @admin.action(description=description, permissions=["change"])
+    def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        staff = signed_in_user(request)
+        done = _run_for_each(
+            modeladmin,
+            request,
+            queryset,
+            lambda order: services.order_transition(order_id=order.pk, to=to, actor=staff, reason="Staff console"),
+        )
+        if done:
+            modeladmin.message_user(
+                request,
+                _("%(count)d order(s) are now %(state)s.") % {"count": done, "state": to.label.lower()},
+                messages.SUCCESS,
+            )
+
+    action.__name__ = f"mark_{to.value}"
+    return action
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["order_number", "customer_email", "status", "total_amount", "currency", "paid_at"]
+    list_filter = ["status", "paid_at"]
+    search_fields = ["order_number", "customer__email"]
+    list_select_related = ["customer", "status"]
+    date_hierarchy = "created_at"
+    ordering = ["-id"]
+    inlines = [OrderItemInline, OrderHistoryInline, OrderNotificationInline]
+    fields = [
+        "order_number",
+        "customer",
+        "status",
+        "issued_coupon",
+        "subtotal",
+        "discount_amount",
+        "shipping_cost",
+        "tax_amount",
+        "total_amount",
+        "currency",
+        "special_instructions",
+        "idempotency_key",
+        "created_at",
+        "paid_at",
+        "cancelled_at",
+    ]
+    readonly_fields = fields
+    actions = [
+        "cancel_orders",
+        _transition_action(OrderState.PROCESSING, _("Mark selected orders as processing")),
+        _transition_action(OrderState.SHIPPED, _("Mark selected orders as shipped")),
+        _transition_action(OrderState.DELIVERED, _("Mark selected orders as delivered")),
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # orders are placed through checkout only
+
+    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return False  # payments, ledgers and stock history point at orders
+
+    @admin.display(description=_("customer"), ordering="customer__email")
+    def customer_email(self, obj: Order) -> str:
+        return obj.customer.email
+
+    @admin.action(description=_("Cancel selected orders"), permissions=["change"])
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        staff = signed_in_user(request)
+        done = _run_for_each(
+            self,
+            request,
+            queryset,
+            lambda order: services.order_cancel(order_id=order.pk, user=staff, as_staff=True),
+        )
+        if done:
+            self.message_user(
+                request, _("%(count)d order(s) cancelled and refunded.") % {"count": done}, messages.SUCCESS
+            )
+
+
+@admin.register(OrderItem)
+class OrderItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["order", "product_title", "variant_name", "sku", "quantity", "unit_price", "total_price"]
+    list_select_related = ["order"]
+    search_fields = ["order__order_number", "sku", "product_title"]
+    raw_id_fields = ["order", "product", "variant", "seller"]
+
+
+@admin.register(OrderHistory)
+class OrderHistoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["order", "created_at", "actor", "change_type", "previous_value", "new_value", "reason"]
+    list_filter = ["change_type", "new_value"]
+    list_select_related = ["order", "actor"]
+    search_fields = ["order__order_number", "actor__email"]
+
+
+@admin.register(OrderNotification)
+class OrderNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["order", "kind", "recipient", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["order"]
+    search_fields = ["order__order_number", "recipient"]
+    actions = ["resend"]
+
+    @admin.action(description=_("Send selected pending or failed notifications now"))
+    def resend(self, request: HttpRequest, queryset: QuerySet[OrderNotification]) -> None:
+        owed = list(
+            queryset.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED])
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        skipped = queryset.count() - len(owed)
+        try:
+            for notification_id in owed:
+                order_notification_send_task.delay(notification_id)
+        except KombuError:
+            self.message_user(
+                request,
+                _("The task queue is not answering; pending notifications will be sent when it is back."),
+                messages.ERROR,
+            )
+            return
+        if owed:
+            self.message_user(
+                request,
+                ngettext("%(count)d notification queued.", "%(count)d notifications queued.", len(owed))
+                % {"count": len(owed)},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d was already sent and was left alone.",
+                    "%(count)d were already sent and were left alone.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+
+
+@admin.register(OrderStatus)
+class OrderStatusAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["code", "name", "group", "display_order", "is_final_state"]
+    list_filter = ["group", "is_final_state"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(ProductSaleStat)
+class ProductSaleStatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["date", "product", "quantity", "order_item"]
+    list_filter = ["date"]
+    list_select_related = ["product", "order_item"]
+    search_fields = ["product__title"]
+    date_hierarchy = "date"
+
+
+class SalesRollupForm(forms.Form):
+    day = forms.DateField(
+        label=_("Day"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("A day in UTC that is over (yesterday or earlier). Its rows are rebuilt from the paid orders."),
+    )
+
+
+@admin.register(ProductDailySales)
+class ProductDailySalesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["date", "product", "quantity", "revenue"]
+    list_filter = ["date"]
+    list_select_related = ["product"]
+    search_fields = ["product__title"]
+    date_hierarchy = "date"
+    change_list_template = "orders/admin/productdailysales_change_list.html"
+
+    def has_rollup_permission(self, request: HttpRequest) -> bool:
+        # The rows are rewritten, never edited: rolling up is the one way staff change them.
+        return request.user.has_perm("orders.change_productdailysales")
+
+    def get_urls(self) -> list[URLPattern]:
+        rollup = path(
+            "rollup/",
+            self.admin_site.admin_view(self.rollup_view),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_rollup",
+        )
+        return [rollup, *super().get_urls()]  # before the catch-all change URL
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "can_roll_up": self.has_rollup_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def rollup_view(self, request: HttpRequest) -> HttpResponse:
+        """Ask for a day, then run the same service as `manage.py rollup_sales --date`."""
+        if not self.has_rollup_permission(request):
+            raise PermissionDenied
+        yesterday = timezone.now().date() - dt.timedelta(days=1)
+        form = SalesRollupForm(request.POST or None, initial={"day": yesterday})
+        if request.method == "POST" and form.is_valid():
+            day = form.cleaned_data["day"]
+            try:
+                products = services.sales_rollup_finished_day(day=day)
+            except DomainError as exc:
+                form.add_error("day", str(exc.message))
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(day)s rolled up: %(count)d row written (one per product with sales).",
+                        "%(day)s rolled up: %(count)d rows written (one per product with sales).",
+                        products,
+                    )
+                    % {"day": day.isoformat(), "count": products},
+                    messages.SUCCESS,
+                )
+                changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+                next_day = day + dt.timedelta(days=1)
+                return redirect(f"{changelist}?date__gte={day.isoformat()}&date__lt={next_day.isoformat()}")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Roll up a day"),
+            "opts": self.opts,
+            "form": form,
+        }
+        return TemplateResponse(request, "orders/admin/rollup_sales.html", context)
+
+
+@admin.register(OrderNumberCounter)
+class OrderNumberCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["year", "last_value"]

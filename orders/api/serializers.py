@@ -1,0 +1,148 @@
+"""Order API shapes. Input is checked strictly: whole JSON numbers only, unknown fields refused,
+so a client can never slip a price, total or status into an order."""
+
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from common.api.serializers import MoneyField, RejectUnknownFieldsMixin, StrictJSONTypesMixin
+
+from ..models import Order, OrderItem
+
+BIGINT_MAX = 2**63 - 1
+
+# --- input ------------------------------------------------------------------------------------
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: no strings ("2"), no booleans, no fractions (1.5 or 1.0)."""
+
+    default_error_messages = {"invalid": _("Enter a whole number.")}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class OrderLineInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    variant_id = StrictIntegerField(min_value=1, max_value=BIGINT_MAX)
+    quantity = StrictIntegerField(min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read at run time, so the limit follows the setting the service enforces.
+        self.fields["quantity"] = StrictIntegerField(min_value=1, max_value=settings.ORDER_MAX_LINE_QUANTITY)
+
+
+class OrderCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    items = OrderLineInputSerializer(many=True, allow_empty=False, min_length=1, max_length=50)
+    coupon_id = StrictIntegerField(
+        min_value=1,
+        max_value=BIGINT_MAX,
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "The `id` of one of your issued coupons, as listed by GET me/coupons/ (not the coupon's own "
+            "`coupon.id` from GET coupons/, which you claim with). Another customer's issued coupon, a "
+            "used or expired one, or any other number is a 400 `coupon_not_usable`."
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["items"].max_length = settings.ORDER_MAX_LINES
+
+
+class OrderCancelSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    unit_price = MoneyField()
+    total_price = MoneyField()
+
+    class Meta:
+        model = OrderItem
+        fields = [
+            "id",
+            "product_id",
+            "variant_id",
+            "sku",
+            "product_title",
+            "variant_name",
+            "quantity",
+            "unit_price",
+            "total_price",
+            "currency",
+        ]
+        read_only_fields = fields
+
+
+class OrderCouponSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text=_("The issued coupon's id: what `coupon_id` of POST orders/ names."))
+    coupon_id = serializers.IntegerField(help_text=_("The id of the coupon it was issued from (GET coupons/)."))
+    code = serializers.CharField(source="coupon.code")
+    name = serializers.CharField(source="coupon.name")
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    status = serializers.CharField(source="status_id", help_text=_("pending, paid, processing, shipped, …"))
+    items = OrderItemSerializer(many=True, read_only=True)
+    subtotal = MoneyField()
+    discount_amount = MoneyField()
+    shipping_cost = MoneyField()
+    tax_amount = MoneyField()
+    total_amount = MoneyField()
+    coupon = OrderCouponSerializer(source="issued_coupon", allow_null=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "order_number",
+            "status",
+            "items",
+            "subtotal",
+            "discount_amount",
+            "shipping_cost",
+            "tax_amount",
+            "total_amount",
+            "currency",
+            "coupon",
+            "special_instructions",
+            "created_at",
+            "paid_at",
+            "cancelled_at",
+        ]
+        read_only_fields = fields
+
+
+class PopularProductsQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, max_value=90, default=3)
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=5)
+
+
+class PopularCategorySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    slug = serializers.CharField()
+
+
+class PopularProductSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    price = MoneyField(help_text=_("The lowest price of its options."))
+    currency = serializers.CharField()
+    available_quantity = serializers.IntegerField(source="available")
+    category = PopularCategorySerializer()
+
+
+class PopularEntrySerializer(serializers.Serializer):
+    product = PopularProductSerializer()
+    quantity = serializers.IntegerField(help_text=_("Units sold in the window."))

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "orders_api"
+
+urlpatterns = [
+    path("orders/", views.OrderListCreateApi.as_view(), name="order-list"),
+    path("orders/<int:pk>/", views.OrderDetailApi.as_view(), name="order-detail"),
+    path("orders/<int:pk>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
+    path("products/popular/", views.PopularProductsApi.as_view(), name="products-popular"),
+]

@@ -1,0 +1,164 @@
+"""Demo data for `manage.py seed_demo`: paid orders over the last five days, so the home page's
+popular products and the staff console have something to show.
+
+The orders are placed through `order_place` (stock, wallet and ledgers stay right) by a few demo
+buyers with funded wallets, then back-dated; the demo customer gets one small order and keeps
+most of their wallet. Past days are rolled up into `ProductDailySales`. Idempotent: the orders
+are placed once (their idempotency keys mark them); the rollup is rerun every time.
+"""
+
+import datetime as dt
+import random
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import Customer, User
+from catalog.models import ProductStatus, ProductVariant, VariantStatus
+from common.exceptions import DomainError
+from payments.models import Wallet
+from payments.services import wallet_charge
+
+from .models import DeliveryStatus, Order, OrderHistory, OrderItem, OrderNotification, OrderState, ProductSaleStat
+from .services import order_cancel, order_place, order_transition, sales_rollup
+
+DEMO_CUSTOMER_EMAIL = "customer@example.com"
+ADMIN_EMAIL = "admin@example.com"
+BUYER_EMAILS = [f"demo-buyer-{n}@example.com" for n in range(1, 5)]
+KEY_PREFIX = "demo-seed-"
+DAYS = 5
+ORDERS_PER_DAY = 6
+
+
+def _buyers() -> list[User]:
+    """Demo buyers who cannot sign in (no usable password), each with a funded wallet."""
+    buyers = []
+    for email in BUYER_EMAILS:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, password=None, first_name="Demo", last_name="Buyer")
+            Customer.objects.get_or_create(user=user)
+        buyers.append(user)
+    return buyers
+
+
+def _top_up(user: User) -> None:
+    """Keep a demo buyer able to afford three of the dearest items."""
+    balance = Wallet.objects.filter(user=user).values_list("balance", flat=True).first() or Decimal(0)
+    if balance < Decimal("2500.00"):
+        wallet_charge(user=user, amount="5000.00", reference="Demo top-up")
+
+
+def _sellable_variant_ids() -> list[int]:
+    return list(
+        ProductVariant.objects.filter(
+            status=VariantStatus.ACTIVE,
+            product__status=ProductStatus.ACTIVE,
+            product__deleted_at__isnull=True,
+            inventory_items__available_quantity__gte=10,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+        .distinct()
+    )
+
+
+def _back_date(order: Order, days_ago: int) -> None:
+    if days_ago == 0:
+        return
+    shift = dt.timedelta(days=days_ago)
+    Order.objects.filter(pk=order.pk).update(created_at=F("created_at") - shift, paid_at=F("paid_at") - shift)
+    OrderItem.objects.filter(order=order).update(created_at=F("created_at") - shift)
+    OrderHistory.objects.filter(order=order).update(created_at=F("created_at") - shift)
+    assert order.paid_at is not None
+    ProductSaleStat.objects.filter(order_item__order=order).update(date=(order.paid_at - shift).date())
+
+
+def _place(user: User, variant_ids: list[int], rng: random.Random, key: str) -> Order | None:
+    lines = [{"variant_id": v, "quantity": rng.randint(1, 3)} for v in variant_ids]
+    try:
+        return order_place(user=user, lines=lines, idempotency_key=key).order
+    except DomainError:
+        return None  # out of stock or similar: the demo simply has one order less
+
+
+@transaction.atomic
+def _place_orders(stdout: Any) -> int:
+    variant_ids = _sellable_variant_ids()
+    if not variant_ids:
+        stdout.write("orders: no products in stock yet, no demo orders placed")
+        return 0
+    rng = random.Random(20261123)  # noqa: S311 - the same demo every time; nothing secret
+    # A few products sell more than the others, so "popular" has a clear top.
+    favourites = variant_ids[: min(8, len(variant_ids))]
+    buyers = _buyers()
+    admin = User.objects.filter(email=ADMIN_EMAIL).first() or buyers[0]
+    placed: list[tuple[Order, int]] = []
+    n = 0
+    for days_ago in range(DAYS - 1, -1, -1):
+        for _ in range(ORDERS_PER_DAY):
+            pool = favourites if rng.random() < 0.6 else variant_ids
+            chosen = sorted(set(rng.sample(pool, k=min(rng.randint(1, 2), len(pool)))))
+            buyer = buyers[n % len(buyers)]
+            _top_up(buyer)
+            order = _place(buyer, chosen, rng, f"{KEY_PREFIX}{n}")
+            n += 1
+            if order is not None:
+                placed.append((order, days_ago))
+
+    # Older orders have moved along; one was cancelled (the timeline shows it).
+    steps = {
+        4: [OrderState.PROCESSING, OrderState.SHIPPED, OrderState.DELIVERED],
+        3: [OrderState.PROCESSING, OrderState.SHIPPED],
+        2: [OrderState.PROCESSING],
+    }
+    for order, days_ago in placed:
+        for to in steps.get(days_ago, []):
+            order_transition(order_id=order.pk, to=to, actor=admin, reason="Demo")
+    if placed:
+        order_cancel(order_id=placed[-1][0].pk, user=placed[-1][0].customer, reason="Demo: changed my mind")
+
+    customer = User.objects.filter(email=DEMO_CUSTOMER_EMAIL).first()
+    if customer is not None:
+        cheapest = (
+            ProductVariant.objects.filter(pk__in=variant_ids, price__gt=0, price__lte=Decimal("40.00"))
+            .order_by("price", "id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        balance = Wallet.objects.filter(user=customer).values_list("balance", flat=True).first() or Decimal(0)
+        if cheapest is not None and balance >= Decimal("100.00"):
+            try:
+                order = order_place(
+                    user=customer, lines=[{"variant_id": cheapest, "quantity": 1}], idempotency_key=f"{KEY_PREFIX}me"
+                ).order
+                placed.append((order, 1))
+            except DomainError:
+                pass
+
+    # Back-dated last, so each order's whole timeline moves with it.
+    for order, days_ago in placed:
+        _back_date(order, days_ago)
+
+    # Demo orders need no e-mails: mark them sent, so the after-commit sends find nothing to do.
+    OrderNotification.objects.filter(order__idempotency_key__startswith=KEY_PREFIX).update(
+        status=DeliveryStatus.SENT, sent_at=timezone.now()
+    )
+    return len(placed)
+
+
+def seed(stdout: Any) -> None:
+    if Order.objects.filter(idempotency_key__startswith=KEY_PREFIX).exists():
+        stdout.write("orders: demo orders already there")
+    else:
+        count = _place_orders(stdout)
+        if count:
+            stdout.write(f"orders: {count} demo orders placed over the last {DAYS} days")
+    today = timezone.now().date()
+    rolled = {day: sales_rollup(day=day) for day in (today - dt.timedelta(days=n) for n in range(DAYS, 0, -1))}
+    stdout.write(
+        "orders: daily sales rolled up: " + ", ".join(f"{day.isoformat()} ({count})" for day, count in rolled.items())
+    )

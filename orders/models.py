@@ -1,0 +1,261 @@
+"""Orders (seed 003 *Orders*, seed 000 ORDERS, ORDER_PRODUCTS, PRODUCT_SALE_STATS, PRODUCT_DAILY_SALES)."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q, Value
+from django.utils.translation import gettext_lazy as _
+
+from common.models import TimeStampedModel
+from common.money import money_field
+
+
+def _equal_cents(field: str, expression: Any) -> Q:
+    """`field = expression` for money columns, written as "within half a cent".
+
+    On PostgreSQL both sides are exact numerics in whole cents, so this is plain equality; the
+    embedded SQLite default compares decimals as floats, where 19.99 * 3 is not 59.97.
+    """
+    return Q(**{f"{field}__gte": expression - Value(HALF_CENT)}) & Q(**{f"{field}__lte": expression + Value(HALF_CENT)})
+
+
+HALF_CENT = Decimal("0.005")
+
+
+class OrderState(models.TextChoices):
+    """The codes of the `OrderStatus` lookup rows (seeded by migration 0002)."""
+
+    PENDING = "pending", _("Pending payment")
+    PAID = "paid", _("Paid")
+    PROCESSING = "processing", _("Processing")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    CANCELLED = "cancelled", _("Cancelled")
+    REFUNDED = "refunded", _("Refunded")
+
+
+# The only allowed status changes; `orders.services.order_transition` enforces them.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    OrderState.PENDING: frozenset({OrderState.PAID, OrderState.CANCELLED}),
+    OrderState.PAID: frozenset({OrderState.PROCESSING, OrderState.CANCELLED}),
+    OrderState.PROCESSING: frozenset({OrderState.SHIPPED, OrderState.CANCELLED}),
+    OrderState.SHIPPED: frozenset({OrderState.DELIVERED}),
+    OrderState.DELIVERED: frozenset({OrderState.REFUNDED}),
+    OrderState.CANCELLED: frozenset(),
+    OrderState.REFUNDED: frozenset(),
+}
+# Orders whose sale counts: everything paid and not undone.
+SOLD_STATES = frozenset({OrderState.PAID, OrderState.PROCESSING, OrderState.SHIPPED, OrderState.DELIVERED})
+CANCELLABLE_BY_CUSTOMER = frozenset({OrderState.PAID, OrderState.PROCESSING})
+
+
+class OrderStatus(TimeStampedModel):
+    """The status lookup of seed 003. Its `group` is a label (the source points it at sellers)."""
+
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=50)
+    group = models.CharField(max_length=20)
+    display_order = models.PositiveIntegerField()
+    is_final_state = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name_plural = _("order statuses")
+        ordering = ["display_order"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Order(TimeStampedModel):
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
+    # Set in the same transaction that creates the order, as its last step (see orders.numbering).
+    order_number = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    status = models.ForeignKey(
+        OrderStatus,
+        on_delete=models.PROTECT,
+        to_field="code",
+        db_column="status_code",
+        related_name="+",
+        default=OrderState.PENDING.value,
+    )
+    issued_coupon = models.ForeignKey(
+        "promotions.IssuedCoupon", on_delete=models.PROTECT, null=True, blank=True, related_name="orders"
+    )
+    # seed 000 originalAmount = seed 003 subtotal
+    subtotal = money_field(default=0)
+    discount_amount = money_field(default=0)
+    shipping_cost = money_field(default=0)
+    tax_amount = money_field(default=0)
+    total_amount = money_field(default=0)
+    currency = models.CharField(max_length=3, default="USD")
+    special_instructions = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    request_fingerprint = models.CharField(max_length=64, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "idempotency_key"], name="order_idempotency_key_per_customer"),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0, discount_amount__gte=0, shipping_cost__gte=0, tax_amount__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_amount__lte=F("subtotal")), name="order_discount_within_subtotal"
+            ),
+            models.CheckConstraint(
+                condition=_equal_cents(
+                    "total_amount", F("subtotal") - F("discount_amount") + F("shipping_cost") + F("tax_amount")
+                ),
+                name="order_total_adds_up",
+            ),
+        ]
+        indexes = [models.Index(fields=["customer", "-id"]), models.Index(fields=["status", "paid_at"])]
+
+    def __str__(self) -> str:
+        return self.order_number or f"Order {self.pk}"
+
+    @property
+    def original_amount(self):  # type: ignore[no-untyped-def]
+        """Seed 000 ORDERS.originalAmount."""
+        return self.subtotal
+
+
+class OrderItem(TimeStampedModel):
+    """One line of an order. Prices and descriptive fields are copied at purchase."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="order_items")
+    variant = models.ForeignKey("catalog.ProductVariant", on_delete=models.PROTECT, related_name="order_items")
+    seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="order_items")
+    product_title = models.CharField(max_length=200)
+    variant_name = models.CharField(max_length=120, blank=True)
+    sku = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField()
+    unit_price = money_field()
+    total_price = money_field()
+    currency = models.CharField(max_length=3, default="USD")
+    weight_kg = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
+    color = models.CharField(max_length=40, blank=True)
+    size = models.CharField(max_length=40, blank=True)
+    material = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_item_quantity_positive"),
+            models.CheckConstraint(
+                condition=_equal_cents("total_price", F("unit_price") * F("quantity")), name="order_item_total_adds_up"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.product_title}"
+
+
+class OrderHistory(models.Model):
+    """Who changed what on an order, and why (seed 003 order_history)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    change_type = models.CharField(max_length=32, default="status_update")
+    field_name = models.CharField(max_length=64, default="status")
+    previous_value = models.CharField(max_length=255, blank=True)
+    new_value = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=255, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=512, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = _("order history")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.field_name}: {self.previous_value} → {self.new_value}"
+
+
+class NotificationKind(models.TextChoices):
+    CONFIRMATION = "confirmation", _("Order confirmation")
+    CANCELLATION = "cancellation", _("Cancellation")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")  # claimed by a worker: the mail may be out already
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OrderNotification(TimeStampedModel):
+    """A message owed to the customer: written with the order (an outbox row), sent after commit.
+
+    If the broker is down at commit, the row stays pending and a periodic task sends it later;
+    the unique (order, kind) makes sending at most once per kind.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
+    channel = models.CharField(max_length=16, default="email")
+    recipient = models.CharField(max_length=254)
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="order_notification_once_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.order_id}: {self.status}"
+
+
+class OrderNumberCounter(models.Model):
+    """The last order number handed out in a year (OM-YYYY-NNNNN is sequential per year)."""
+
+    year = models.PositiveIntegerField(primary_key=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last_value}"
+
+
+class ProductSaleStat(models.Model):
+    """Live sales (seed 000 PRODUCT_SALE_STATS): one row per sold line, a negative row when undone."""
+
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="sale_stats")
+    order_item = models.ForeignKey(OrderItem, on_delete=models.CASCADE, related_name="sale_stats")
+    quantity = models.IntegerField()
+    date = models.DateField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["date", "product"])]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.date}: {self.quantity:+d}"
+
+
+class ProductDailySales(TimeStampedModel):
+    """Sales per product per day (seed 000 PRODUCT_DAILY_SALES), rebuilt by the daily rollup."""
+
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, related_name="daily_sales")
+    date = models.DateField()
+    quantity = models.PositiveIntegerField()
+    revenue = money_field(default=0)
+
+    class Meta:
+        verbose_name_plural = _("product daily sales")
+        ordering = ["-date", "product_id"]
+        constraints = [models.UniqueConstraint(fields=["product", "date"], name="daily_sales_one_row_per_product_day")]
+        indexes = [models.Index(fields=["date", "-quantity"])]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.date}: {self.quantity}"

@@ -1,0 +1,41 @@
+"""Template helpers for the order form, which other apps' pages include."""
+
+from typing import Any
+
+from django import template
+from django.conf import settings
+
+from accounts.models import User
+
+from .. import selectors
+from ..models import OrderState
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def checkout_coupons(context: dict[str, Any]) -> list[Any]:
+    """The signed-in customer's unused coupons: `{% checkout_coupons as my_coupons %}`.
+
+    Read only where the order form is shown, instead of on every page by a context processor.
+    """
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if not isinstance(user, User):
+        return []
+    return list(selectors.coupons_usable_at_checkout(user=user))
+
+
+@register.filter
+def order_state_label(code: str) -> str:
+    """The readable name of a status code from the order history ("paid" -> "Paid")."""
+    try:
+        return str(OrderState(code).label)
+    except ValueError:
+        return code
+
+
+@register.simple_tag
+def order_max_line_quantity() -> int:
+    """How many of one option an order may hold (the checkout service enforces it)."""
+    return int(settings.ORDER_MAX_LINE_QUANTITY)

@@ -1,0 +1,21 @@
+from django.utils.translation import gettext_lazy as _
+
+from common.exceptions import DomainError
+
+
+class InsufficientBalanceError(DomainError):
+    code = "insufficient_balance"
+    http_status = 402
+    default_message = _("Your wallet balance is not enough for this order. Top it up and try again.")
+
+
+class InvalidAmountError(DomainError):
+    code = "invalid_amount"
+    http_status = 400
+    default_message = _("That amount is not valid.")
+
+
+class RefundExceedsPaymentError(DomainError):
+    code = "refund_exceeds_payment"
+    http_status = 409
+    default_message = _("A refund cannot be more than what is left of the payment.")

@@ -1,0 +1,54 @@
+import uuid
+
+from django import forms
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
+
+from .exceptions import InvalidAmountError
+from .services import parse_charge_amount
+
+IDEMPOTENCY_KEY = RegexValidator(r"^[A-Za-z0-9_.:-]{1,255}$", _("This form has expired; please try again."))
+
+
+class WalletChargeForm(forms.Form):
+    """A top-up amount, checked by the same rule the service and the API use.
+
+    Each rendered form carries a one-time key, so a double submit or a resubmitted page charges once.
+    """
+
+    amount = forms.CharField(
+        label=_("Amount"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "25.00"}),
+    )
+    idempotency_key = forms.CharField(
+        required=False, max_length=255, validators=[IDEMPOTENCY_KEY], widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
+        super().__init__(*args, **kwargs)
+        self.fields["amount"].help_text = _("Up to %(max)s, with at most two decimals.") % {
+            "max": settings.WALLET_MAX_CHARGE
+        }
+
+    def clean_amount(self):  # type: ignore[no-untyped-def]
+        try:
+            return parse_charge_amount(self.cleaned_data["amount"])
+        except InvalidAmountError as exc:
+            raise forms.ValidationError(str(exc.message), code=exc.code) from None
+
+
+class WalletCreditForm(forms.Form):
+    """Staff credit a customer's wallet (admin action); it goes through `wallet_charge`."""
+
+    amount = forms.CharField(label=_("Amount"), max_length=32, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=40,
+        required=False,
+        help_text=_("Shown on the customer's ledger, e.g. 'Goodwill credit'."),
+    )
+
+    clean_amount = WalletChargeForm.clean_amount

@@ -1,0 +1,277 @@
+"""Every money movement. A wallet row is changed only while locked (`select_for_update`), and each
+change writes its ledger entry in the same transaction, so balance = sum of the ledger, always.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from common.exceptions import IdempotencyKeyReuseError
+from common.money import CENT, ZERO, money
+
+from .exceptions import InsufficientBalanceError, InvalidAmountError, RefundExceedsPaymentError
+from .models import (
+    EntryType,
+    Payment,
+    PaymentStatus,
+    PaymentTransaction,
+    Refund,
+    RefundStatus,
+    TransactionStatus,
+    TransactionType,
+    Wallet,
+    WalletEntry,
+)
+
+
+def wallet_for(*, user: User) -> Wallet:
+    """The user's wallet, created empty on first use."""
+    wallet, _created = Wallet.objects.get_or_create(user=user, defaults={"currency": settings.SHOP_CURRENCY})
+    return wallet
+
+
+def _locked_wallet(user: User) -> Wallet:
+    """The user's wallet row, locked until commit (one statement when the wallet exists)."""
+    wallet = Wallet.objects.select_for_update().filter(user=user).first()
+    if wallet is None:
+        wallet_for(user=user)
+        wallet = Wallet.objects.select_for_update().get(user=user)
+    return wallet
+
+
+def parse_charge_amount(raw: object) -> Decimal:
+    """A top-up amount: positive, at most two decimals, at most WALLET_MAX_CHARGE.
+
+    Takes a string, an int or a Decimal (never a float: money is not binary). Raises
+    InvalidAmountError with a sentence for the customer.
+    """
+    if isinstance(raw, float):
+        raise TypeError("parse_charge_amount() takes str, int or Decimal, never float")
+    if isinstance(raw, bool) or raw is None:
+        raise InvalidAmountError(_("Enter an amount such as 25.00."))
+    try:
+        amount = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidAmountError(_("Enter an amount such as 25.00.")) from None
+    if not amount.is_finite():
+        raise InvalidAmountError(_("Enter an amount such as 25.00."))
+    if amount <= 0:
+        raise InvalidAmountError(_("The amount must be more than zero."))
+    # Before quantizing: a huge exponent ("1e40") cannot be quantized to cents.
+    if amount > settings.WALLET_MAX_CHARGE:
+        raise InvalidAmountError(
+            _("One top-up can add at most %(max)s.") % {"max": settings.WALLET_MAX_CHARGE},
+            extra={"max": str(settings.WALLET_MAX_CHARGE)},
+        )
+    if amount != amount.quantize(CENT):
+        raise InvalidAmountError(_("Use at most two decimal places."))
+    return money(amount)
+
+
+def wallet_charge(*, user: User, amount: object, reference: str = "") -> WalletEntry:
+    """Top up the wallet. Raises InvalidAmountError."""
+    value = parse_charge_amount(amount)
+    with transaction.atomic(savepoint=False):
+        entry = _move(user=user, entry_type=EntryType.CHARGE, amount=value, reference=reference)
+        if entry is None:  # the first top-up: the wallet did not exist yet
+            wallet_for(user=user)
+            entry = _move(user=user, entry_type=EntryType.CHARGE, amount=value, reference=reference)
+    assert entry is not None
+    return entry
+
+
+@dataclass(frozen=True)
+class Charged:
+    entry: WalletEntry
+    created: bool  # False when an Idempotency-Key replayed an earlier top-up
+
+
+def wallet_charge_once(*, user: User, amount: object, idempotency_key: str, reference: str = "") -> Charged:
+    """Top up the wallet at most once per key: the same key again returns the first entry.
+
+    Raises InvalidAmountError, and IdempotencyKeyReuseError when the key came with another amount.
+    """
+    value = parse_charge_amount(amount)
+    fingerprint = hashlib.sha256(f"charge:{value}".encode()).hexdigest()
+    with transaction.atomic():
+        # The wallet lock serializes retries of one key: the second finds the first's entry.
+        wallet = _locked_wallet(user)
+        earlier = WalletEntry.objects.filter(wallet=wallet, idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            if earlier.request_fingerprint != fingerprint:
+                raise IdempotencyKeyReuseError()
+            return Charged(entry=earlier, created=False)
+        entry = _move(
+            user=user,
+            entry_type=EntryType.CHARGE,
+            amount=value,
+            reference=reference,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+        )
+    assert entry is not None  # the wallet is locked above, so it exists
+    return Charged(entry=entry, created=True)
+
+
+def wallet_debit(*, user: User, amount: Decimal, order_id: int | None, reference: str) -> WalletEntry:
+    """Pay from the wallet. Raises InsufficientBalanceError and changes nothing when short."""
+    amount = money(amount)
+    if amount <= ZERO:
+        raise InvalidAmountError(_("A payment must be more than zero."))
+    # No savepoint: inside checkout the order's transaction owns the failure, and a short
+    # wallet writes nothing, so the error is raised after the block and the caller's
+    # transaction stays usable.
+    with transaction.atomic(savepoint=False):
+        entry = _move(user=user, entry_type=EntryType.USE, amount=amount, reference=reference, order_id=order_id)
+    if entry is None:
+        balance = Wallet.objects.filter(user=user).values_list("balance", flat=True).first() or ZERO
+        raise InsufficientBalanceError(extra={"balance": str(balance), "required": str(amount)})
+    return entry
+
+
+def wallet_refund(*, user: User, amount: Decimal, order_id: int | None, reference: str) -> WalletEntry:
+    """Give money back to the wallet. Raises InvalidAmountError for zero or less."""
+    amount = money(amount)
+    if amount <= ZERO:
+        raise InvalidAmountError(_("A refund must be more than zero."))
+    with transaction.atomic(savepoint=False):
+        entry = _move(user=user, entry_type=EntryType.REFUND, amount=amount, reference=reference, order_id=order_id)
+        if entry is None:  # a refund to someone who never had a wallet (staff-made payments)
+            wallet_for(user=user)
+            entry = _move(user=user, entry_type=EntryType.REFUND, amount=amount, reference=reference, order_id=order_id)
+    assert entry is not None
+    return entry
+
+
+def _move(
+    *,
+    user: User,
+    entry_type: EntryType,
+    amount: Decimal,
+    reference: str,
+    order_id: int | None = None,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> WalletEntry | None:
+    """Change the balance by one entry and write the entry; None when there is no wallet, or a
+    debit it does not cover (then nothing changed).
+
+    One statement finds, checks, changes and locks the wallet row: it is the row a customer's
+    parallel payments queue on, so it is held for as few statements as possible (until the
+    caller's commit). `balance >= amount` in the statement is what makes a negative balance
+    impossible; the table's CHECK is the backstop.
+    """
+    assert transaction.get_connection().in_atomic_block, "the entry is written in the same transaction"
+    amount = money(amount)
+    delta = WalletEntry.SIGN[entry_type] * amount
+    table = connection.ops.quote_name(Wallet._meta.db_table)
+    covered = "AND balance >= %s" if delta < 0 else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET balance = balance + %s, updated_at = %s "  # noqa: S608 - the table name is ours
+            # As text: SQLite (the embedded default) would hand the balance back as a float.
+            f"WHERE user_id = %s {covered} RETURNING id, CAST(balance AS TEXT)",
+            [delta, timezone.now(), user.pk, *([amount] if delta < 0 else [])],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    wallet_id, balance = row
+    return WalletEntry.objects.create(
+        wallet_id=wallet_id,
+        entry_type=entry_type,
+        amount=amount,
+        balance_after=money(Decimal(balance)),
+        reference=reference[:64],
+        order_id=order_id,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
+    )
+
+
+def payment_record_wallet_capture(*, user: User, order_id: int, amount: Decimal, currency: str) -> Payment:
+    """Record a payment from the wallet as captured, with its transaction: the rows only.
+
+    The debit (`wallet_debit`) must follow in the same transaction; until the commit both or
+    neither exist. Checkout records first and debits last, after taking stock, so the wallet
+    row is locked for the fewest statements.
+    """
+    assert transaction.get_connection().in_atomic_block, "the debit follows in the same transaction"
+    payment = Payment.objects.create(
+        order_id=order_id, user=user, amount=amount, currency=currency, status=PaymentStatus.CAPTURED
+    )
+    PaymentTransaction.objects.create(
+        payment=payment,
+        transaction_id=f"wal_{uuid.uuid4().hex}",
+        transaction_type=TransactionType.CAPTURE,
+        amount=amount,
+        currency=currency,
+        status=TransactionStatus.SUCCESS,
+        response_code="00",
+        response_message="Paid from wallet",
+    )
+    return payment
+
+
+def payment_capture_from_wallet(
+    *, user: User, order_id: int, amount: Decimal, currency: str, reference: str
+) -> Payment:
+    """Debit the wallet and record the captured payment with its transaction (one transaction).
+
+    Raises InsufficientBalanceError and changes nothing when the wallet is short.
+    """
+    with transaction.atomic():
+        payment = payment_record_wallet_capture(user=user, order_id=order_id, amount=amount, currency=currency)
+        if amount > ZERO:
+            wallet_debit(user=user, amount=amount, order_id=order_id, reference=reference)
+    return payment
+
+
+def payment_refund(*, payment_id: int, amount: Decimal, reason: str, actor: User | None, reference: str) -> Refund:
+    """Give money back to the wallet it came from; never more than what is left of the payment.
+
+    Locks the payment, then the wallet (the order checkout and cancel use). Raises
+    InvalidAmountError, RefundExceedsPaymentError.
+    """
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        amount = money(amount)
+        if amount <= ZERO:
+            raise InvalidAmountError(_("A refund must be more than zero."))
+        if payment.refunded_amount + amount > payment.amount:
+            raise RefundExceedsPaymentError(
+                extra={"refundable": str(payment.amount - payment.refunded_amount), "requested": str(amount)}
+            )
+        refund = Refund.objects.create(
+            payment=payment,
+            order_id=payment.order_id,
+            amount=amount,
+            currency=payment.currency,
+            reason=reason[:255],
+            status=RefundStatus.COMPLETED,
+            processed_by=actor,
+        )
+        wallet_refund(user=payment.user, amount=amount, order_id=payment.order_id, reference=reference)
+        payment.refunded_amount += amount
+        payment.status = (
+            PaymentStatus.REFUNDED if payment.refunded_amount == payment.amount else PaymentStatus.PARTIALLY_REFUNDED
+        )
+        payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+        PaymentTransaction.objects.create(
+            payment=payment,
+            transaction_id=f"ref_{uuid.uuid4().hex}",
+            transaction_type=TransactionType.REFUND,
+            amount=amount,
+            currency=payment.currency,
+            status=TransactionStatus.SUCCESS,
+            response_code="00",
+            response_message="Refunded to wallet",
+        )
+    return refund

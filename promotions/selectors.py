@@ -1,0 +1,60 @@
+"""Reads of coupons. A customer's coupons are always read through the customer."""
+
+from datetime import datetime
+
+from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from accounts.models import User
+
+from .models import Coupon, CouponStatus, IssuedCoupon, IssuedCouponState
+
+
+def coupons_claimable(*, user: User | None = None) -> QuerySet[Coupon]:
+    """Live coupons, newest first, with `claimed_by_me` when a user is given."""
+    now = timezone.now()
+    coupons = Coupon.objects.filter(status=CouponStatus.ACTIVE).filter(
+        Q(starts_at__isnull=True) | Q(starts_at__lte=now), Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    if user is not None and user.is_authenticated:
+        coupons = coupons.annotate(claimed_by_me=Exists(IssuedCoupon.objects.filter(coupon=OuterRef("pk"), user=user)))
+    return coupons.order_by("-id")
+
+
+def issued_coupon_state_expression(*, now: datetime) -> Case:
+    """`IssuedCouponState` computed in SQL: used, else expired, else unavailable, else available."""
+    return Case(
+        When(used_at__isnull=False, then=Value(IssuedCouponState.USED)),
+        When(coupon__expires_at__lte=now, then=Value(IssuedCouponState.EXPIRED)),
+        When(
+            ~Q(coupon__status=CouponStatus.ACTIVE) | Q(coupon__deleted_at__isnull=False),
+            then=Value(IssuedCouponState.UNAVAILABLE),
+        ),
+        default=Value(IssuedCouponState.AVAILABLE),
+        output_field=CharField(),
+    )
+
+
+def coupons_of(*, user: User, state: str | None = None) -> QuerySet[IssuedCoupon]:
+    """The user's coupons, newest first, each annotated with its `state`; optionally one state."""
+    issued = (
+        IssuedCoupon.objects.filter(user=user)
+        .select_related("coupon", "order")
+        .annotate(state=issued_coupon_state_expression(now=timezone.now()))
+    )
+    if state:
+        issued = issued.filter(state=state)
+    return issued.order_by("-id")
+
+
+def issued_coupon_of(*, user: User, issued_coupon_id: int) -> IssuedCoupon | None:
+    """One of the user's coupons with its `state`, or None (also for another user's id)."""
+    return coupons_of(user=user).filter(pk=issued_coupon_id).first()
+
+
+def coupon_code_taken(*, code: str, exclude_id: int | None = None) -> bool:
+    """Whether another coupon (soft-deleted ones included) already has this code."""
+    coupons = Coupon.all_objects.filter(code__iexact=code.strip())
+    if exclude_id is not None:
+        coupons = coupons.exclude(pk=exclude_id)
+    return coupons.exists()

@@ -1,0 +1,45 @@
+"""Carts under real concurrency (threads, each with its own PostgreSQL connection): parallel adds
+make one cart and lose no unit; a double-submitted cart checkout makes one order."""
+
+import pytest
+
+from carts.models import Cart, CartItem, CartStatus
+from carts.services import cart_add_item
+from orders.models import Order
+from orders.services import PlacedOrder, order_place_from_cart
+from payments.models import Wallet
+from tests.factories.commerce import VariantFactory
+from tests.orders.conftest import funded_user
+from tests.orders.test_concurrency import race
+
+pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
+
+
+def test_parallel_first_adds_make_one_cart_and_count_every_unit():
+    customer = funded_user()
+    variants = VariantFactory.create_batch(2)
+    calls = [(lambda v=variants[i % 2]: cart_add_item(user=customer, variant_id=v.pk, quantity=1)) for i in range(20)]
+
+    outcomes = race(calls, workers=20)
+
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    cart = Cart.objects.get(customer=customer)
+    assert sorted(CartItem.objects.filter(cart=cart).values_list("quantity", flat=True)) == [10, 10]
+    cart.refresh_from_db()
+    assert cart.total_amount == sum(v.price for v in variants) * 10
+
+
+def test_a_double_submitted_cart_checkout_makes_one_order_and_one_payment():
+    customer = funded_user("500.00")
+    variant = VariantFactory(stock=50)
+    cart_add_item(user=customer, variant_id=variant.pk, quantity=2)
+    balance = Wallet.objects.get(user=customer).balance
+
+    outcomes = race([lambda: order_place_from_cart(user=customer, idempotency_key="one-click")] * 10, workers=10)
+
+    assert all(isinstance(o, PlacedOrder) for o in outcomes), outcomes
+    assert sum(o.created for o in outcomes) == 1
+    assert len({o.order.pk for o in outcomes}) == 1
+    assert Order.objects.filter(customer=customer).count() == 1
+    assert Wallet.objects.get(user=customer).balance == balance - variant.price * 2
+    assert Cart.objects.get(customer=customer).status == CartStatus.COMPLETED

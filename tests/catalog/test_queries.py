@@ -1,0 +1,76 @@
+"""The list endpoint and the list pages run the same number of queries for 5 or 40 products."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.factories.commerce import VariantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue(make_product, tree):
+    def fill(count: int) -> None:
+        for number in range(count):
+            product = make_product(f"Lamp {number:03d}", category=tree["headphones"], stock=number % 4)
+            if number % 2:
+                VariantFactory(product=product, name="Large", stock=3)
+
+    return fill
+
+
+def queries_for(client, url, params=None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params or {})
+    assert response.status_code == 200
+    return len(captured)
+
+
+CASES = [
+    ("api-list", "/api/v1/products/", {"page_size": 50}),
+    ("api-filtered", "/api/v1/products/", {"category": "electronics", "search": "lamp", "ordering": "price"}),
+    ("api-categories", "/api/v1/categories/", {}),
+    ("page-list", reverse("catalog:product_list"), {}),
+    ("page-search", reverse("catalog:product_list"), {"q": "lamp", "in_stock": "on", "sort": "-price"}),
+    ("page-category", reverse("catalog:category_detail", args=["electronics"]), {"sort": "price"}),
+]
+
+
+@pytest.mark.parametrize(("name", "url", "params"), CASES, ids=[case[0] for case in CASES])
+def test_query_count_does_not_grow_with_products(client, catalogue, name, url, params):
+    catalogue(5)
+    few = queries_for(client, url, params)
+    catalogue(35)
+    many = queries_for(client, url, params)
+
+    assert many == few
+
+
+def test_api_list_query_budget(api_client, catalogue, django_assert_max_num_queries):
+    catalogue(40)
+
+    # products with price and stock, the count, the primary images
+    with django_assert_max_num_queries(3):
+        response = api_client.get("/api/v1/products/", {"page_size": 50})
+    assert response.json()["count"] == 40
+
+
+def test_product_list_page_query_budget(client, catalogue, django_assert_max_num_queries):
+    catalogue(40)
+
+    # category choices, category tree of the filter, count, products, primary images
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("catalog:product_list"), {"category": "electronics"})
+    assert response.status_code == 200
+
+
+def test_product_page_query_count_does_not_grow_with_variants(client, make_product):
+    product = make_product("Shirt", prices=("10.00",))
+    few = queries_for(client, reverse("catalog:product_detail", args=[product.pk]))
+    for _ in range(10):
+        VariantFactory(product=product, stock=2)
+    many = queries_for(client, reverse("catalog:product_detail", args=[product.pk]))
+
+    assert many == few

@@ -1,0 +1,296 @@
+"""Row 4: the authorization matrix (OWASP API1 BOLA, API5 BFLA; ASVS 5.0 V8).
+
+Every route of the URL resolver has a policy in POLICY (or is an admin route: staff only); a
+route missing from it fails the test, so a new route cannot ship unprobed. Every route, with
+every method its view answers, is called as:
+
+- a visitor (anonymous): anything not public is refused (401, or a redirect to sign in);
+- customer B and seller B: customer A's and seller A's objects are a 404, and nothing of A's
+  shows up in any answer;
+- customer A calling staff functions (the admin): refused.
+
+Customer A's and seller A's data are compared before and after every probe: 0 rows changed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from accounts.models import Address, UserSession
+from carts.models import Cart, CartItem
+from inventory.models import InventoryItem
+from orders.models import Order
+from payments.models import Wallet
+from promotions.models import IssuedCoupon
+
+from .routes import Route, all_routes, methods_of, owned_kwargs, public_kwargs
+from .world import World, access_token, build_world
+
+pytestmark = [pytest.mark.scorecard(row=4), pytest.mark.django_db]
+
+PUBLIC = "public"  # anyone may call it (catalogue, sign-in doors, health, schema)
+SIGNED_IN = "signed-in"  # the signed-in user's own things, without an id in the path
+CUSTOMER_OWNED = "customer-owned"  # an id of a customer's object in the path
+SELLER_OWNED = "seller-owned"  # an id of a seller's object in the path
+SELLER_ONLY = "seller-only"  # seller pages without an id
+
+ADDRESS = {
+    "address_type": "shipping",
+    "recipient_name": "Mallory",
+    "street_address": "1 Attacker Road",
+    "city": "Elsewhere",
+    "postal_code": "99999",
+    "country": "Nowhere",
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    kind: str
+    body: dict[str, Any] | None = None  # a valid body for writes, so refusals are about authorization
+
+
+POLICY: dict[str, Policy] = {
+    # The admin's own sign-in door is public; every other admin route is staff only.
+    "admin:login": Policy(PUBLIC),
+    "admin:logout": Policy(PUBLIC),  # ends only the caller's own session
+    "home": Policy(PUBLIC),
+    "healthz": Policy(PUBLIC),
+    "readyz": Policy(PUBLIC),
+    "api-schema": Policy(PUBLIC),
+    "api-docs": Policy(PUBLIC),
+    "accounts:login": Policy(PUBLIC),
+    "accounts:logout": Policy(PUBLIC),
+    "accounts:signup": Policy(PUBLIC),
+    "accounts:seller_apply": Policy(PUBLIC),
+    "accounts:password_reset": Policy(PUBLIC),
+    "accounts:password_reset_done": Policy(PUBLIC),
+    "accounts:password_reset_confirm": Policy(PUBLIC),
+    "accounts:password_reset_complete": Policy(PUBLIC),
+    "accounts:overview": Policy(SIGNED_IN),
+    "accounts:password_change": Policy(SIGNED_IN),
+    "accounts:profile": Policy(SIGNED_IN),
+    "accounts:preferences": Policy(SIGNED_IN),
+    "accounts:addresses": Policy(SIGNED_IN),
+    "accounts:address_add": Policy(SIGNED_IN, ADDRESS),
+    "accounts:address_edit": Policy(CUSTOMER_OWNED, ADDRESS),
+    "accounts:address_delete": Policy(CUSTOMER_OWNED),
+    "accounts:address_make_primary": Policy(CUSTOMER_OWNED),
+    "accounts:sessions": Policy(SIGNED_IN),
+    "accounts:session_end": Policy(CUSTOMER_OWNED),
+    "catalog:product_list": Policy(PUBLIC),
+    "catalog:product_detail": Policy(PUBLIC),
+    "catalog:category_detail": Policy(PUBLIC),
+    "inventory:seller_products": Policy(SELLER_ONLY),
+    "inventory:seller_product": Policy(SELLER_OWNED),
+    "inventory:seller_restock": Policy(SELLER_OWNED, {"quantity": "5", "reason": "probe"}),
+    "payments:wallet": Policy(SIGNED_IN, {"amount": "10.00"}),
+    "promotions:coupons": Policy(PUBLIC),
+    "promotions:coupon_claim": Policy(SIGNED_IN),
+    "promotions:my_coupons": Policy(SIGNED_IN),
+    "orders:list": Policy(SIGNED_IN),
+    "orders:place": Policy(SIGNED_IN),
+    "orders:detail": Policy(CUSTOMER_OWNED),
+    "orders:cancel": Policy(CUSTOMER_OWNED, {"reason": "probe"}),
+    "orders:checkout": Policy(SIGNED_IN, {"idempotency_key": "probe"}),
+    "carts:detail": Policy(SIGNED_IN),
+    "carts:add": Policy(SIGNED_IN),
+    "carts:item_update": Policy(CUSTOMER_OWNED, {"quantity": "5"}),
+    "carts:item_remove": Policy(CUSTOMER_OWNED),
+    "orders_api:order-list": Policy(SIGNED_IN),
+    "orders_api:order-detail": Policy(CUSTOMER_OWNED),
+    "orders_api:order-cancel": Policy(CUSTOMER_OWNED, {"reason": "probe"}),
+    "orders_api:products-popular": Policy(PUBLIC),
+    "accounts_api:register": Policy(PUBLIC),
+    "accounts_api:token": Policy(PUBLIC),
+    "accounts_api:token_refresh": Policy(PUBLIC),
+    "accounts_api:logout": Policy(PUBLIC),
+    "accounts_api:me": Policy(SIGNED_IN, {"first_name": "Mallory"}),
+    "accounts_api:addresses": Policy(SIGNED_IN, ADDRESS),
+    "accounts_api:address": Policy(CUSTOMER_OWNED, ADDRESS),
+    "accounts_api:address_make_primary": Policy(CUSTOMER_OWNED),
+    "accounts_api:preferences": Policy(SIGNED_IN, {"theme": "dark"}),
+    "accounts_api:sessions": Policy(SIGNED_IN),
+    "accounts_api:session": Policy(CUSTOMER_OWNED),
+    "payments_api:wallet": Policy(SIGNED_IN),
+    "payments_api:wallet_charge": Policy(SIGNED_IN, {"amount": "10.00"}),
+    "payments_api:wallet_entries": Policy(SIGNED_IN),
+    "promotions_api:coupons": Policy(SIGNED_IN),
+    "promotions_api:coupon_claim": Policy(SIGNED_IN),
+    "promotions_api:my_coupons": Policy(SIGNED_IN),
+    "catalog_api:product-list": Policy(PUBLIC),
+    "catalog_api:product-detail": Policy(PUBLIC),
+    "catalog_api:category-tree": Policy(PUBLIC),
+}
+
+
+def snapshot(world: World) -> dict[str, Any]:
+    """Everything customer A and seller A own that a probe could change."""
+    a, seller = world.a, world.seller_a
+    return {
+        "address": list(Address.objects.filter(user=a.user).values().order_by("pk")),
+        "api sign-in": list(UserSession.objects.filter(pk=a.api_session.pk).values("is_active", "refresh_jti")),
+        "order": list(Order.objects.filter(customer=a.user).values("pk", "status_id", "total_amount")),
+        "wallet": list(Wallet.objects.filter(user=a.user).values("balance")),
+        "coupons": list(IssuedCoupon.objects.filter(user=a.user).values("pk", "used_at", "order_id")),
+        "stock": list(InventoryItem.objects.filter(variant=seller.variant).values("quantity")),
+        "cart": list(Cart.all_objects.filter(customer=a.user).values("pk", "status", "total_amount")),
+        "cart items": list(
+            CartItem.all_objects.filter(cart__customer=a.user).values("pk", "quantity", "deleted_at").order_by("pk")
+        ),
+        "product": [seller.product.title, seller.product.status],
+    }
+
+
+def secrets_of(world: World) -> list[str]:
+    """Strings only customer A (or staff) should ever see."""
+    a = world.a
+    return [a.user.email, a.order.order_number or "", a.address.street_address]
+
+
+class Caller:
+    def __init__(self, name: str, user: Any | None, token: str | None = None) -> None:
+        self.name = name
+        self.user = user
+        self.page = Client()
+        self.api = APIClient()
+        if user is not None:
+            self.api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    def call(self, route: Route, method: str, path: str, body: dict[str, Any] | None):  # type: ignore[no-untyped-def]
+        if self.user is not None:
+            # Signed in afresh for every probe: an earlier probe (sign-out) may have ended the session.
+            self.page.force_login(self.user)
+        if route.is_api:
+            return getattr(self.api, method)(path, body or {}, format="json")
+        if method in ("get", "delete"):
+            return getattr(self.page, method)(path)
+        return getattr(self.page, method)(path, body or {})
+
+
+def refused_anonymously(route: Route, response: Any) -> bool:
+    if response.status_code in (401, 403, 405):
+        return True
+    location = response.get("Location", "") if response.status_code == 302 else ""
+    return location.startswith((reverse("accounts:login"), reverse("admin:login")))
+
+
+def test_every_route_has_a_policy(scorecard_row):
+    routes = all_routes()
+    unnamed = [r.route for r in routes if r.name is None and not r.is_admin]
+    # Admin routes come from the ModelAdmins and are staff only, except those listed in POLICY.
+    missing = [r.name for r in routes if r.name and not r.is_admin and r.name not in POLICY]
+    stale = sorted(set(POLICY) - {r.name for r in routes})
+    passed = scorecard_row(
+        "every route from the URL resolver has a policy",
+        f"{len(routes)} routes ({sum(r.is_admin for r in routes)} admin), {len(missing)} without a policy"
+        + (f": {missing}" if missing else "")
+        + (f"; unnamed: {unnamed}" if unnamed else "")
+        + (f"; stale entries: {stale}" if stale else ""),
+        not unnamed and not missing and not stale,
+    )
+    assert passed
+
+
+def test_ids_in_the_body_are_looked_up_through_the_caller(scorecard_row):
+    world = build_world()
+    b = APIClient()
+    b.credentials(HTTP_AUTHORIZATION=f"Bearer {world.b.token}")
+    a_coupon = world.a.issued_coupon
+    before = IssuedCoupon.objects.filter(pk=a_coupon.pk).values("user_id", "used_at", "order_id").get()
+    response = b.post(
+        "/api/v1/orders/",
+        {"items": [{"variant_id": world.seller_a.variant.pk, "quantity": 1}], "coupon_id": a_coupon.pk},
+        format="json",
+    )
+    after = IssuedCoupon.objects.filter(pk=a_coupon.pk).values("user_id", "used_at", "order_id").get()
+    # `coupon_id` names one of the caller's issued coupons only: A's is "not yours", and nothing moves.
+    used_by_b = Order.objects.filter(customer=world.b.user, issued_coupon_id=a_coupon.pk).exists()
+    refused = response.status_code == 400 and response.json().get("code") == "coupon_not_usable"
+    passed = scorecard_row(
+        "another customer's issued coupon id in an order body",
+        f"{response.status_code} {response.json().get('code')}, customer A's coupon "
+        + ("untouched" if after == before and not used_by_b else "USED OR CHANGED"),
+        after == before and not used_by_b and refused,
+    )
+    assert passed
+
+
+def test_authorization_matrix(scorecard_row):
+    world = build_world()
+    callers = {
+        "anonymous": Caller("anonymous", None),
+        "customer B": Caller("customer B", world.b.user, world.b.token),
+        "seller B": Caller("seller B", world.seller_b.user, access_token(world.seller_b.user)),
+        "customer A (staff functions)": Caller("customer A", world.a.user, world.a.token),
+    }
+    secrets = secrets_of(world)
+    before = snapshot(world)
+    leaks: list[str] = []
+    probes = 0
+    outcomes: Counter[str] = Counter()
+    routes = [r for r in all_routes() if r.name]
+    unprobed = []
+    for route in routes:
+        policy = POLICY.get(route.name, Policy("staff" if route.is_admin else "unknown"))
+        staff_only = route.is_admin and policy.kind != PUBLIC
+        if route.is_admin:
+            kwargs = dict.fromkeys(route.params, "1")
+            if "app_label" in kwargs:
+                kwargs["app_label"] = "orders"
+        else:
+            kwargs = owned_kwargs(route.name, world) or public_kwargs(route.name, world) or {}
+        if set(kwargs) != set(route.params):
+            unprobed.append(route.name)
+            continue
+        path = reverse(route.name, kwargs=kwargs)
+        for method in methods_of(route):
+            for who, caller in callers.items():
+                if who.startswith("customer A") and not route.is_admin:
+                    continue  # A on their own things is not a probe
+                response = caller.call(route, method, path, policy.body)
+                probes += 1
+                status = response.status_code
+                outcomes[f"{status}"] += 1
+                what = f"{method.upper()} {path} as {who} -> {status}"
+                if status >= 500:
+                    leaks.append(f"{what} (server error)")
+                    continue
+                content = response.content.decode(errors="replace") if hasattr(response, "content") else ""
+                if who != "customer A (staff functions)" and any(s and s in content for s in secrets):
+                    leaks.append(f"{what}: customer A's data in the answer")
+                if staff_only:
+                    if not refused_anonymously(route, response):
+                        leaks.append(f"{what}: the admin answered a non-staff user")
+                elif who == "anonymous":
+                    if policy.kind != PUBLIC and not refused_anonymously(route, response):
+                        leaks.append(f"{what}: answered a visitor")
+                elif policy.kind == CUSTOMER_OWNED and status not in (404, 405):
+                    leaks.append(f"{what}: another owner's object must be a 404")
+                elif (
+                    policy.kind == SELLER_OWNED
+                    and status not in (404, 405)
+                    and not (who == "customer B" and status == 403)
+                ):
+                    leaks.append(f"{what}: another seller's object must be a 404")
+                elif policy.kind == SELLER_ONLY and who == "customer B" and status not in (403, 404, 405):
+                    leaks.append(f"{what}: a seller page answered a customer")
+                if snapshot(world) != before:
+                    leaks.append(f"{what}: CHANGED customer A's or seller A's data")
+                    before = snapshot(world)
+    passed = scorecard_row(
+        "another customer / another seller / a customer on staff functions / anonymous",
+        f"{len(routes)} routes, {probes} probes ({', '.join(f'{n}x{s}' for s, n in sorted(outcomes.items()))}), "
+        f"{len(leaks)} leaks"
+        + (": " + "; ".join(leaks[:6]) if leaks else "")
+        + (f"; {len(unprobed)} routes without ids: {unprobed[:5]}" if unprobed else ""),
+        not leaks and not unprobed,
+    )
+    assert passed, leaks[:20]

@@ -1,0 +1,134 @@
+"""A small shop with two of every kind of owner, built through the services, for the rows that
+probe every route (2 headers, 4 authorization, 5 tampering).
+
+Customers A and B each have a funded wallet, an address, an API sign-in, a claimed coupon, a
+paid order and a cart with one item; sellers A and B each have a product with stock; one staff superuser. Every object a
+route can name by id is here, and each has exactly one owner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.tokens import default_token_generator
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import Address, User, UserSession
+from accounts.services import address_create, user_api_sign_in
+from carts.models import CartItem
+from carts.services import cart_add_item
+from catalog.models import Category, Product, ProductVariant
+from inventory.models import InventoryItem
+from inventory.services import stock_restock
+from orders.models import Order
+from orders.services import order_place
+from payments.services import wallet_charge
+from promotions.models import Coupon, IssuedCoupon
+from promotions.services import coupon_claim
+from tests.factories.accounts import AdministratorFactory, CustomerFactory, SellerFactory
+from tests.factories.commerce import CategoryFactory, CouponFactory, VariantFactory
+
+
+@dataclass
+class Customer:
+    user: User
+    address: Address
+    api_session: UserSession
+    issued_coupon: IssuedCoupon
+    order: Order
+    cart_item: CartItem
+    token: str
+
+
+@dataclass
+class SellerWorld:
+    user: User
+    product: Product
+    variant: ProductVariant
+    inventory_item: InventoryItem
+
+
+@dataclass
+class World:
+    a: Customer
+    b: Customer
+    seller_a: SellerWorld
+    seller_b: SellerWorld
+    staff: User
+    category: Category
+    coupon: Coupon
+    spare_coupon: Coupon
+
+    def reset_link(self, user: User) -> dict[str, str]:
+        return {
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        }
+
+
+def access_token(user: User) -> str:
+    return str(AccessToken.for_user(user))
+
+
+def _seller(category: Category, price: str) -> SellerWorld:
+    seller = SellerFactory()
+    variant = VariantFactory(product__seller=seller, product__category=category, price=Decimal(price), stock=False)
+    stock_restock(variant_id=variant.pk, quantity=500, reason="world")
+    return SellerWorld(
+        user=seller.user,
+        product=variant.product,
+        variant=variant,
+        inventory_item=InventoryItem.objects.get(variant=variant),
+    )
+
+
+def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
+    user = CustomerFactory(user__first_name=f"Customer{n}").user
+    wallet_charge(user=user, amount="500.00")
+    address = address_create(
+        user=user,
+        data={
+            "recipient_name": f"Customer {n}",
+            "street_address": f"{n} Main Street",
+            "city": "Springfield",
+            "postal_code": "12345",
+            "country": "United States",
+        },
+    )
+    user_api_sign_in(user=user, user_agent="ShopApp/1.0", ip_address="198.51.100.7")
+    issued = coupon_claim(coupon_id=coupon.pk, user=user)
+    order = order_place(user=user, lines=[{"variant_id": variant.pk, "quantity": 1}]).order
+    cart_item = cart_add_item(user=user, variant_id=variant.pk, quantity=1)
+    return Customer(
+        user=user,
+        address=address,
+        api_session=UserSession.objects.filter(user=user).latest("pk"),
+        issued_coupon=issued,
+        order=order,
+        cart_item=cart_item,
+        token=access_token(user),
+    )
+
+
+def build_world() -> World:
+    category = CategoryFactory()
+    coupon = CouponFactory(initial_quantity=10)
+    spare_coupon = CouponFactory(initial_quantity=10)
+    seller_a = _seller(category, "12.50")
+    seller_b = _seller(category, "7.25")
+    a = _customer(seller_a.variant, coupon, 1)
+    b = _customer(seller_b.variant, coupon, 2)
+    staff = AdministratorFactory(user__is_superuser=True).user
+    return World(
+        a=a,
+        b=b,
+        seller_a=seller_a,
+        seller_b=seller_b,
+        staff=staff,
+        category=category,
+        coupon=coupon,
+        spare_coupon=spare_coupon,
+    )
