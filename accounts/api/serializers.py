@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from accounts.models import Address, User, UserPreferences, UserSession
 from accounts.validators import SOCIAL_LINK_MAX_LENGTH, SOCIAL_NETWORKS
-from common.api.serializers import StrictJSONTypesMixin
+from common.api.serializers import StrictJSONTypesMixin, untrimmed_text_errors
 
 WEB_ADDRESS = RegexValidator(
     r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(:[0-9]{1,4})?"
@@ -63,6 +63,13 @@ class SocialLinksField(serializers.DictField):
             if unknown:
                 message = self.error_messages["unknown_network"].format(known=", ".join(SOCIAL_NETWORKS))
                 raise serializers.ValidationError({network: [message] for network in unknown})
+            untrimmed = {
+                network: problems
+                for network, address in data.items()
+                if isinstance(address, str) and (problems := untrimmed_text_errors(self.child, address))
+            }
+            if untrimmed:
+                raise serializers.ValidationError(untrimmed)
         return super().to_internal_value(data)
 
 

@@ -3,6 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -18,10 +20,12 @@ class MoneyField(serializers.DecimalField):
 
 
 class StrictJSONTypesMixin:
-    """Refuse a JSON value of the wrong type instead of converting it.
+    """Refuse a JSON value of the wrong type instead of converting it, and text longer than the schema says.
 
     DRF turns 0 into "0" for a text field and "0" or 1 into a yes/no answer; the schema says
     string and boolean, so a client sending anything else gets a 400 naming the field.
+    DRF also trims the whitespace around text before checking its length, so a newline and 20
+    characters passed a `maxLength: 20`; the schema's limit is on what the client sends.
     """
 
     default_type_messages = {
@@ -43,9 +47,26 @@ class StrictJSONTypesMixin:
                 # bool is an int in Python: a JSON true is not a whole number, nor 1 a yes.
                 if not isinstance(value, expected) or isinstance(value, bool) is not (expected is bool):
                     errors[name] = [str(self.default_type_messages[expected])]
+                elif isinstance(value, str) and (problems := untrimmed_text_errors(field, value)):
+                    errors[name] = problems
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def untrimmed_text_errors(field: serializers.Field, value: str) -> list[str]:
+    """The schema's `maxLength` and `pattern` checked on the text as sent, before DRF trims it."""
+    if not isinstance(field, serializers.CharField):
+        return []
+    if field.max_length is not None and len(value) > field.max_length:
+        return [str(field.error_messages["max_length"]).format(max_length=field.max_length)]
+    for validator in field.validators:
+        if isinstance(validator, RegexValidator) and value:
+            try:
+                validator(value)
+            except DjangoValidationError as exc:
+                return [str(message) for message in exc.messages]
+    return []
 
 
 def _json_type(field: serializers.Field) -> type | None:

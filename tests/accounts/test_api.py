@@ -238,6 +238,13 @@ def test_me_patch_with_a_bad_url_is_a_400(jwt_client):
     assert_validation_error(jwt_client.patch(url("me"), {"website": "nope"}, format="json"), "website")
 
 
+@pytest.mark.parametrize("website", ["\nhttps://example.com/ada", "https://example.com/ada "])
+def test_me_patch_with_whitespace_around_a_web_address_is_a_400_as_the_schema_says(jwt_client, user, website):
+    # The schema's pattern has no room for whitespace; trimming it silently would accept what the schema refuses.
+    assert_validation_error(jwt_client.patch(url("me"), {"website": website}, format="json"), "website")
+    assert not UserProfile.objects.filter(user=user).exclude(website="").exists()
+
+
 def test_me_patch_sets_and_replaces_social_links(jwt_client, user):
     links = {"github": "https://github.com/ada", "mastodon": "https://mastodon.social/@ada"}
     response = jwt_client.patch(url("me"), {"social_links": links}, format="json")
@@ -258,6 +265,8 @@ def test_me_patch_sets_and_replaces_social_links(jwt_client, user):
         ({"github": "ftp://files.example.com/ada"}, {"github"}),
         ({"github": "https://example.com/" + "a" * 200}, {"github"}),
         ({"github": None}, {"github"}),
+        # the schema's pattern is checked on what was sent, not on the trimmed text
+        ({"github": " https://github.com/ada"}, {"github"}),
         ({"github": 7}, {"github"}),
         ({"myspace": "https://myspace.com/ada", "github": "https://github.com/ada"}, {"myspace"}),
         ("https://github.com/ada", None),
@@ -304,6 +313,19 @@ def test_address_create_with_bad_input_is_a_400_and_writes_nothing(jwt_client, u
     response = jwt_client.post(url("addresses"), {**ADDRESS, "city": "", "address_type": "castle"}, format="json")
     assert_validation_error(response, "city", "address_type")
     assert not Address.objects.exists()
+
+
+def test_address_text_longer_than_the_schema_allows_is_a_400_even_if_trimming_would_shorten_it(jwt_client, user):
+    # postal_code is `maxLength: 20`: a newline and 20 characters is 21, whatever DRF would trim.
+    response = jwt_client.post(url("addresses"), {**ADDRESS, "postal_code": "\n" + "9" * 20}, format="json")
+    assert_validation_error(response, "postal_code")
+    assert response.json()["fields"]["postal_code"] == ["Ensure this field has no more than 20 characters."]
+    assert not Address.objects.exists()
+
+    # Whitespace within the limit is still trimmed and accepted.
+    response = jwt_client.post(url("addresses"), {**ADDRESS, "postal_code": " N1 9GU "}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["postal_code"] == "N1 9GU"
 
 
 def test_address_patch_put_and_is_primary_is_read_only(jwt_client, user):
