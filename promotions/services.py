@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,13 +41,19 @@ def coupon_is_live(coupon: Coupon, *, now=None) -> bool:  # type: ignore[no-unty
 def coupon_claim(*, coupon_id: int, user: User) -> IssuedCoupon:
     """Issue one coupon to the user. Raises CouponSoldOutError, CouponAlreadyClaimedError,
     CouponNotClaimableError, NotFoundError."""
-    coupon = Coupon.objects.filter(pk=coupon_id).first()
+    # The coupon and whether this user holds it already, in one statement: after a sell-out
+    # every claim ends here, and a drop sends thousands of them.
+    coupon = (
+        Coupon.objects.filter(pk=coupon_id)
+        .annotate(claimed_already=Exists(IssuedCoupon.objects.filter(coupon=OuterRef("pk"), user=user)))
+        .first()
+    )
     if coupon is None:
         raise NotFoundError(_("No such coupon."))
     if not coupon_is_live(coupon):
         raise CouponNotClaimableError()
     # Cheap early answers; the UPDATE and the unique constraint below are what guarantee them.
-    if IssuedCoupon.objects.filter(coupon=coupon, user=user).exists():
+    if coupon.claimed_already:
         raise CouponAlreadyClaimedError()
     if coupon.quantity == 0:
         raise CouponSoldOutError()

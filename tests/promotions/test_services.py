@@ -67,6 +67,16 @@ def test_claim_after_the_last_one_is_sold_out(user):
     assert IssuedCoupon.objects.filter(user=user).count() == 0
 
 
+@pytest.mark.parametrize("sold_out", [True, False])
+def test_a_refused_claim_costs_one_statement(user, sold_out, django_assert_num_queries):
+    # After a drop sells out, every claim is refused: the coupon and "holds it already" are read together.
+    coupon = CouponFactory(initial_quantity=1 if sold_out else 5)
+    coupon_claim(coupon_id=coupon.pk, user=UserFactory() if sold_out else user)
+
+    with django_assert_num_queries(1), pytest.raises(CouponSoldOutError if sold_out else CouponAlreadyClaimedError):
+        coupon_claim(coupon_id=coupon.pk, user=user)
+
+
 @pytest.mark.parametrize(
     "attrs",
     [
