@@ -29,6 +29,32 @@ def test_the_header_links_to_the_cart_for_everyone(client):
     assert f'href="{reverse("carts:detail")}"' in response.content.decode()
 
 
+def test_the_header_counts_the_units_in_the_cart(shopper, customer, variant):
+    cart_add_item(user=customer, variant_id=variant.pk, quantity=2)
+    cart_add_item(user=customer, variant_id=VariantFactory().pk, quantity=1)
+    html = shopper.get(reverse("catalog:product_list")).content.decode()
+    assert '<span class="badge cart-count">3<span class="visually-hidden"> items</span></span>' in html
+
+    # A removed line no longer counts, and one unit reads as one item.
+    line = CartItem.objects.get(cart__customer=customer, variant=variant)
+    shopper.post(reverse("carts:item_remove", args=[line.pk]))
+    html = shopper.get(reverse("catalog:product_list")).content.decode()
+    assert '<span class="badge cart-count">1<span class="visually-hidden"> item</span></span>' in html
+
+
+def test_the_header_shows_no_count_for_an_empty_cart_or_a_visitor(client, customer):
+    with CaptureQueriesContext(connection) as visitor:
+        html = client.get(reverse("catalog:product_list")).content.decode()
+    assert "cart-count" not in html
+    assert not any("carts_cartitem" in query["sql"] for query in visitor.captured_queries)
+
+    client.force_login(customer)
+    with CaptureQueriesContext(connection) as signed_in:
+        html = client.get(reverse("catalog:product_list")).content.decode()
+    assert "cart-count" not in html
+    assert sum("carts_cartitem" in query["sql"] for query in signed_in.captured_queries) == 1
+
+
 def test_a_visitor_is_sent_to_sign_in(client, variant):
     response = client.get(reverse("carts:detail"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
