@@ -31,7 +31,10 @@ class CartDetailView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["cart"] = selectors.cart_for_page(user=signed_in_user(self.request))
+        context["cart"] = cart = selectors.cart_for_page(user=signed_in_user(self.request))
+        # The header counts the lines this page loaded, not with a query of its own: one figure
+        # for the header and the total row (it overrides carts.context_processors.cart).
+        context["cart_item_count"] = cart.item_count
         # A fresh one-time key per render: a double-submitted checkout makes one order.
         context["checkout_key"] = uuid.uuid4().hex
         return context

@@ -42,6 +42,15 @@ def test_the_header_counts_the_units_in_the_cart(shopper, customer, variant):
     assert '<span class="badge cart-count">1<span class="visually-hidden"> item</span></span>' in html
 
 
+def test_the_cart_page_counts_its_own_lines_for_the_header(shopper, customer, variant):
+    cart_add_item(user=customer, variant_id=variant.pk, quantity=2)
+    with CaptureQueriesContext(connection) as page:
+        html = shopper.get(reverse("carts:detail")).content.decode()
+    assert '<span class="badge cart-count">2<span class="visually-hidden"> items</span></span>' in html
+    assert "Total for 2 items" in html
+    assert not any("SUM(" in query["sql"] and "carts_cartitem" in query["sql"] for query in page.captured_queries)
+
+
 def test_the_header_shows_no_count_for_an_empty_cart_or_a_visitor(client, customer):
     with CaptureQueriesContext(connection) as visitor:
         html = client.get(reverse("catalog:product_list")).content.decode()
