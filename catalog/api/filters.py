@@ -1,13 +1,16 @@
 """Query parameters of the product list API, validated by a django-filter FilterSet.
 
 Invalid values are a 400 with field errors (DjangoFilterBackend raises a ValidationError that
-common.api.exceptions renders); valid ones are handed to `selectors.products_search`.
+common.api.exceptions renders); valid ones are handed to `selectors.products_search`. Values
+are checked as sent first (common.api.query): `?min_price=` is a 400, not "no minimum".
 """
 
 from typing import Any
 
 import django_filters
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -16,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 from catalog import selectors
 from catalog.forms import SEARCH_MAX_LENGTH, CategoryRefField
 from catalog.models import Product
+from common.api.query import BOOLEAN_WORDS, NOT_TRUE_OR_FALSE, sent_value_error
 
 ORDERING_CHOICES = [
     ("price", _("Price, lowest first")),
@@ -34,10 +38,30 @@ class CategoryRefFilter(django_filters.Filter):
 class ProductFilterApiForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        for name, field in self.fields.items():
+            if name in self.data and (problem := self._raw_value_error(field, self.data[name])):
+                self.add_error(name, problem)
         low, high = cleaned.get("min_price"), cleaned.get("max_price")
         if low is not None and high is not None and low > high:
             self.add_error("max_price", _("The maximum price must not be lower than the minimum."))
         return cleaned
+
+    @staticmethod
+    def _raw_value_error(field: forms.Field, value: str) -> str | None:
+        # The schema's types and lengths hold for the text as sent; the form fields would trim it,
+        # read "" as not given, and take "yes" or "1" for true.
+        if isinstance(field, forms.CharField):
+            if field.max_length is not None:
+                try:
+                    MaxLengthValidator(field.max_length)(value)
+                except ValidationError as exc:
+                    return str(exc.messages[0])
+            return None
+        if (problem := sent_value_error(value)) is not None:
+            return problem
+        if isinstance(field, forms.NullBooleanField) and value not in BOOLEAN_WORDS:
+            return str(NOT_TRUE_OR_FALSE)
+        return None
 
 
 def _keep(queryset: QuerySet[Product], name: str, value: Any) -> QuerySet[Product]:
@@ -49,10 +73,12 @@ class ProductFilter(django_filters.FilterSet):
     category = CategoryRefFilter(
         method=_keep, help_text=_("A category id or slug; products of its subcategories are included.")
     )
-    search = django_filters.CharFilter(
-        method=_keep,
-        max_length=SEARCH_MAX_LENGTH,
-        help_text=_("Words of the title, any case; exact and prefix matches first."),
+    search = extend_schema_field({"type": "string", "maxLength": SEARCH_MAX_LENGTH})(
+        django_filters.CharFilter(
+            method=_keep,
+            max_length=SEARCH_MAX_LENGTH,
+            help_text=_("Words of the title, any case; exact and prefix matches first."),
+        )
     )
     min_price = extend_schema_field(OpenApiTypes.NUMBER)(
         django_filters.NumberFilter(method=_keep, min_value=0, max_digits=14, decimal_places=2)
@@ -60,8 +86,10 @@ class ProductFilter(django_filters.FilterSet):
     max_price = extend_schema_field(OpenApiTypes.NUMBER)(
         django_filters.NumberFilter(method=_keep, min_value=0, max_digits=14, decimal_places=2)
     )
-    in_stock = django_filters.BooleanFilter(
-        method=_keep, help_text=_("true: only products with stock; false: only those without.")
+    in_stock = extend_schema_field(OpenApiTypes.BOOL)(
+        django_filters.BooleanFilter(
+            method=_keep, help_text=_("true: only products with stock; false: only those without.")
+        )
     )
     ordering = django_filters.ChoiceFilter(
         method=_keep, choices=ORDERING_CHOICES, help_text=_("Default: newest first (best match first when searching).")

@@ -5,14 +5,14 @@ once; anything else is a 400 naming the parameter, never silently the first page
 the last one is a 404. The schema says the same (minimum and maximum), so clients can know.
 """
 
-import re
 from typing import Any
 
 from django.utils.translation import gettext as _
 from rest_framework import pagination, serializers
 from rest_framework.request import Request
 
-WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
+from .query import WHOLE_NUMBER
+
 MAX_PAGE = 999_999_999
 
 
@@ -24,8 +24,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
         values = request.query_params.getlist(name)
         if not values:
             return None
-        value = values[0].strip()
-        if len(values) > 1 or not WHOLE_NUMBER.match(value) or not 1 <= int(value) <= maximum:
+        value = values[0]  # as sent: " 2" or "2\n" is not a whole number, nor "" the first page
+        if len(values) > 1 or not WHOLE_NUMBER.fullmatch(value) or not 1 <= int(value) <= maximum:
             raise serializers.ValidationError(
                 {name: [_("Give it once, as a whole number from 1 to %(maximum)d.") % {"maximum": maximum}]}
             )

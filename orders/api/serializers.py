@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from common.api.query import QueryIntegerField
 from common.api.serializers import MoneyField, RejectUnknownFieldsMixin, StrictJSONTypesMixin
 
 from ..models import Order, OrderItem
@@ -124,8 +125,8 @@ class OrderSerializer(serializers.ModelSerializer):
 
 
 class PopularProductsQuerySerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, max_value=90, default=3)
-    limit = serializers.IntegerField(min_value=1, max_value=50, default=5)
+    days = QueryIntegerField(min_value=1, max_value=90, default=3)
+    limit = QueryIntegerField(min_value=1, max_value=50, default=5)
 
 
 class PopularCategorySerializer(serializers.Serializer):

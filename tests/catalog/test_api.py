@@ -145,6 +145,18 @@ def test_pagination_pages_and_page_size(api_client, make_product):
         ({"category": "999999"}, "category"),
         ({"ordering": "popularity"}, "ordering"),
         ({"search": "x" * 101}, "search"),
+        # As sent, the way the schema types them: not "not given", not trimmed, not "yes".
+        ({"min_price": ""}, "min_price"),
+        ({"max_price": " 5"}, "max_price"),
+        ({"min_price": "5\n"}, "min_price"),
+        ({"in_stock": ""}, "in_stock"),
+        ({"in_stock": "yes"}, "in_stock"),
+        ({"in_stock": "1"}, "in_stock"),
+        ({"ordering": ""}, "ordering"),
+        ({"search": "\n" + "x" * 100}, "search"),
+        ({"page": ""}, "page"),
+        ({"page": " 2"}, "page"),
+        ({"page_size": "2\n"}, "page_size"),
     ],
 )
 def test_bad_filter_values_are_400_with_field_errors(api_client, params, field):
@@ -156,6 +168,15 @@ def test_bad_filter_values_are_400_with_field_errors(api_client, params, field):
     assert body["message"]
     assert field in body["fields"]
     assert isinstance(body["fields"][field][0], str)
+
+
+def test_empty_text_filters_are_no_filter(api_client, make_product):
+    make_product("Kettle")
+
+    response = api_client.get(LIST, {"search": "", "category": ""})
+
+    assert response.status_code == 200
+    assert titles(response) == ["Kettle"]
 
 
 def test_page_out_of_range_is_404(api_client, make_product):
@@ -239,6 +260,10 @@ def test_schema_documents_the_catalogue_endpoints(api_client):
     parameters = {p["name"]: p for p in paths["/api/v1/products/"]["get"]["parameters"]}
     assert {"category", "search", "min_price", "max_price", "in_stock", "ordering", "page"} <= set(parameters)
     assert parameters["ordering"]["schema"]["enum"] == ["-created_at", "-price", "created_at", "price", "title"]
+    assert parameters["in_stock"]["schema"]["type"] == "boolean"
+    assert parameters["search"]["schema"]["type"] == "string"
+    assert parameters["search"]["schema"]["maxLength"] == 100
+    assert parameters["min_price"]["schema"]["type"] == "number"
     tree_schema = schema["components"]["schemas"]["CategoryTree"]
     assert tree_schema["properties"]["children"]["items"]["$ref"].endswith("/CategoryTree")
     product = schema["components"]["schemas"]["ProductList"]["properties"]

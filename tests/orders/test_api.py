@@ -472,6 +472,11 @@ def test_popular_products_ignores_a_bad_token(anonymous_api, db):
         ({"limit": 0}, "limit"),
         ({"limit": 51}, "limit"),
         ({"limit": "1.5"}, "limit"),
+        # Present is given: an empty value is not the default, nor "3.0" or " 3" a whole number.
+        ({"days": ""}, "days"),
+        ({"days": "3.0"}, "days"),
+        ({"days": " 3"}, "days"),
+        ({"limit": ""}, "limit"),
     ],
 )
 def test_popular_products_validates_days_and_limit(anonymous_api, db, params, field):

@@ -150,7 +150,8 @@ def test_my_coupons_only_mine_with_states(api, user, other_user):
     assert [row["id"] for row in only["results"]] == [available.pk]
 
 
-def test_my_coupons_unknown_state_is_400(api):
-    response = api.get(MINE, {"state": "shiny"})
+@pytest.mark.parametrize("state", ["shiny", ""])
+def test_my_coupons_unknown_state_is_400(api, state):
+    response = api.get(MINE, {"state": state})
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error" and "state" in response.json()["fields"]
