@@ -18,7 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from catalog import selectors
 from catalog.forms import SEARCH_MAX_LENGTH, CategoryRefField
-from catalog.models import Product
+from catalog.models import Category, Product
 from common.api.query import BOOLEAN_WORDS, NOT_TRUE_OR_FALSE, sent_value_error
 
 ORDERING_CHOICES = [
@@ -30,7 +30,11 @@ ORDERING_CHOICES = [
 ]
 
 
-@extend_schema_field(OpenApiTypes.STR)
+# A slug's length bounds the parameter, so a schema-valid query always fits the server's request line.
+CATEGORY_REF_MAX_LENGTH = Category._meta.get_field("slug").max_length
+
+
+@extend_schema_field({"type": "string", "maxLength": CATEGORY_REF_MAX_LENGTH})
 class CategoryRefFilter(django_filters.Filter):
     field_class = CategoryRefField
 
@@ -71,7 +75,9 @@ def _keep(queryset: QuerySet[Product], name: str, value: Any) -> QuerySet[Produc
 
 class ProductFilter(django_filters.FilterSet):
     category = CategoryRefFilter(
-        method=_keep, help_text=_("A category id or slug; products of its subcategories are included.")
+        method=_keep,
+        max_length=CATEGORY_REF_MAX_LENGTH,
+        help_text=_("A category id or slug; products of its subcategories are included."),
     )
     search = extend_schema_field({"type": "string", "maxLength": SEARCH_MAX_LENGTH})(
         django_filters.CharFilter(

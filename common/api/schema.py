@@ -64,7 +64,9 @@ def document_common_errors(result: dict, generator: object, request: object, pub
       operation: a bad token is refused before the permission is looked at);
     - 404 wherever the path names an object;
     - 400 wherever there is a body or a query parameter to get wrong, and on every list (its
-      `page` and `page_size`); 404 on every list too (a page past the last).
+      `page` and `page_size`); 404 on every list too (a page past the last);
+    - 414 everywhere: gunicorn refuses a request line (path and query) over about 4 KB before
+      Django sees it. Every schema-valid request fits (text parameters have a `maxLength`).
     """
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
@@ -81,6 +83,7 @@ def document_common_errors(result: dict, generator: object, request: object, pub
                     "400", _error("`validation_error`: a bad `page` or `page_size`.", "ValidationError")
                 )
                 responses.setdefault("404", _error("`not_found`: a page past the last one."))
+            responses.setdefault("414", URI_TOO_LONG)
             has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
             if operation.get("requestBody") or has_query:
                 responses.setdefault("400", _error("`validation_error`: some input is not valid.", "ValidationError"))
@@ -95,6 +98,10 @@ def document_common_errors(result: dict, generator: object, request: object, pub
             for field in component.get("properties", {}).values():
                 _describe_text(field)
     return result
+
+
+# The server's own page, not JSON: so no content is documented.
+URI_TOO_LONG = {"description": "The path and query are longer than the server reads (about 4 KB)."}
 
 
 # Text fields refuse NUL characters (PostgreSQL cannot store them) and, unless they may be blank,

@@ -154,6 +154,7 @@ def test_pagination_pages_and_page_size(api_client, make_product):
         ({"in_stock": "1"}, "in_stock"),
         ({"ordering": ""}, "ordering"),
         ({"search": "\n" + "x" * 100}, "search"),
+        ({"category": "x" * 141}, "category"),
         ({"page": ""}, "page"),
         ({"page": " 2"}, "page"),
         ({"page_size": "2\n"}, "page_size"),
@@ -264,10 +265,38 @@ def test_schema_documents_the_catalogue_endpoints(api_client):
     assert parameters["search"]["schema"]["type"] == "string"
     assert parameters["search"]["schema"]["maxLength"] == 100
     assert parameters["min_price"]["schema"]["type"] == "number"
+    assert parameters["category"]["schema"]["maxLength"] == 140
     tree_schema = schema["components"]["schemas"]["CategoryTree"]
     assert tree_schema["properties"]["children"]["items"]["$ref"].endswith("/CategoryTree")
     product = schema["components"]["schemas"]["ProductList"]["properties"]
     assert product["price"]["type"] == "string"
+
+
+def test_the_longest_schema_valid_query_fits_the_servers_request_line(api_client):
+    """gunicorn answers 414 to a longer request line: every query the schema allows must fit."""
+    from urllib.parse import urlencode
+
+    from gunicorn.config import Config
+
+    schema = api_client.get("/api/schema/", {"format": "json"}).json()
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/products/"]["get"]["parameters"]}
+    texts = {name for name, p in parameters.items() if p.get("type") == "string" and "enum" not in p}
+    assert texts == {"category", "search"} and all("maxLength" in parameters[name] for name in texts)
+
+    def longest(p: dict) -> str:
+        if "enum" in p:
+            return max(p["enum"], key=len)
+        if p.get("type") == "string":  # the character that takes most bytes once percent-encoded
+            return "\U0010ffff" * p["maxLength"]
+        return {"boolean": "false", "integer": str(p.get("maximum", 10**18))}.get(
+            p.get("type"), "-1.7976931348623157e+308"
+        )
+
+    request_line = f"GET {LIST}?{urlencode({name: longest(p) for name, p in parameters.items()})} HTTP/1.1"
+    assert len(request_line) < Config().limit_request_line
+    # A longer one (only a schema-violating query) gets the server's 414, which every operation lists.
+    operations = [op for ops in schema["paths"].values() for op in ops.values() if isinstance(op, dict)]
+    assert all("414" in op["responses"] for op in operations)
 
 
 def test_schema_names_the_status_enums_after_their_models(api_client):
