@@ -46,7 +46,7 @@ RULES_OPENAPI_CANNOT_SAY = {
     "POST /api/v1/orders/": (
         "400, 422",
         "the same variant on two lines past the most of one item together; a coupon used, expired, "
-        "another's or over the order's value; an Idempotency-Key sent again with another body",
+        "another's or needing a bigger order; an Idempotency-Key sent again with another body",
     ),
     "POST /api/v1/wallet/charge/": ("422", "an Idempotency-Key sent again with another amount"),
 }
