@@ -11,10 +11,13 @@ from accounts.models import Address, User, UserPreferences, UserSession
 from accounts.validators import SOCIAL_LINK_MAX_LENGTH, SOCIAL_NETWORKS
 from common.api.serializers import StrictJSONTypesMixin, untrimmed_text_errors
 
+# RFC 3986's characters of a path segment and of a query or fragment (percent-encode the rest):
+# "[" and "]" only belong in an IP host, "#" only once, before the fragment.
+_PATH_CHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
+_QUERY_CHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})"
 WEB_ADDRESS = RegexValidator(
     r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(:[0-9]{1,4})?"
-    # then a path, query or fragment of the characters RFC 3986 allows (percent-encode the rest)
-    r"([/?#]([A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)?$",
+    rf"(/{_PATH_CHAR}*)*(\?{_QUERY_CHAR}*)?(#{_QUERY_CHAR}*)?$",
     _("Enter a web address such as https://example.com/me."),
 )
 

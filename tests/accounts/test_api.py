@@ -1,11 +1,16 @@
 """The accounts API under /api/v1/: status codes, the error shape, nothing written on bad input."""
 
+import jsonschema_rs
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 
+from accounts.api.serializers import WEB_ADDRESS
 from accounts.models import Address, Customer, SessionKind, User, UserPreferences, UserProfile, UserSession
 from tests.factories.accounts import (
     DEFAULT_PASSWORD,
@@ -243,6 +248,33 @@ def test_me_patch_with_whitespace_around_a_web_address_is_a_400_as_the_schema_sa
     # The schema's pattern has no room for whitespace; trimming it silently would accept what the schema refuses.
     assert_validation_error(jwt_client.patch(url("me"), {"website": website}, format="json"), "website")
     assert not UserProfile.objects.filter(user=user).exclude(website="").exists()
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["https://example.com/v[b]", "https://example.com/a#b#c", "https://example.com/?q=[1]", "https://example.com/%zz"],
+)
+def test_me_patch_with_a_character_a_uri_cannot_hold_is_a_400(jwt_client, user, address):
+    # Django's URLValidator takes these; the schema's "uri" format (RFC 3986) does not.
+    for body in ({"website": address}, {"social_links": {"github": address}}):
+        response = jwt_client.patch(url("me"), body, format="json")
+        assert response.status_code == 400, (body, response.content)
+    assert not UserProfile.objects.filter(user=user).exclude(website="").exists()
+    assert not UserProfile.objects.filter(user=user).exclude(social_links={}).exists()
+
+
+def test_me_patch_keeps_a_path_query_and_fragment(jwt_client):
+    address = "https://mastodon.social/@ada/posts;all?tag=a/b&x=%20y#top:1"
+    response = jwt_client.patch(url("me"), {"website": address, "social_links": {"mastodon": address}}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["website"] == address and response.json()["social_links"] == {"mastodon": address}
+
+
+@hypothesis_settings(max_examples=500, deadline=None)
+@given(address=st.from_regex(WEB_ADDRESS.regex, fullmatch=True))
+def test_every_address_the_api_accepts_is_a_uri_as_the_schema_format_says(address):
+    """The check schemathesis makes of a response: its "uri" format is jsonschema-rs's (installed with it)."""
+    assert jsonschema_rs.validator_for({"format": "uri"}, validate_formats=True).is_valid(address)
 
 
 def test_me_patch_sets_and_replaces_social_links(jwt_client, user):
