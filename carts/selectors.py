@@ -3,12 +3,19 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from accounts.models import User
 from common.money import ZERO, money
 
 from .models import Cart, CartItem, CartStatus
+
+
+def active_carts(*, user: User) -> QuerySet[Cart]:
+    """The customer's active cart (at most one: a partial unique constraint), soft-deleted ones hidden.
+
+    The one definition the page, the header's count and the services (which lock it) share."""
+    return Cart.objects.filter(customer=user, status=CartStatus.ACTIVE)
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ class CartView:
 
 def cart_for_page(*, user: User) -> CartView:
     """The customer's active cart with each line at today's price (two queries, any size)."""
-    cart = Cart.objects.filter(customer=user, status=CartStatus.ACTIVE).first()
+    cart = active_carts(user=user).first()
     if cart is None:
         return CartView(cart=None, lines=[], total=ZERO)
     items = cart.items.select_related("variant__product").order_by("created_at", "pk")
@@ -52,5 +59,5 @@ def cart_for_page(*, user: User) -> CartView:
 
 def cart_item_count(*, user: User) -> int:
     """Units in the customer's active cart, for the header's cart link (one query)."""
-    lines = CartItem.objects.filter(cart__customer=user, cart__status=CartStatus.ACTIVE)
+    lines = CartItem.objects.filter(cart__in=active_carts(user=user))
     return lines.aggregate(units=Sum("quantity"))["units"] or 0

@@ -18,11 +18,12 @@ from common.money import ZERO, money
 
 from .exceptions import CartEmptyError, CartItemInvalidError
 from .models import Cart, CartItem, CartStatus
+from .selectors import active_carts
 
 
 def _active_cart_locked(*, user: User) -> Cart | None:
     """The customer's active cart, row-locked, if there is one."""
-    return Cart.objects.select_for_update().filter(customer=user, status=CartStatus.ACTIVE).first()
+    return active_carts(user=user).select_for_update().first()
 
 
 def _active_cart_locked_or_new(*, user: User) -> Cart:
@@ -34,7 +35,7 @@ def _active_cart_locked_or_new(*, user: User) -> Cart:
             return Cart.objects.create(customer=user, currency=settings.SHOP_CURRENCY)
     except IntegrityError:
         # A concurrent first add made it (the partial unique index held this insert until then).
-        return Cart.objects.select_for_update().get(customer=user, status=CartStatus.ACTIVE)
+        return active_carts(user=user).select_for_update().get()
 
 
 def _total_refresh(cart: Cart) -> None:

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from carts.models import Cart, CartItem, CartStatus
 from carts.services import cart_add_item
@@ -40,6 +41,14 @@ def test_the_header_counts_the_units_in_the_cart(shopper, customer, variant):
     shopper.post(reverse("carts:item_remove", args=[line.pk]))
     html = shopper.get(reverse("catalog:product_list")).content.decode()
     assert '<span class="badge cart-count">1<span class="visually-hidden"> item</span></span>' in html
+
+
+def test_the_header_and_the_cart_page_agree_on_a_hidden_cart(shopper, customer, variant):
+    # A soft-deleted cart is no cart: not on the page, not in the header's count.
+    cart_add_item(user=customer, variant_id=variant.pk, quantity=2)
+    Cart.all_objects.filter(customer=customer).update(deleted_at=timezone.now())
+    assert "cart-count" not in shopper.get(reverse("catalog:product_list")).content.decode()
+    assert "Total for 2 items" not in shopper.get(reverse("carts:detail")).content.decode()
 
 
 def test_the_cart_page_counts_its_own_lines_for_the_header(shopper, customer, variant):
