@@ -10,7 +10,19 @@ Only what is the same for every visitor is served or stored:
 
 - requests: GET or HEAD, no session cookie, no `Authorization` header, no pending messages (an
   anonymous visitor without a session; signed-in customers always get a live page);
-- responses: 200, no cookie set, not varying on `Cookie` (a page that used its CSRF token does).
+- the key: the absolute URL, the active language (chosen from `Accept-Language` or the language
+  cookie), `Accept`, and htmx's `HX-Request` and `HX-Target`. A JSON client and a browser asking
+  for the same API URL never share an answer;
+- responses: stored only once they are *final*, by `PublicCacheMiddleware`, outermost in
+  `MIDDLEWARE`, after every middleware that may set a cookie or add `Vary: Cookie` has run. An
+  answer is stored when it is a 200, sets or deletes no cookie, did not hand out a CSRF token
+  (the browsable API's HTML and every form do: the token derives from the visitor's CSRF
+  cookie), did not change the session nor read one the visitor sent, and varies on nothing the
+  key does not cover (`Vary: Cookie` only as the session or CSRF middleware add it, whose causes
+  are checked above; the view's own answer must not vary on `Cookie`).
+
+What is stored is the view's own answer (body and its own headers: type, caching, `Vary`); the
+middleware adds the rest (security headers, CSP) to every answer, served from the cache or not.
 
 Entries also expire after `PUBLIC_CACHE_SECONDS`, which bounds how stale a page can be if a bump
 was lost (Redis away at the moment of a commit). When Redis does not answer, nothing is served
@@ -24,6 +36,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -38,6 +51,12 @@ GENERATION_PREFIX = "gen:"
 ENTRY_PREFIX = "public:"
 # The header a cached answer carries, so a reader (or a benchmark) can tell a hit from a render.
 HIT_HEADER = "X-Public-Cache"
+# What the entry key covers besides the URL, as named in `Vary`. Accept-Language through the
+# active language (LocaleMiddleware reads it, or the language cookie). An answer that varies on
+# anything else is not stored.
+KEYED_HEADERS = frozenset({"accept", "accept-language", "hx-request", "hx-target"})
+# The answer a view rendered, waiting on the request for the final response to say it may be kept.
+_PENDING = "_public_cache_pending"
 
 ScopesOf = Callable[..., Sequence[str]]
 
@@ -110,19 +129,40 @@ def _shared_request(request: HttpRequest, *, everyone: bool) -> bool:
     )
 
 
+def _vary(response: HttpResponse) -> set[str]:
+    return {name.strip().lower() for name in response.get("Vary", "").split(",") if name.strip()}
+
+
 def _shareable_response(response: HttpResponse) -> bool:
+    """The view's own answer could be shared: a rendered 200 that does not vary on the visitor."""
     if response.status_code != 200 or response.cookies or response.streaming:
         return False
-    vary = {header.strip().lower() for header in response.get("Vary", "").split(",")}
-    return "cookie" not in vary
+    return "cookie" not in _vary(response)
+
+
+def _final_response_shareable(request: HttpRequest, response: HttpResponse, *, csrf_used: bool) -> bool:
+    """The answer as it leaves the shop, after every middleware, is the same for every visitor."""
+    if csrf_used or request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False  # a token derived from this visitor's CSRF cookie may be in the body
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return False  # a cookie set or deleted: the session, the CSRF token, messages
+    session = getattr(request, "session", None)
+    if session is not None and (
+        session.modified or (session.accessed and settings.SESSION_COOKIE_NAME in request.COOKIES)
+    ):
+        return False  # the answer may show what this visitor's session holds
+    # Cookie: added by the session middleware when an (empty, cookie-less) session was read, or
+    # by the CSRF middleware with its cookie; both causes are ruled out above.
+    return _vary(response) <= KEYED_HEADERS | {"cookie"}
 
 
 def _entry_key(request: HttpRequest, generations: dict[str, int]) -> str:
-    # The absolute URL: API pagination links name the host and scheme. htmx requests get
-    # fragments, not pages.
+    # The absolute URL: API pagination links name the host and scheme. The API answers JSON or
+    # its HTML page by Accept. htmx requests get fragments, not pages. (KEYED_HEADERS)
     parts = [
         request.build_absolute_uri(),
         translation.get_language() or "",
+        request.headers.get("Accept", ""),
         request.headers.get("HX-Request", ""),
         request.headers.get("HX-Target", ""),
         *(f"{scope}={value}" for scope, value in sorted(generations.items())),
@@ -169,11 +209,11 @@ def cache_public_response(scopes: ScopesOf, *, timeout: int | None = None, every
             if callable(render) and not getattr(response, "is_rendered", True):
                 render()  # DRF and template responses render lazily
             if _shareable_response(response):
-                # The view's own headers (type, caching, Vary); middleware adds the rest on every answer.
+                # The view's own headers (type, caching, Vary); middleware adds the rest on every
+                # answer. PublicCacheMiddleware stores it once the final response allows it.
+                csrf_used = bool(request.META.get("CSRF_COOKIE_NEEDS_UPDATE"))
                 entry = (response.content, list(response.items()))
-                cache.set(key, entry, _lifetime(timeout))
-                _local().set(key, entry, _lifetime(timeout))
-                response[HIT_HEADER] = "miss"
+                setattr(request, _PENDING, _Pending(key, entry, _lifetime(timeout), csrf_used))
             return response
 
         return wrapped
@@ -183,3 +223,35 @@ def cache_public_response(scopes: ScopesOf, *, timeout: int | None = None, every
 
 def _lifetime(timeout: int | None) -> int:
     return min(timeout or settings.PUBLIC_CACHE_SECONDS, settings.PUBLIC_CACHE_SECONDS)
+
+
+# --- storing, on the final response -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Pending:
+    key: str
+    entry: tuple[bytes, list[tuple[str, str]]]
+    lifetime: int
+    csrf_used: bool
+
+
+class PublicCacheMiddleware:
+    """Store the answers `cache_public_response` rendered, once the final response allows it.
+
+    First in `MIDDLEWARE`, so it sees the response after every other middleware: the CSRF
+    middleware's cookie and `Vary: Cookie`, the session's, the messages'. Deciding inside the
+    view missed them, and a page carrying one visitor's CSRF token was served to everyone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        pending: _Pending | None = getattr(request, _PENDING, None)
+        if pending is not None and _final_response_shareable(request, response, csrf_used=pending.csrf_used):
+            cache.set(pending.key, pending.entry, pending.lifetime)
+            _local().set(pending.key, pending.entry, pending.lifetime)
+            response[HIT_HEADER] = "miss"
+        return response

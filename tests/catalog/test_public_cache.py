@@ -5,15 +5,19 @@ These tests commit for real (transactional), because the bumps that keep pages f
 commit, as they do in the shop.
 """
 
+import re
 from decimal import Decimal
 
 import pytest
-from django.test import override_settings
-from django.urls import reverse
+from django.conf import settings
+from django.http import HttpResponse
+from django.middleware.csrf import _unmask_cipher_token
+from django.test import Client, override_settings
+from django.urls import path, reverse
 from rest_framework.test import APIClient
 
 from catalog.models import Category, Product
-from common.public_cache import HIT_HEADER
+from common.public_cache import HIT_HEADER, PublicCacheMiddleware, cache_public_response
 from inventory.models import InventoryItem
 from inventory.services import stock_restock
 from orders.services import order_cancel, order_place
@@ -190,3 +194,111 @@ def test_popular_products_are_shared_by_everyone_even_with_a_token(variant, buye
 
     assert second.status_code == 200 and second[HIT_HEADER] == "hit"
     assert second.json() == first.json() == [{"product": second.json()[0]["product"], "quantity": 2}]
+
+
+# --- what an answer varies on, and what it used (issue 10, item 2) ---------------------------------
+
+HTML = {"HTTP_ACCEPT": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+JSON = {"HTTP_ACCEPT": "application/json"}
+CSRF_TOKEN = re.compile(r'"csrfToken": "([A-Za-z0-9]+)"')
+
+
+@pytest.mark.parametrize(
+    "url_name", ["catalog_api:product-list", "orders_api:products-popular"], ids=["products", "popular"]
+)
+def test_a_json_client_after_a_browser_gets_json(variant, url_name):
+    url = reverse(url_name) + "?page_size=5&days=3"
+    page = Client().get(url, **HTML)  # the browsable API's page
+    assert page.status_code == 200 and page["Content-Type"].startswith("text/html")
+
+    first = APIClient().get(url, **JSON)
+    again = APIClient().get(url, **JSON)
+
+    assert first["Content-Type"] == "application/json" and first.json() == again.json()
+    assert HIT_HEADER not in page  # it handed out a CSRF token: never stored
+    assert first[HIT_HEADER] == "miss" and again[HIT_HEADER] == "hit"  # JSON is still kept
+
+
+def _victim_token(response) -> str:
+    found = CSRF_TOKEN.search(response.content.decode())
+    assert found, "the browsable API page carries a CSRF token"
+    return found.group(1)
+
+
+def test_a_signed_in_browsers_page_with_its_csrf_token_is_never_served_to_anyone_else(client, variant, buyer):
+    url = reverse("orders_api:products-popular")  # shared by everyone, signed in or not
+    secret = "k" * 32
+    client.force_login(buyer)
+    client.cookies[settings.CSRF_COOKIE_NAME] = secret
+    page = client.get(url, **HTML)
+    assert page.status_code == 200 and _unmask_cipher_token(_victim_token(page)) == secret
+
+    other = Client().get(url, **HTML)
+
+    assert HIT_HEADER not in other
+    assert _unmask_cipher_token(_victim_token(other)) != secret
+
+
+def test_a_visitors_page_with_a_token_from_their_csrf_cookie_is_never_served_to_another(client, variant):
+    url = reverse("catalog_api:product-list")
+    secret = "v" * 32
+    client.cookies[settings.CSRF_COOKIE_NAME] = secret  # not signed in: only the CSRF cookie
+    assert _unmask_cipher_token(_victim_token(client.get(url, **HTML))) == secret
+
+    other = Client().get(url, **HTML)
+
+    assert HIT_HEADER not in other
+    assert _unmask_cipher_token(_victim_token(other)) != secret
+
+
+def test_a_signed_in_visitors_answer_is_not_stored_even_where_everyone_shares(client, variant, buyer):
+    url = reverse("orders_api:products-popular")
+    client.force_login(buyer)
+    assert HIT_HEADER not in client.get(url, **JSON)  # their session was read: never stored
+
+    assert APIClient().get(url, **JSON)[HIT_HEADER] == "miss"
+
+
+def test_the_store_decision_comes_after_every_other_middleware():
+    assert settings.MIDDLEWARE[0] == f"{PublicCacheMiddleware.__module__}.{PublicCacheMiddleware.__name__}"
+
+
+# A view that answers by Accept (as DRF does) and says so, and one that varies on a header the key
+# does not cover.
+
+
+@cache_public_response(lambda request: ["test-negotiation"])
+def negotiated(request):
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    response = HttpResponse(
+        b'{"a": 1}' if wants_json else b"a = 1", content_type="application/json" if wants_json else "text/plain"
+    )
+    response["Vary"] = "Accept"
+    return response
+
+
+@cache_public_response(lambda request: ["test-negotiation"])
+def by_user_agent(request):
+    response = HttpResponse(request.headers.get("User-Agent", "").encode(), content_type="text/plain")
+    response["Vary"] = "User-Agent"
+    return response
+
+
+urlpatterns = [path("negotiated/", negotiated), path("by-user-agent/", by_user_agent)]
+
+
+@pytest.mark.urls(__name__)
+def test_each_accept_gets_its_own_entry(client):
+    text = client.get("/negotiated/", HTTP_ACCEPT="text/plain")
+    json = client.get("/negotiated/", **JSON)
+    assert text[HIT_HEADER] == json[HIT_HEADER] == "miss"
+
+    assert client.get("/negotiated/", HTTP_ACCEPT="text/plain").content == b"a = 1"
+    again = client.get("/negotiated/", **JSON)
+    assert again[HIT_HEADER] == "hit" and again.content == b'{"a": 1}' and again["Content-Type"] == "application/json"
+
+
+@pytest.mark.urls(__name__)
+def test_an_answer_varying_on_a_header_the_key_does_not_cover_is_not_stored(client):
+    assert HIT_HEADER not in client.get("/by-user-agent/", HTTP_USER_AGENT="one")
+    assert client.get("/by-user-agent/", HTTP_USER_AGENT="two").content == b"two"
