@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "common.public_cache.PublicCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # private / no-store on personal answers; after WhiteNoise, so static files stay public.
+    "common.middleware.CacheControlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
