@@ -375,6 +375,13 @@ def test_anonymous_cannot_read_orders(anonymous_api, customer, variant):
     order = place(customer, variant)
     assert anonymous_api.get(ORDERS).status_code in (401, 403)
     assert anonymous_api.get(detail(order.pk)).status_code in (401, 403)
+    # The refusal says only that: the error shape and nothing of the order or its customer.
+    secrets = [order.order_number, customer.email, variant.sku, variant.product.title, str(order.total_amount)]
+    for response in (anonymous_api.get(ORDERS), anonymous_api.get(detail(order.pk))):
+        body = response.json()
+        assert set(body) <= {"code", "message", "fields"}, body
+        assert body["code"] == "not_authenticated" and isinstance(body["message"], str)
+        assert not [secret for secret in secrets if secret in response.content.decode()], body
 
 
 # --- POST orders/{id}/cancel/ ------------------------------------------------------------------
