@@ -19,6 +19,7 @@ from accounts.models import (
     UserProfile,
     UserSession,
 )
+from tests.admin_checks import assert_admin_cannot_delete
 from tests.factories.accounts import (
     AddressFactory,
     AdministratorFactory,
@@ -87,6 +88,11 @@ def test_add_pages_load(admin_client, model):
 @pytest.mark.parametrize("model", sorted(READ_ONLY, key=str), ids=lambda m: m.__name__)
 def test_records_cannot_be_added_by_hand(admin_client, model):
     assert admin_client.get(admin_url(model, "add")).status_code == 403
+
+
+def test_sign_in_records_cannot_be_deleted(admin_client):
+    """Deleting the record would not sign anybody out (ending it does), so it is never deleted."""
+    assert_admin_cannot_delete(admin_client, UserSessionFactory())
 
 
 def test_adding_a_user_with_an_email_login(admin_client):

@@ -1,6 +1,9 @@
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import Client
 
@@ -42,6 +45,9 @@ def test_seed_demo_command_seeds_accounts_then_every_app_and_can_run_again():
         out = StringIO()
         call_command("seed_demo", force=True, stdout=out)
         assert demo.CUSTOMER_EMAIL in out.getvalue()
+        seeded = [line for line in out.getvalue().splitlines() if line.startswith("Seeding ")]
+        assert seeded == [f"Seeding {label}…" for label, _ in demo_seeders()]
+        assert "Seeding catalog…" in seeded and "Seeding orders…" in seeded
         assert out.getvalue().rstrip().endswith("Demo data is ready.")
     assert User.objects.filter(email__in=[demo.ADMIN_EMAIL, demo.CUSTOMER_EMAIL, demo.SELLER_EMAIL]).count() == 3
 
@@ -58,3 +64,14 @@ def test_other_apps_take_part_through_their_demo_module():
     assert "accounts" not in labels  # seeded first, on its own
     for label, seed in demo_seeders():
         assert callable(seed), label
+    # The loop above proves nothing if it never runs: every app of ours with a demo module takes
+    # part, in INSTALLED_APPS order (an app seeds after the apps it depends on).
+    ours_with_demo = [
+        config.label
+        for config in apps.get_app_configs()
+        if config.label != "accounts"
+        and Path(config.path).resolve().is_relative_to(Path(settings.BASE_DIR).resolve())
+        and (Path(config.path) / "demo.py").is_file()
+    ]
+    assert labels == ours_with_demo
+    assert {"catalog", "inventory", "promotions", "payments", "orders"} <= set(labels)

@@ -7,7 +7,7 @@ from carts.models import Cart, CartItem, CartStatus
 from carts.services import cart_add_item
 from orders.models import Order
 from orders.services import PlacedOrder, order_place_from_cart
-from payments.models import Wallet
+from payments.models import EntryType, Payment, PaymentStatus, Wallet, WalletEntry
 from tests.factories.commerce import VariantFactory
 from tests.orders.conftest import funded_user
 from tests.orders.test_concurrency import race
@@ -43,3 +43,12 @@ def test_a_double_submitted_cart_checkout_makes_one_order_and_one_payment():
     assert Order.objects.filter(customer=customer).count() == 1
     assert Wallet.objects.get(user=customer).balance == balance - variant.price * 2
     assert Cart.objects.get(customer=customer).status == CartStatus.COMPLETED
+    # One payment: one captured Payment with one capture, and one wallet debit, for that order.
+    order = Order.objects.get(customer=customer)
+    payments = list(Payment.objects.filter(user=customer))
+    assert len(payments) == 1, payments
+    payment = payments[0]
+    assert (payment.order_id, payment.status, payment.amount) == (order.pk, PaymentStatus.CAPTURED, order.total_amount)
+    assert payment.transactions.count() == 1
+    debits = WalletEntry.objects.filter(wallet__user=customer, entry_type=EntryType.USE)
+    assert list(debits.values_list("order_id", "amount")) == [(order.pk, order.total_amount)]

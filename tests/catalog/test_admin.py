@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Category, Product, ProductImage, ProductVariant
+from tests.admin_checks import assert_admin_cannot_delete
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,7 @@ def test_products_cannot_be_hard_deleted(admin_client, make_product):
     lamp = make_product("Lamp")
 
     assert admin_client.get(reverse("admin:catalog_product_delete", args=[lamp.pk])).status_code == 403
+    assert_admin_cannot_delete(admin_client, lamp)
 
 
 def test_image_form_accepts_a_site_path(admin_client, make_product):

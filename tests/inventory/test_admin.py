@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from inventory.models import ChangeType, InventoryHistory, InventoryItem, Warehouse
 from inventory.services import stock_restock
+from tests.admin_checks import assert_admin_cannot_delete
 
 from .conftest import reserve
 
@@ -40,6 +41,7 @@ def test_history_is_read_only(admin_client, item):
     assert view.status_code == 200
     assert 'name="quantity_delta"' not in view.content.decode()
     assert admin_client.get(reverse("admin:inventory_inventoryhistory_delete", args=[movement.pk])).status_code == 403
+    assert_admin_cannot_delete(admin_client, movement)
 
 
 def test_quantity_is_read_only_in_the_change_form(admin_client, item):
@@ -124,3 +126,4 @@ def test_set_counted_quantity_below_reserved_is_an_error_message(admin_client, i
 
 def test_stock_rows_cannot_be_deleted(admin_client, item):
     assert admin_client.get(reverse("admin:inventory_inventoryitem_delete", args=[item.pk])).status_code == 403
+    assert_admin_cannot_delete(admin_client, item)

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 
 from inventory.exceptions import InsufficientStockError
 from inventory.models import ChangeType, InventoryHistory, InventoryItem, Warehouse
-from inventory.services import StockRequest, stock_restock, stock_take
+from inventory.services import StockRequest, stock_plan, stock_restock, stock_take
 from tests.factories.commerce import VariantFactory
 
 from .conftest import reserve
@@ -97,6 +97,40 @@ def test_a_variant_without_a_stock_row_is_sold_out():
         take((variant.pk, 1))
 
     assert caught.value.extra == {"variant_id": variant.pk, "available": 0, "requested": 1}
+
+
+# --- the conditional UPDATE is the guard, not the plan ------------------------------------------
+
+
+def ledger(item) -> list[tuple[str, int]]:
+    return list(
+        InventoryHistory.objects.filter(inventory_item=item).order_by("pk").values_list("change_type", "quantity_delta")
+    )
+
+
+@pytest.mark.parametrize(
+    ("sold", "reserved", "available"),
+    [(8, 0, 2), (0, 7, 3), (5, 3, 2)],
+    ids=["sold-meanwhile", "reserved-meanwhile", "both"],
+)
+def test_a_stale_plan_is_refused_by_the_update_and_changes_nothing(item, sold, reserved, available):
+    """The plan saw 10 available; other orders took or reserved units before this take ran. Only
+    the UPDATE's `quantity - reserved_quantity >= n` stands between the stale plan and an
+    oversold row: it must refuse with InsufficientStockError (not a CHECK's IntegrityError),
+    leaving the row and the ledger as the others left them."""
+    requests = [StockRequest(variant_id=item.variant_id, quantity=4)]
+    plan = stock_plan(requests=requests)
+    assert plan.rows_of[item.variant_id][0].available == 10
+    InventoryItem.objects.filter(pk=item.pk).update(quantity=10 - sold, reserved_quantity=reserved)
+    before = ledger(item)
+
+    with pytest.raises(InsufficientStockError) as caught, transaction.atomic():
+        stock_take(requests=requests, reference="order:1", plan=plan)
+
+    assert caught.value.extra == {"variant_id": item.variant_id, "available": available, "requested": 4}
+    item.refresh_from_db()
+    assert (item.quantity, item.reserved_quantity) == (10 - sold, reserved)
+    assert ledger(item) == before
 
 
 @pytest.mark.concurrency

@@ -26,6 +26,7 @@ from orders.models import (
 )
 from orders.services import order_transition, sales_rollup
 from payments.models import Wallet
+from tests.admin_checks import assert_admin_cannot_delete
 from tests.factories.accounts import UserFactory
 
 from .conftest import ledger_sum, place
@@ -74,6 +75,7 @@ def test_nothing_is_added_or_deleted_by_hand(staff_client, order, model):
     assert staff_client.get(admin_url(model, "add")).status_code == 403
     row = model.objects.order_by("pk").first()
     assert staff_client.get(admin_url(model, "delete", row.pk)).status_code == 403
+    assert_admin_cannot_delete(staff_client, row)
 
 
 def test_order_changelist_query_count_is_constant(staff_client, customer, django_assert_max_num_queries):

@@ -117,6 +117,32 @@ def test_same_key_with_another_body_is_422(api, customer, variant):
     assert Order.objects.count() == 1
 
 
+@pytest.mark.parametrize("coupon_first", [False, True], ids=["coupon-added", "coupon-dropped"])
+def test_same_key_same_lines_with_or_without_a_coupon_is_422(api, customer, variant, coupon_first):
+    """The coupon is part of the request: the same key and lines with a coupon added (or dropped)
+    is another request, never a replay of the first order."""
+    issued = coupon_claim(coupon_id=CouponFactory(discount_value=Decimal("5.00")).pk, user=customer)
+    plain = {"items": [{"variant_id": variant.pk, "quantity": 1}]}
+    with_coupon = {**plain, "coupon_id": issued.pk}
+    first_body, second_body = (with_coupon, plain) if coupon_first else (plain, with_coupon)
+
+    first = post_order(api, first_body, key="order-coupon")
+    second = post_order(api, second_body, key="order-coupon")
+
+    assert first.status_code == 201, first.json()
+    assert second.status_code == 422, second.json()
+    assert second.json()["code"] == "idempotency_key_reused"
+    assert "Idempotent-Replayed" not in second
+    order = Order.objects.get()
+    issued.refresh_from_db()
+    if coupon_first:
+        assert (issued.used_at is not None, issued.order_id) == (True, order.pk)
+        assert Wallet.objects.get(user=customer).balance == Decimal("485.00")
+    else:
+        assert (issued.used_at, issued.order_id, order.issued_coupon_id) == (None, None, None)
+        assert Wallet.objects.get(user=customer).balance == Decimal("480.00")
+
+
 def test_keys_are_per_customer(api, customer, other_customer, variant):
     from rest_framework.test import APIClient
 
@@ -349,6 +375,13 @@ def test_anonymous_cannot_read_orders(anonymous_api, customer, variant):
     order = place(customer, variant)
     assert anonymous_api.get(ORDERS).status_code in (401, 403)
     assert anonymous_api.get(detail(order.pk)).status_code in (401, 403)
+    # The refusal says only that: the error shape and nothing of the order or its customer.
+    secrets = [order.order_number, customer.email, variant.sku, variant.product.title, str(order.total_amount)]
+    for response in (anonymous_api.get(ORDERS), anonymous_api.get(detail(order.pk))):
+        body = response.json()
+        assert set(body) <= {"code", "message", "fields"}, body
+        assert body["code"] == "not_authenticated" and isinstance(body["message"], str)
+        assert not [secret for secret in secrets if secret in response.content.decode()], body
 
 
 # --- POST orders/{id}/cancel/ ------------------------------------------------------------------

@@ -4,6 +4,7 @@ order, a coupon is used once, and a wallet's balance always equals its ledger.""
 
 import datetime as dt
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -269,3 +270,82 @@ def test_a_rollup_racing_cancellations_of_its_day_never_counts_a_cancelled_order
     assert daily_rows(yesterday) == [
         (v.product_id, 1, Decimal("1.00")) for v in sorted(variants, key=lambda v: v.product_id)
     ]
+
+
+def _waits_on_an_advisory_lock() -> bool:
+    """Whether another connection of this test database is blocked on an advisory lock (the day's)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND wait_event = 'advisory' AND pid <> pg_backend_pid()"
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def test_a_cancellation_arriving_between_the_rollups_read_and_write_waits_for_the_write():
+    """The interleaving the day's lock exists for, forced rather than hoped for: the rollup has read
+    the day's lines (the doomed order still counted) and is held before its first write; the
+    cancellation starts then and must wait on the day's lock until the rollup commits, then take
+    its lines off the rows the rollup wrote. Without the lock (in the rollup or in the
+    cancellation) it runs through, and the rollup writes the cancelled lines back."""
+    a = VariantFactory(price=Decimal("2.00"), stock=100)
+    b = VariantFactory(price=Decimal("3.00"), stock=100)
+    kept = paid_yesterday(funded_user("100.00"), a, 2)
+    doomed = order_place(
+        user=funded_user("100.00"), lines=[{"variant_id": a.pk, "quantity": 3}, {"variant_id": b.pk, "quantity": 4}]
+    ).order
+    kept.refresh_from_db()
+    Order.objects.filter(pk=doomed.pk).update(paid_at=kept.paid_at)
+    ProductSaleStat.objects.filter(order_item__order=doomed).update(date=kept.paid_at.date())
+    yesterday = kept.paid_at.date()
+    sales_rollup_day(day=yesterday)
+    assert daily_rows(yesterday) == [(a.product_id, 5, Decimal("10.00")), (b.product_id, 4, Decimal("12.00"))]
+
+    rollup_has_read, rollup_may_write, cancel_done = threading.Event(), threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def hold_before_the_first_write(
+        execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ) -> Any:
+        if not rollup_has_read.is_set() and sql.lstrip().upper().startswith("DELETE") and "productdailysales" in sql:
+            rollup_has_read.set()
+            rollup_may_write.wait(timeout=30)
+        return execute(sql, params, many, context)
+
+    def rollup() -> None:
+        try:
+            with connection.execute_wrapper(hold_before_the_first_write):
+                outcome["rollup"] = sales_rollup_day(day=yesterday)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["rollup"] = exc
+        finally:
+            rollup_has_read.set()
+            connection.close()
+
+    def cancel() -> None:
+        try:
+            outcome["cancel"] = order_cancel(order_id=doomed.pk, user=doomed.customer)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["cancel"] = exc
+        finally:
+            cancel_done.set()
+            connection.close()
+
+    rollup_thread, cancel_thread = threading.Thread(target=rollup), threading.Thread(target=cancel)
+    rollup_thread.start()
+    assert rollup_has_read.wait(timeout=10)
+    cancel_thread.start()
+    deadline = time.monotonic() + 10
+    while not (cancel_waited := _waits_on_an_advisory_lock()) and not cancel_done.is_set():
+        assert time.monotonic() < deadline, "the cancellation neither waited nor finished"
+        time.sleep(0.01)
+    rollup_may_write.set()
+    rollup_thread.join(timeout=30)
+    cancel_thread.join(timeout=30)
+
+    assert outcome["rollup"] == 2, outcome["rollup"]
+    assert isinstance(outcome["cancel"], Order), outcome["cancel"]
+    assert daily_rows(yesterday) == [(a.product_id, 2, Decimal("4.00"))]  # what a rerun gives
+    assert cancel_waited, "the cancellation ran between the rollup's read and its write"
+    sales_rollup_day(day=yesterday)
+    assert daily_rows(yesterday) == [(a.product_id, 2, Decimal("4.00"))]

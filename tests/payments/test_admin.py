@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from payments.models import EntryType, Payment, Wallet, WalletEntry
 from payments.services import payment_capture_from_wallet, payment_refund, wallet_charge
+from tests.admin_checks import assert_admin_cannot_delete
 from tests.factories.accounts import UserFactory
 
 from .helpers import balance_of, ledger_sum, order_for
@@ -58,6 +59,7 @@ def test_changelists_and_change_pages_load_read_only(staff_client, paid, model):
     assert response.status_code == 200
     assert b'name="_save"' not in response.content  # view only
     assert staff_client.get(reverse(f"admin:payments_{model}_add")).status_code == 403
+    assert_admin_cannot_delete(staff_client, obj)
 
 
 def test_wallet_change_page_shows_the_ledger_inline(staff_client, user, paid):

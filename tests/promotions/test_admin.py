@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from promotions.models import Coupon, CouponStatus, IssuedCoupon
 from promotions.services import coupon_claim
+from tests.admin_checks import assert_admin_cannot_delete
 from tests.factories.accounts import UserFactory
 from tests.factories.commerce import CouponFactory
 
@@ -164,6 +165,7 @@ def test_pause_resume_end_actions_call_the_transition_service(staff_client):
 def test_coupons_cannot_be_deleted(staff_client):
     coupon = CouponFactory()
     assert staff_client.get(reverse("admin:promotions_coupon_delete", args=[coupon.pk])).status_code == 403
+    assert_admin_cannot_delete(staff_client, coupon)
 
 
 def test_issued_coupons_are_read_only_and_filterable(staff_client, user):

@@ -81,10 +81,18 @@ def test_claim_returns_201_with_the_issued_coupon(api, user):
     assert body["coupon"]["discount_value"] == "5.00"
 
 
-def test_claim_with_a_jwt(user):
+def test_claim_with_a_jwt(other_user, user):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
-    assert client.post(_claim(CouponFactory().pk)).status_code == 201
+    coupon = CouponFactory()
+    response = client.post(_claim(coupon.pk))
+    assert response.status_code == 201
+    # The token's user got it, and nobody else (other_user was signed up first).
+    issued = IssuedCoupon.objects.get(coupon=coupon)
+    assert (issued.user_id, response.json()["id"]) == (user.pk, issued.pk)
+    assert not IssuedCoupon.objects.filter(user=other_user).exists()
+    mine = client.get(MINE).json()["results"]
+    assert [row["id"] for row in mine] == [issued.pk]
 
 
 def test_claim_twice_is_409_already_claimed(api):

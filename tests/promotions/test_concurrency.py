@@ -129,3 +129,46 @@ def test_a_claim_racing_a_change_that_ends_the_coupon_loses(change):
     assert isinstance(outcome["result"], CouponNotClaimableError), outcome["result"]
     assert not IssuedCoupon.objects.filter(coupon=coupon).exists()
     assert Coupon.all_objects.get(pk=coupon.pk).quantity == 10
+
+
+def test_the_last_coupon_claimed_between_a_claims_read_and_its_update_is_sold_out():
+    """The claim read the coupon with one left; before its UPDATE ran, a rival took that last one.
+    The early `quantity == 0` answer cannot see it: only the UPDATE's `quantity > 0`, re-checked
+    on the rival's committed row, does. Sold out (not `already_claimed`), nothing issued to us."""
+    coupon = CouponFactory(initial_quantity=1)
+    rival, user = UserFactory(), UserFactory()
+    rival_has_the_row = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def rival_claims_the_last_one() -> None:
+        try:
+            with transaction.atomic():  # its claim stays uncommitted, the row locked, until we wait on it
+                outcome["rival"] = coupon_claim(coupon_id=coupon.pk, user=rival)
+                rival_has_the_row.set()
+                _wait_until_a_query_waits_on_a_lock()
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["rival"] = exc
+        finally:
+            rival_has_the_row.set()
+            connection.close()
+
+    def claim() -> None:
+        try:
+            rival_has_the_row.wait(timeout=10)
+            outcome["result"] = coupon_claim(coupon_id=coupon.pk, user=user)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            outcome["result"] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rival_claims_the_last_one), threading.Thread(target=claim)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert isinstance(outcome["rival"], IssuedCoupon), outcome["rival"]
+    assert isinstance(outcome["result"], CouponSoldOutError), outcome["result"]
+    assert list(IssuedCoupon.objects.filter(coupon=coupon).values_list("user_id", flat=True)) == [rival.pk]
+    coupon.refresh_from_db()
+    assert (coupon.quantity, coupon.issued_count) == (0, 1)
