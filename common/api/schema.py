@@ -74,7 +74,7 @@ def document_common_errors(result: dict, generator: object, request: object, pub
                 continue
             responses = operation.setdefault("responses", {})
             if any(requirement for requirement in operation.get("security", [])):
-                responses.setdefault("401", _error("`not_authenticated` or `authentication_failed`: sign in again."))
+                responses.setdefault("401", _error(UNAUTHORIZED))
             if "{" in path:
                 responses.setdefault("404", _error("`not_found`: there is none with that id, or it is not yours."))
             ok = responses.get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
@@ -99,6 +99,12 @@ def document_common_errors(result: dict, generator: object, request: object, pub
                 _describe_text(field)
     return result
 
+
+UNAUTHORIZED = (
+    "`not_authenticated`: no credentials were sent. `token_not_valid`: the access token is malformed "
+    "or expired; get a new one with the refresh token. `user_not_found` or `authentication_failed`: "
+    "sign in again."
+)
 
 # The server's own page, not JSON: so no content is documented.
 URI_TOO_LONG = {"description": "The path and query are longer than the server reads (about 4 KB)."}
