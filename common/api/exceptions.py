@@ -5,6 +5,8 @@
 - anything DRF or simplejwt raises (401, 403, 404, 405, 415, 429…): ``{"code", "message"}``, both
   strings (an invalid or expired token is `token_not_valid`); a 400 (a body that is not JSON) also
   has ``fields``, like every other 400. Headers DRF adds (Retry-After, WWW-Authenticate) are kept.
+A body too big to read (over DATA_UPLOAD_MAX_MEMORY_SIZE) is a 413 `request_too_large`, and Django's
+other refusals of a request (too many fields) a 400 `bad_request`, both in the same shape.
 A database that does not answer is a 503 with Retry-After (`unavailable`); other unexpected
 exceptions are logged and become a plain 500 without a traceback.
 """
@@ -12,14 +14,20 @@ exceptions are logged and become a plain 500 without a traceback.
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from common.exceptions import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, DomainError
+from common.exceptions import (
+    DATABASE_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    DomainError,
+    bad_request_answer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +72,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             "fields": _flatten(detail),
         }
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, SuspiciousOperation):
+        # A body over DATA_UPLOAD_MAX_MEMORY_SIZE (413), too many form fields or files, a broken
+        # multipart body (400): refused before any of it is read as input.
+        status_code, body = bad_request_answer(exc)
+        return Response(body, status=status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied) and not isinstance(exc, exceptions.APIException):

@@ -234,7 +234,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # The API speaks JSON. A form body makes every value a string, so "0" would pass for a
     # number or a yes/no; a view that also takes forms says so itself (the wallet top-up).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Strict JSON (common.api.parsers): no NaN, no lone surrogates, nested at most 32 levels.
+    "DEFAULT_PARSER_CLASSES": ["common.api.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "common.api.exceptions.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
