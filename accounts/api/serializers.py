@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Address, User, UserPreferences, UserSession
+from accounts.models import BIO_MAX_LENGTH, Address, User, UserPreferences, UserSession
 from accounts.validators import SOCIAL_LINK_MAX_LENGTH, SOCIAL_NETWORKS
 from common.api.serializers import StrictJSONTypesMixin, untrimmed_text_errors
 
@@ -121,7 +121,7 @@ class MeSerializer(StrictJSONTypesMixin, serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
     display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    bio = serializers.CharField(required=False, allow_blank=True)
+    bio = serializers.CharField(required=False, allow_blank=True, max_length=BIO_MAX_LENGTH)
     # The profile's columns hold at most 200 characters (models.URLField). WEB_ADDRESS is a plain
     # http(s) address that Django's URL check also accepts, and it is what the schema shows.
     website = serializers.URLField(required=False, allow_blank=True, max_length=200, validators=[WEB_ADDRESS])
