@@ -2,7 +2,9 @@
 
 from typing import Any
 
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.validators import RegexValidator
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -79,9 +81,19 @@ class SocialLinksField(serializers.DictField):
 # --- auth -------------------------------------------------------------------------------------
 
 
+def _password_rule() -> str:
+    # The rule the shop checks (AUTH_PASSWORD_VALIDATORS), in the validators' own words.
+    return " ".join(str(text) for text in password_validators_help_texts())
+
+
 class RegisterSerializer(StrictJSONTypesMixin, serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text=lazy(_password_rule, str)(),
+    )
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
 
@@ -95,7 +107,12 @@ class UserSerializer(serializers.ModelSerializer):
 
 class TokenObtainSerializer(StrictJSONTypesMixin, serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text=_("The account's password, exactly as set (spaces included)."),
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):
