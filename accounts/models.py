@@ -14,9 +14,11 @@ from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from common.models import TimeStampedModel
+from common.models import TimeStampedModel, bounded_text_field
 
 from .validators import validate_social_links
+
+BIO_MAX_LENGTH = 2000
 
 
 class UserManager(BaseUserManager["User"]):
@@ -171,7 +173,7 @@ class UserProfile(TimeStampedModel):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     display_name = models.CharField(_("display name"), max_length=64, blank=True)
-    bio = models.TextField(blank=True)
+    bio = bounded_text_field(BIO_MAX_LENGTH, blank=True)
     website = models.URLField(blank=True)
     # {network: web address}, networks from `validators.SOCIAL_NETWORKS` (rows older than that hold []).
     social_links = models.JSONField(

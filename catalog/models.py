@@ -7,17 +7,20 @@ tree and are merged into `Category`.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from common.models import SoftDeleteModel, TimeStampedModel
+from common.models import SoftDeleteModel, TimeStampedModel, bounded_text_field
 from common.money import money_field
 
 from .validators import validate_image_url
+
+CATEGORY_DESCRIPTION_MAX_LENGTH = 5000
+PRODUCT_DESCRIPTION_MAX_LENGTH = 10000
 
 
 class Category(TimeStampedModel):
     parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=140, unique=True)
-    description = models.TextField(blank=True)
+    description = bounded_text_field(CATEGORY_DESCRIPTION_MAX_LENGTH, blank=True)
     image_url = models.URLField(blank=True)
     display_order = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
@@ -41,7 +44,7 @@ class Product(TimeStampedModel, SoftDeleteModel):
     seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="products")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     title = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = bounded_text_field(PRODUCT_DESCRIPTION_MAX_LENGTH, blank=True)
     brand = models.CharField(max_length=120, blank=True)
     base_price = money_field()
     currency = models.CharField(max_length=3, default="USD")

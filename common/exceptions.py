@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +12,21 @@ from django.utils.translation import gettext_lazy as _
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 5
 UNAVAILABLE_MESSAGE = _("The shop is unavailable for a moment. Try again in a few seconds.")
+
+
+def bad_request_answer(exc: SuspiciousOperation) -> tuple[int, dict[str, Any]]:
+    """The status and error body for a request Django refuses to read (pages and API alike).
+
+    A body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413 `request_too_large`; too many fields or files,
+    or any other request Django finds suspicious, a 400 `bad_request` (with `fields`, like every
+    400). The message names the limit, never the request's content.
+    """
+    if isinstance(exc, RequestDataTooBig):
+        limit_kb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        message = _("The request body is larger than the %(limit)d KB the shop reads.") % {"limit": limit_kb}
+        return 413, {"code": "request_too_large", "message": str(message)}
+    message = str(_("The request could not be read: send fewer fields, or a well-formed body."))
+    return 400, {"code": "bad_request", "message": message, "fields": {"non_field_errors": [message]}}
 
 
 class DomainError(Exception):

@@ -1,7 +1,19 @@
-"""Abstract bases every app shares: timestamps and soft delete."""
+"""Abstract bases every app shares: timestamps and soft delete; bounded free text."""
 
+from typing import Any
+
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def bounded_text_field(max_length: int, **kwargs: Any) -> models.TextField:
+    """Free text with a documented maximum: the model refuses longer text (`full_clean`, every
+    ModelForm), DRF's model serializers take the limit and the API schema shows it as `maxLength`.
+    """
+    kwargs.setdefault("help_text", _("Up to %(count)s characters.") % {"count": f"{max_length:,}"})
+    return models.TextField(max_length=max_length, validators=[MaxLengthValidator(max_length)], **kwargs)
 
 
 class TimeStampedModel(models.Model):

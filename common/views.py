@@ -2,16 +2,30 @@
 
 import sys
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
 
-from common.exceptions import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE
+from common.exceptions import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, bad_request_answer
 
 
 def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    # Django's answer to a request it will not read: a body over DATA_UPLOAD_MAX_MEMORY_SIZE (413),
+    # too many fields, a broken multipart body (400). The shop's page, or JSON under /api/.
+    if isinstance(exception, SuspiciousOperation):
+        status, body = bad_request_answer(exception)
+    else:  # django.core.exceptions.BadRequest
+        message = str(_("The request could not be read."))
+        status, body = 400, {"code": "bad_request", "message": message, "fields": {"non_field_errors": [message]}}
+    if _is_api(request):
+        return JsonResponse(body, status=status)
+    return render(request, "400.html", {"message": body["message"], "status": status}, status=status)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -9,14 +9,16 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from common.models import TimeStampedModel
+from common.models import TimeStampedModel, bounded_text_field
 from common.money import money_field
+
+WAREHOUSE_ADDRESS_MAX_LENGTH = 500
 
 
 class Warehouse(TimeStampedModel):
     code = models.SlugField(max_length=32, unique=True)
     name = models.CharField(max_length=120)
-    address = models.TextField(blank=True)
+    address = bounded_text_field(WAREHOUSE_ADDRESS_MAX_LENGTH, blank=True)
     is_active = models.BooleanField(default=True)
     is_default = models.BooleanField(default=False)
 

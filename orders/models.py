@@ -8,8 +8,11 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
-from common.models import TimeStampedModel
+from common.models import TimeStampedModel, bounded_text_field
 from common.money import money_field
+
+# The checkout service keeps the first 2,000 characters of a note; the pages take 500.
+SPECIAL_INSTRUCTIONS_MAX_LENGTH = 2000
 
 
 def _equal_cents(field: str, expression: Any) -> Q:
@@ -90,7 +93,7 @@ class Order(TimeStampedModel):
     tax_amount = money_field(default=0)
     total_amount = money_field(default=0)
     currency = models.CharField(max_length=3, default="USD")
-    special_instructions = models.TextField(blank=True)
+    special_instructions = bounded_text_field(SPECIAL_INSTRUCTIONS_MAX_LENGTH, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True, db_index=True)

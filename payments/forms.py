@@ -5,14 +5,13 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
-from .exceptions import InvalidAmountError
-from .services import parse_charge_amount
+from common.money import MoneyInputError, money_input
 
 IDEMPOTENCY_KEY = RegexValidator(r"^[A-Za-z0-9_.:-]{1,255}$", _("This form has expired; please try again."))
 
 
 class WalletChargeForm(forms.Form):
-    """A top-up amount, checked by the same rule the service and the API use.
+    """A top-up amount, checked by the one rule the API uses too (`common.money.money_input`).
 
     Each rendered form carries a one-time key, so a double submit or a resubmitted page charges once.
     """
@@ -20,6 +19,7 @@ class WalletChargeForm(forms.Form):
     amount = forms.CharField(
         label=_("Amount"),
         max_length=32,
+        strip=False,  # the text as typed, judged by the same rule as the API's (no spaces around it)
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "25.00"}),
     )
     idempotency_key = forms.CharField(
@@ -35,8 +35,8 @@ class WalletChargeForm(forms.Form):
 
     def clean_amount(self):  # type: ignore[no-untyped-def]
         try:
-            return parse_charge_amount(self.cleaned_data["amount"])
-        except InvalidAmountError as exc:
+            return money_input(self.cleaned_data["amount"], maximum=settings.WALLET_MAX_CHARGE)
+        except MoneyInputError as exc:
             raise forms.ValidationError(str(exc.message), code=exc.code) from None
 
 

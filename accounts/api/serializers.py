@@ -2,12 +2,14 @@
 
 from typing import Any
 
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.validators import RegexValidator
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import Address, User, UserPreferences, UserSession
+from accounts.models import BIO_MAX_LENGTH, Address, User, UserPreferences, UserSession
 from accounts.validators import SOCIAL_LINK_MAX_LENGTH, SOCIAL_NETWORKS
 from common.api.serializers import StrictJSONTypesMixin, untrimmed_text_errors
 
@@ -79,9 +81,19 @@ class SocialLinksField(serializers.DictField):
 # --- auth -------------------------------------------------------------------------------------
 
 
+def _password_rule() -> str:
+    # The rule the shop checks (AUTH_PASSWORD_VALIDATORS), in the validators' own words.
+    return " ".join(str(text) for text in password_validators_help_texts())
+
+
 class RegisterSerializer(StrictJSONTypesMixin, serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text=lazy(_password_rule, str)(),
+    )
     first_name = serializers.CharField(max_length=150)
     last_name = serializers.CharField(max_length=150)
 
@@ -95,7 +107,12 @@ class UserSerializer(serializers.ModelSerializer):
 
 class TokenObtainSerializer(StrictJSONTypesMixin, serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text=_("The account's password, exactly as set (spaces included)."),
+    )
 
 
 class TokenPairSerializer(serializers.Serializer):
@@ -121,7 +138,7 @@ class MeSerializer(StrictJSONTypesMixin, serializers.Serializer):
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     phone_number = serializers.CharField(max_length=32, required=False, allow_blank=True)
     display_name = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    bio = serializers.CharField(required=False, allow_blank=True)
+    bio = serializers.CharField(required=False, allow_blank=True, max_length=BIO_MAX_LENGTH)
     # The profile's columns hold at most 200 characters (models.URLField). WEB_ADDRESS is a plain
     # http(s) address that Django's URL check also accepts, and it is what the schema shows.
     website = serializers.URLField(required=False, allow_blank=True, max_length=200, validators=[WEB_ADDRESS])

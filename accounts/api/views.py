@@ -94,8 +94,8 @@ class RegisterApi(PublicAuthApi):
 class TokenObtainApi(PublicAuthApi):
     """Sign in: email and password for an access and a refresh token; the sign-in is recorded.
 
-    Throttled per client address, and locked per account and per address by django-axes after
-    repeated failures (then even the right password gets a 429 `locked_out`).
+    Limited per client address, and locked per account and per address after repeated
+    failures (then even the right password gets a 429 `locked_out`, until the lock ends).
     """
 
     throttle_classes = [ScopedRateThrottle]

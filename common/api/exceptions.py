@@ -2,8 +2,11 @@
 
 - a domain rule: ``{"code", "message", "extra"}`` with the error's status;
 - invalid input: ``{"code": "validation_error", "message", "fields": {...}}`` (400);
-- anything DRF raises (401, 403, 404, 405, 429…): ``{"code", "message"}``; a 400 (a body
-  that is not JSON) also has ``fields``, like every other 400.
+- anything DRF or simplejwt raises (401, 403, 404, 405, 415, 429…): ``{"code", "message"}``, both
+  strings (an invalid or expired token is `token_not_valid`); a 400 (a body that is not JSON) also
+  has ``fields``, like every other 400. Headers DRF adds (Retry-After, WWW-Authenticate) are kept.
+A body too big to read (over DATA_UPLOAD_MAX_MEMORY_SIZE) is a 413 `request_too_large`, and Django's
+other refusals of a request (too many fields) a 400 `bad_request`, both in the same shape.
 A database that does not answer is a 503 with Retry-After (`unavailable`); other unexpected
 exceptions are logged and become a plain 500 without a traceback.
 """
@@ -11,14 +14,20 @@ exceptions are logged and become a plain 500 without a traceback.
 import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from common.exceptions import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, DomainError
+from common.exceptions import (
+    DATABASE_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+    UNAVAILABLE_MESSAGE,
+    DomainError,
+    bad_request_answer,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +38,26 @@ def _flatten(detail: Any) -> Any:
     if isinstance(detail, list):
         return [_flatten(item) for item in detail]
     return str(detail)
+
+
+def _code_and_message(exc: exceptions.APIException) -> tuple[str, str]:
+    """The one `code` and one sentence of an error DRF or simplejwt raised.
+
+    DRF's carry a single message; simplejwt's (`InvalidToken`, an unknown user) carry a dict with
+    `detail`, `code` and the token classes tried: its sentence and its code are kept
+    (`token_not_valid`, on which clients refresh their token), the rest is dropped.
+    """
+    detail: Any = exc.detail
+    code: Any = None
+    if isinstance(detail, dict):
+        code = detail.get("code")
+        detail = detail.get("detail") or next(iter(detail.values()), None)
+    while isinstance(detail, list):
+        detail = detail[0] if detail else None
+    if detail is None or isinstance(detail, dict):
+        detail = exc.default_detail
+    code = code or getattr(detail, "code", None) or exc.default_code
+    return str(code), str(detail)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -43,6 +72,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             "fields": _flatten(detail),
         }
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, SuspiciousOperation):
+        # A body over DATA_UPLOAD_MAX_MEMORY_SIZE (413), too many form fields or files, a broken
+        # multipart body (400): refused before any of it is read as input.
+        status_code, body = bad_request_answer(exc)
+        return Response(body, status=status_code)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied) and not isinstance(exc, exceptions.APIException):
@@ -63,9 +97,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     if isinstance(exc, exceptions.APIException):
-        codes = exc.get_codes()
-        code = codes if isinstance(codes, str) else "error"
-        response.data = {"code": code, "message": _flatten(exc.detail)}
+        code, message = _code_and_message(exc)
+        response.data = {"code": code, "message": message}
         if response.status_code == status.HTTP_400_BAD_REQUEST:
             # A body that is not JSON at all (`parse_error`) is input that is not valid too: every
             # 400 has the one documented shape, with `fields`.

@@ -7,12 +7,14 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 
 class ErrorSerializer(serializers.Serializer):
-    """A refused request: a rule of the shop, or anything DRF refuses (401, 403, 404, 429…)."""
+    """A refused request: a rule of the shop (sold out, not yours…), or a request the API does not
+    take (401 not signed in, 403, 404, 405 method, 413 body too large, 415 not JSON, 429 too many)."""
 
     code = serializers.CharField(
         help_text=_("A stable machine-readable code, e.g. `not_found`, `insufficient_stock`, `sold_out`.")
@@ -34,6 +36,16 @@ class ValidationErrorSerializer(serializers.Serializer):
             "A nested input has nested errors: `items` holds one object of errors per line."
         ),
     )
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """drf-spectacular's, with a page of `ProductList` items named `PaginatedProductList` (not
+    `PaginatedProductListList`)."""
+
+    def get_paginated_name(self, serializer_name: str) -> str:
+        if serializer_name.endswith("List"):
+            return f"Paginated{serializer_name}"
+        return super().get_paginated_name(serializer_name)
 
 
 def error_response(description: str) -> OpenApiResponse:
@@ -74,7 +86,7 @@ def document_common_errors(result: dict, generator: object, request: object, pub
                 continue
             responses = operation.setdefault("responses", {})
             if any(requirement for requirement in operation.get("security", [])):
-                responses.setdefault("401", _error("`not_authenticated` or `authentication_failed`: sign in again."))
+                responses.setdefault("401", _error(UNAUTHORIZED))
             if "{" in path:
                 responses.setdefault("404", _error("`not_found`: there is none with that id, or it is not yours."))
             ok = responses.get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
@@ -99,6 +111,12 @@ def document_common_errors(result: dict, generator: object, request: object, pub
                 _describe_text(field)
     return result
 
+
+UNAUTHORIZED = (
+    "`not_authenticated`: no credentials were sent. `token_not_valid`: the access token is malformed "
+    "or expired; get a new one with the refresh token. `user_not_found` or `authentication_failed`: "
+    "sign in again."
+)
 
 # The server's own page, not JSON: so no content is documented.
 URI_TOO_LONG = {"description": "The path and query are longer than the server reads (about 4 KB)."}

@@ -20,13 +20,13 @@ class MoneyField(serializers.DecimalField):
 
 
 class StrictJSONTypesMixin:
-    """Refuse a JSON value of the wrong type instead of converting it, and text longer than the schema says.
-
-    DRF turns 0 into "0" for a text field and "0" or 1 into a yes/no answer; the schema says
-    string and boolean, so a client sending anything else gets a 400 naming the field.
-    DRF also trims the whitespace around text before checking its length, so a newline and 20
-    characters passed a `maxLength: 20`; the schema's limit is on what the client sends.
-    """
+    # Refuse a JSON value of the wrong type instead of converting it, and text longer than the
+    # schema says. DRF turns 0 into "0" for a text field and "0" or 1 into a yes/no answer; the
+    # schema says string and boolean, so a client sending anything else gets a 400 naming the
+    # field. DRF also trims the whitespace around text before checking its length, so a newline
+    # and 20 characters passed a `maxLength: 20`; the schema's limit is on what the client sends.
+    # (Comments, not a docstring: drf-spectacular would show a docstring as the description of
+    # every serializer that has none of its own, and the schema speaks to client developers.)
 
     default_type_messages = {
         str: _("Send text (a JSON string)."),
@@ -82,10 +82,9 @@ def _json_type(field: serializers.Field) -> type | None:
 
 
 class RejectUnknownFieldsMixin:
-    """Refuse fields the serializer does not declare (price, total, status…) instead of ignoring them.
-
-    The schema says so too (`additionalProperties: false`, see common.api.schema).
-    """
+    # Refuse fields the serializer does not declare (price, total, status…) instead of ignoring
+    # them. The schema says so too (`additionalProperties: false`, see common.api.schema).
+    # A comment, not a docstring, for the reason given on StrictJSONTypesMixin.
 
     def to_internal_value(self, data: Any) -> Any:
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []  # type: ignore[attr-defined]

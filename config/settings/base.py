@@ -236,10 +236,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "common.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.api.schema.AutoSchema",
     # The API speaks JSON. A form body makes every value a string, so "0" would pass for a
     # number or a yes/no; a view that also takes forms says so itself (the wallet top-up).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Strict JSON (common.api.parsers): no NaN, no lone surrogates, nested at most 32 levels.
+    "DEFAULT_PARSER_CLASSES": ["common.api.parsers.JSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "EXCEPTION_HANDLER": "common.api.exceptions.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -266,7 +267,11 @@ SIMPLE_JWT = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
-    "DESCRIPTION": "The shop's REST API for mobile and other clients. Money is a decimal string.",
+    "DESCRIPTION": (
+        "The shop's REST API for mobile and other clients. Money is a decimal string. Every refusal "
+        "is JSON with a stable `code` and a `message` to show (a 400 also has `fields`); a request "
+        "body over 2.5 MB is refused with 413 `request_too_large`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,

@@ -1,6 +1,5 @@
 """Shapes of the wallet API. Money is a decimal string ("12.50"); the services hold the rules."""
 
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -10,9 +9,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.api.serializers import MoneyField
-from payments.exceptions import InvalidAmountError
+from common.money import MoneyInputError, money_input, money_text_pattern
 from payments.models import EntryType, WalletEntry
-from payments.services import parse_charge_amount
 
 # --- wallet -----------------------------------------------------------------------------------
 
@@ -44,20 +42,7 @@ class WalletEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _amount_pattern(maximum: Decimal) -> str:
-    """A positive amount with at most two decimals, as text, no more than `maximum`.
-
-    Exact for a maximum that is a power of ten (the default 10000.00); otherwise the maximum is
-    checked by `parse_charge_amount` alone.
-    """
-    whole = int(maximum)
-    digits = len(str(whole)) - 1
-    if maximum == whole and whole == 10**digits and digits >= 1:
-        return rf"^(0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{{0,{digits - 1}}}(\.[0-9]{{1,2}})?|{whole}(\.0{{1,2}})?)$"
-    return r"^(0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,11}(\.[0-9]{1,2})?)$"
-
-
-AMOUNT_PATTERN = _amount_pattern(settings.WALLET_MAX_CHARGE)
+AMOUNT_PATTERN = money_text_pattern(settings.WALLET_MAX_CHARGE)
 
 
 @extend_schema_field(
@@ -77,21 +62,14 @@ AMOUNT_PATTERN = _amount_pattern(settings.WALLET_MAX_CHARGE)
     }
 )
 class ChargeAmountField(serializers.Field):
-    """A top-up amount as a string or a JSON number, checked by `parse_charge_amount`."""
-
-    default_error_messages = {"invalid": _("Enter an amount such as 25.00.")}
+    """A top-up amount as a string or a JSON number, by the one rule the wallet page uses too
+    (`common.money.money_input`): text exactly as the schema says ("25.00")."""
 
     def to_internal_value(self, data: Any) -> Decimal:
-        if isinstance(data, bool | float | list | dict):
-            self.fail("invalid")
         try:
-            amount = parse_charge_amount(data)
-        except InvalidAmountError as exc:
+            return money_input(data, maximum=settings.WALLET_MAX_CHARGE)
+        except MoneyInputError as exc:
             raise serializers.ValidationError(str(exc.message), code=exc.code) from None
-        # Then text exactly as the schema says ("25.00"): no spaces, signs, exponents or extra zeros.
-        if isinstance(data, str) and not re.fullmatch(AMOUNT_PATTERN, data):
-            self.fail("invalid")
-        return amount
 
     def to_representation(self, value: Decimal) -> str:
         return str(value)

@@ -42,7 +42,7 @@ class WalletChargeApi(APIView):
     @extend_schema(
         tags=["wallet"],
         summary="Top up the wallet",
-        description="Adds the amount and writes a `charge` entry to the ledger in the same transaction.",
+        description="Adds the amount to the balance and a `charge` entry to the ledger: both, or neither.",
         request=WalletChargeSerializer,
         parameters=[
             idempotency_parameter(
