@@ -6,7 +6,7 @@ from django.core.cache import cache
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache (throttles, lockouts and cached reads).
+    """Each test starts with an empty cache (throttles, lockouts and cached reads) and Redis trusted.
 
     Only this run's keys go (the test settings give each run its own key prefix), so test runs
     sharing one Redis database do not wipe each other's counters.
@@ -17,6 +17,9 @@ def _clear_cache():
 
 
 def _clear_own_keys() -> None:
+    from common import redis_breaker
+
+    redis_breaker.reset()  # and no test inherits an open Redis breaker from the one before
     if hasattr(cache, "delete_pattern"):  # django-redis: SCAN + DEL under this run's prefix
         cache.delete_pattern("*")
     else:

@@ -6,6 +6,21 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-app = Celery("shop")
+
+class ShopCelery(Celery):
+    """Celery whose task publish goes by the broker's circuit breaker (common/redis_breaker.py).
+
+    Every `.delay()` / `.apply_async()` (and beat's sends) comes through `send_task`. While the
+    breaker is open the publish fails at once, as it does with the broker down, and the order
+    notification's outbox row stays pending for `order_notifications_resend_task`.
+    """
+
+    def send_task(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        from common.redis_breaker import guarded_publish
+
+        return guarded_publish(self.conf.broker_url or "", lambda: super(ShopCelery, self).send_task(*args, **kwargs))
+
+
+app = ShopCelery("shop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

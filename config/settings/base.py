@@ -119,7 +119,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
-REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=3.0)
+# Redis answers in well under a millisecond; a call still unanswered after this is a Redis in
+# trouble, and the request falls back as if Redis were down instead of waiting longer.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+# After one timeout, each process stops waiting on that Redis for this long (common/redis_breaker.py):
+# cache reads and throttles fail open and task publishes fail at once, then one call probes.
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=30)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -131,6 +136,8 @@ if REDIS_URL:
                 "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
                 # The cache fails open: pages render from the database when Redis is away.
                 "IGNORE_EXCEPTIONS": True,
+                # Every connection goes by the process' circuit breaker for its server.
+                "CONNECTION_POOL_CLASS": "common.redis_breaker.BreakerConnectionPool",
             },
         }
     }
