@@ -28,10 +28,9 @@ from .profile import (
     preferences_update,
     profile_update,
 )
-from .registration import customer_register
+from .registration import SIGN_UP_EMAILS, customer_register, customer_sign_up, sign_up_email_send
 from .sellers import SELLER_DECISION_EMAILS, seller_apply, seller_decision_email_send, seller_set_status
 from .sessions import (
-    client_meta,
     guest_touch,
     user_password_change,
     user_session_close_by_key,
@@ -49,6 +48,7 @@ __all__ = [
     "PREFERENCES_EDITABLE_FIELDS",
     "PROFILE_EDITABLE_FIELDS",
     "SELLER_DECISION_EMAILS",
+    "SIGN_UP_EMAILS",
     "USER_EDITABLE_FIELDS",
     "TokenPair",
     "address_create",
@@ -58,14 +58,15 @@ __all__ = [
     "administrator_create",
     "administrator_remove",
     "administrator_update",
-    "client_meta",
     "customer_register",
+    "customer_sign_up",
     "guest_touch",
     "preferences_update",
     "profile_update",
     "seller_apply",
     "seller_decision_email_send",
     "seller_set_status",
+    "sign_up_email_send",
     "user_api_sign_in",
     "user_api_sign_out",
     "user_api_token_refresh",

@@ -3,27 +3,18 @@
 import logging
 from datetime import datetime, timedelta
 from importlib import import_module
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
+from ..authentication import sign_ins_ended
 from ..exceptions import SignInNotFoundError
 from ..models import Guest, SessionKind, User, UserSession
 from ._common import _check_password
 
 logger = logging.getLogger(__name__)
-
-
-def client_meta(request: HttpRequest) -> dict[str, Any]:
-    """The user agent and the peer address (never a client-supplied forwarded-for header)."""
-    return {
-        "user_agent": request.META.get("HTTP_USER_AGENT", "")[:512],
-        "ip_address": request.META.get("REMOTE_ADDR") or None,
-    }
 
 
 def _session_store_delete(session_key: str) -> None:
@@ -42,18 +33,19 @@ def _end_sign_ins(*, user: User, keep_session_key: str | None) -> int:
     others = UserSession.objects.select_for_update().filter(user=user, is_active=True)
     if keep_session_key:
         others = others.exclude(session_key=keep_session_key)
-    ended = 0
+    ended_ids = []
     for sign_in in others.order_by("pk"):
         if sign_in.session_key:
             _session_store_delete(sign_in.session_key)
         sign_in.is_active = False
         sign_in.ended_at = now
         sign_in.save(update_fields=["is_active", "ended_at", "updated_at"])
-        ended += 1
+        ended_ids.append(sign_in.pk)
+    sign_ins_ended(ended_ids)
     # Every refresh token of the user dies, also any minted without a UserSession row.
     live = OutstandingToken.objects.filter(user=user, expires_at__gt=now, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in live], ignore_conflicts=True)
-    return ended
+    return len(ended_ids)
 
 
 def user_password_change(*, user: User, new_password: str, keep_session_key: str | None = None) -> int:
@@ -133,6 +125,7 @@ def user_session_end(*, user: User, session_id: int) -> UserSession:
             sign_in.is_active = False
             sign_in.ended_at = timezone.now()
             sign_in.save(update_fields=["is_active", "ended_at", "updated_at"])
+            sign_ins_ended([sign_in.pk])
         if sign_in.session_key:
             _session_store_delete(sign_in.session_key)
         if sign_in.refresh_jti:

@@ -11,6 +11,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from ..authentication import SIGN_IN_CLAIM, sign_ins_ended, user_can_sign_in
 from ..exceptions import TokenInvalidError
 from ..models import User, UserSession
 from .sessions import user_session_start_api
@@ -42,6 +43,8 @@ def user_api_sign_in(*, user: User, user_agent: str, ip_address: str | None) -> 
             user_agent=user_agent,
             ip_address=ip_address,
         )
+        # The pair names its sign-in: ending the sign-in ends its access tokens too.
+        refresh[SIGN_IN_CLAIM] = sign_in.pk
         update_last_login(User, user)
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh), sign_in=sign_in)
 
@@ -58,8 +61,8 @@ def user_api_token_refresh(*, refresh: str) -> TokenPair:
         sign_in = UserSession.objects.select_for_update().filter(refresh_jti=jti).first()
         if BlacklistedToken.objects.filter(token__jti=jti).exists() or (sign_in is not None and not sign_in.is_active):
             raise TokenInvalidError()
-        user = User.objects.filter(pk=token.get("user_id"), is_active=True).first()
-        if user is None:
+        user = User.objects.filter(pk=token.get("user_id")).first()
+        if not user_can_sign_in(user):
             raise TokenInvalidError(_("No active account found for the given token."))
         token.blacklist()
         token.set_jti()
@@ -67,6 +70,7 @@ def user_api_token_refresh(*, refresh: str) -> TokenPair:
         token.set_iat()
         token.outstand()
         if sign_in is not None:
+            token[SIGN_IN_CLAIM] = sign_in.pk  # also for a pair minted before tokens named it
             sign_in.refresh_jti = str(token["jti"])
             sign_in.expires_at = datetime_from_epoch(token["exp"])
             sign_in.last_active_at = timezone.now()
@@ -85,3 +89,4 @@ def user_api_sign_out(*, refresh: str) -> None:
             sign_in.is_active = False
             sign_in.ended_at = timezone.now()
             sign_in.save(update_fields=["is_active", "ended_at", "updated_at"])
+            sign_ins_ended([sign_in.pk])
