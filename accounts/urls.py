@@ -9,7 +9,6 @@ urlpatterns = [
     path("signin/", views.SignInView.as_view(), name="login"),
     path("signout/", views.SignOutView.as_view(), name="logout"),
     path("signup/", views.SignUpView.as_view(), name="signup"),
-    path("signup/sent/", views.SignUpDoneView.as_view(), name="signup_done"),
     path("seller/apply/", views.SellerApplyView.as_view(), name="seller_apply"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("password-reset/", views.PasswordResetView.as_view(), name="password_reset"),

@@ -82,11 +82,8 @@ class SignUpView(FormView):
         except DomainError as exc:
             form.add_service_error(exc)
             return self.form_invalid(form)
-        return redirect("accounts:signup_done")
-
-
-class SignUpDoneView(TemplateView):
-    template_name = "accounts/signup_done.html"
+        # The answer itself, not a redirect to a page of its own: the same for either address.
+        return render(self.request, "accounts/signup_done.html")
 
 
 class SellerApplyView(FormView):
