@@ -82,8 +82,15 @@ class SignUpView(FormView):
         except DomainError as exc:
             form.add_service_error(exc)
             return self.form_invalid(form)
-        # The answer itself, not a redirect to a page of its own: the same for either address.
-        return render(self.request, "accounts/signup_done.html")
+        # The same answer for either address; the new customer signs in from there.
+        messages.info(
+            self.request,
+            _(
+                "Check your email: we have sent a message to the address you gave. It says how to go on: "
+                "sign in to your new account, or, if that address already has one, how to get back into it."
+            ),
+        )
+        return redirect("accounts:login")
 
 
 class SellerApplyView(FormView):

@@ -112,8 +112,9 @@ def test_sign_up_creates_a_customer_and_sends_them_to_their_inbox(
                 "password1": GOOD_PASSWORD,
                 "password2": GOOD_PASSWORD,
             },
+            follow=True,
         )
-    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == reverse("accounts:login")
     assert "Check your email" in response.content.decode()
     user = User.objects.get(email="new@example.com")
     assert not response.wsgi_request.user.is_authenticated
