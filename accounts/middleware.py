@@ -5,6 +5,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from common.http import client_meta
+
 from . import services
 
 TOUCH_EVERY_SECONDS = 60
@@ -28,7 +30,7 @@ class UserSessionMiddleware:
         now = time.time()
         if now - seen_at < TOUCH_EVERY_SECONDS:
             return response
-        meta = services.client_meta(request)
+        meta = client_meta(request)
         if request.user.is_authenticated:
             services.user_session_touch(session_key=session_key)
         else:

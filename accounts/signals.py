@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 
+from common.http import client_meta
+
 from . import services
 
 
@@ -15,7 +17,7 @@ def _record_web_sign_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> 
         return
     if not session.session_key:
         session.save()
-    services.user_session_start_web(user=user, session_key=session.session_key, **services.client_meta(request))
+    services.user_session_start_web(user=user, session_key=session.session_key, **client_meta(request))
 
 
 @receiver(user_logged_out)

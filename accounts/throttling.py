@@ -1,14 +1,32 @@
-"""Sign-in lockout hooks for django-axes, shared by the sign-in page and the token API.
+"""Sign-in lockout and rate limits, shared by the pages and the API.
 
-Failures are counted per email address (lower-cased), never per forwarded-for header.
+The lockout is django-axes with the shop's handler: failures are counted per email address
+(lower-cased) and, separately, per client address (`common.http.client_address`, never a header
+the deployment does not trust), each against its own limit. A successful sign-in or a password
+reset clears that account's own failures only.
+
+The rate limits are DRF's scoped throttles keyed by the same client address; the sign-up page
+draws on the same "register" budget as the API.
 """
 
 from typing import Any
 
+from axes.attempts import get_cool_off_threshold
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from rest_framework.throttling import ScopedRateThrottle
+
+from common.http import client_address
+
+
+def _normalized_username(value: str | None) -> str | None:
+    return value.strip().lower() if value else None
 
 
 def signin_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str | None:
@@ -16,12 +34,12 @@ def signin_username(request: HttpRequest, credentials: dict[str, Any] | None) ->
     for source in (credentials or {}, getattr(request, "POST", {}) or {}):
         value = source.get("email") or source.get("username")
         if value:
-            return str(value).strip().lower()
+            return _normalized_username(str(value))
     data = getattr(request, "data", None)
     if isinstance(data, dict):
         value = data.get("email") or data.get("username")
         if value:
-            return str(value).strip().lower()
+            return _normalized_username(str(value))
     return None
 
 
@@ -42,10 +60,67 @@ def lockout_response(
 
 def record_api_sign_in(request: HttpRequest, user: Any) -> None:
     """Tell django-axes about a successful token sign-in, as the `user_logged_in` signal does for
-    the sign-in page: it logs the access and (AXES_RESET_ON_SUCCESS) clears the failure count.
+    the sign-in page: it logs the access and clears that account's own failures.
 
     The signal itself is not sent: its other receivers would record a browser session.
     """
     from axes.handlers.proxy import AxesProxyHandler
 
     AxesProxyHandler.user_logged_in(sender=type(user), request=request, user=user)
+
+
+def sign_in_failures_clear(*, email: str) -> int:
+    """Forget the failed sign-ins made against this account (from any address); returns how many
+    records went. Never those an address made against other accounts."""
+    username = _normalized_username(email)
+    if not username:
+        return 0
+    deleted, _by_model = AccessAttempt.objects.filter(username=username).delete()
+    return deleted
+
+
+class SignInLockoutHandler(AxesDatabaseHandler):
+    """django-axes' database handler with two separate limits and a reset that stays in its lane.
+
+    Axes compares one figure (`get_failures`) with one limit (`AXES_FAILURE_LIMIT`, the
+    per-account limit). This figure is the account's failure count, raised to that limit when
+    the client address has reached the per-address limit; so either limit locks, each at its own
+    count.
+    """
+
+    def _failures(self, attempts: Any) -> int:
+        return int(attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0)
+
+    def get_failures(self, request: Any, credentials: dict[str, Any] | None = None) -> int:
+        recent = AccessAttempt.objects.filter(attempt_time__gte=get_cool_off_threshold(request))
+        username = get_client_username(request, credentials)
+        by_account = self._failures(recent.filter(username=username)) if username else 0
+        address = getattr(request, "axes_ip_address", None)
+        by_address = self._failures(recent.filter(ip_address=address)) if address else 0
+        if by_address >= settings.SIGNIN_FAILURE_LIMIT_PER_ADDRESS:
+            return max(by_account, settings.AXES_FAILURE_LIMIT)
+        return by_account
+
+    def user_logged_in(self, sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+        # Axes' own reset (AXES_RESET_ON_SUCCESS, off) would clear every failure of the address,
+        # other accounts' too: an attacker's own sign-in would wipe the count against a victim.
+        super().user_logged_in(sender, request, user, **kwargs)
+        sign_in_failures_clear(email=user.get_username())
+
+
+class ClientScopedRateThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle keyed by `common.http.client_address`, as the lockout is."""
+
+    def get_ident(self, request: Any) -> str:
+        return client_address(request) or ""
+
+
+class _PageThrottleView:
+    def __init__(self, scope: str) -> None:
+        self.throttle_scope = scope
+
+
+def page_rate_allowed(request: HttpRequest, *, scope: str) -> bool:
+    """Count one request of a page against the API's throttle `scope` (the same rate setting, the
+    same per-address budget); False once that budget is spent."""
+    return ClientScopedRateThrottle().allow_request(request, _PageThrottleView(scope))  # type: ignore[arg-type]

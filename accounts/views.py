@@ -29,9 +29,11 @@ from .forms import (
     SignUpForm,
 )
 from .request import signed_in_user
+from .throttling import page_rate_allowed, sign_in_failures_clear
 
-# Sign-ins made by our own pages (not through `authenticate`) use the model backend directly.
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# Sign-ins made by our own pages (not through `authenticate`) use the model backend directly
+# (the shop's, with its "can this user sign in" rule; accounts/authentication.py).
+MODEL_BACKEND = "accounts.authentication.SignInBackend"
 
 
 class SignInView(auth_views.LoginView):
@@ -50,6 +52,10 @@ class SignOutView(auth_views.LogoutView):
 
 
 class SignUpView(FormView):
+    """Create an account. The answer never tells whether the address was registered already:
+    "check your inbox" either way, and the e-mail says which (welcome, or "someone tried").
+    Throttled per client address with the API's "register" budget."""
+
     template_name = "accounts/signup.html"
     form_class = SignUpForm
 
@@ -58,10 +64,16 @@ class SignUpView(FormView):
             return redirect("accounts:overview")
         return super().dispatch(request, *args, **kwargs)
 
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not page_rate_allowed(request, scope="register"):
+            messages.error(request, _("Too many sign-up attempts from your network. Please try again in a minute."))
+            return self.render_to_response(self.get_context_data(form=self.get_form_class()()), status=429)
+        return super().post(request, *args, **kwargs)
+
     def form_valid(self, form: SignUpForm) -> HttpResponse:
         data = form.cleaned_data
         try:
-            user = services.customer_register(
+            services.customer_sign_up(
                 email=data["email"],
                 password=data["password1"],
                 first_name=data["first_name"],
@@ -70,9 +82,15 @@ class SignUpView(FormView):
         except DomainError as exc:
             form.add_service_error(exc)
             return self.form_invalid(form)
-        login(self.request, user, backend=MODEL_BACKEND)
-        messages.success(self.request, _("Welcome! Your account is ready."))
-        return redirect("accounts:overview")
+        # The same answer for either address; the new customer signs in from there.
+        messages.info(
+            self.request,
+            _(
+                "Check your email: we have sent a message to the address you gave. It says how to go on: "
+                "sign in to your new account, or, if that address already has one, how to get back into it."
+            ),
+        )
+        return redirect("accounts:login")
 
 
 class SellerApplyView(FormView):
@@ -140,6 +158,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         # Through the service, not `form.save()`: a reset also ends every sign-in of the account,
         # which is the point when the password was reset because somebody else knew it.
         services.user_password_change(user=form.user, new_password=form.cleaned_data["new_password1"])
+        # The owner proved they hold the e-mail: the failed sign-ins against the account go
+        # (only this account's; an address's failures against others keep counting).
+        sign_in_failures_clear(email=form.user.get_username())
         del self.request.session[INTERNAL_RESET_SESSION_TOKEN]
         return HttpResponseRedirect(self.get_success_url())
 

@@ -1,7 +1,7 @@
 """Every change to a cart. Each takes the customer's active cart row lock first, so all changes
 of one cart happen one after another, and keeps the cart's total in the same transaction.
 
-Lock order (before any of checkout's, see orders/services.py): cart row -> its items.
+Lock order (before any of checkout's, see orders/services/): cart row -> its items.
 """
 
 from django.conf import settings

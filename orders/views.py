@@ -20,7 +20,7 @@ from catalog.cache import CATALOG
 from catalog.selectors import categories_active, products_for_listing
 from common.exceptions import DomainError, IdempotencyKeyReuseError, NotFoundError
 from common.forms import form_error_messages
-from common.http import same_site_url
+from common.http import client_meta, same_site_url
 from common.public_cache import cache_public_response
 
 from . import selectors, services
@@ -32,10 +32,6 @@ logger = logging.getLogger(__name__)
 
 ORDERS_PER_PAGE = 10
 NEWEST_PRODUCTS = 8
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _home_scopes(request: HttpRequest, **kwargs: Any) -> list[str]:
@@ -120,8 +116,7 @@ class OrderPlaceView(CheckoutView):
             coupon_ref=data.get("coupon_id"),
             idempotency_key=data["idempotency_key"],
             special_instructions=data.get("special_instructions", ""),
-            ip_address=_client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
+            **client_meta(request),
         )
 
 
@@ -138,8 +133,7 @@ class CartCheckoutView(CheckoutView):
             coupon_ref=data.get("coupon_id"),
             idempotency_key=data["idempotency_key"],
             special_instructions=data.get("special_instructions", ""),
-            ip_address=_client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
+            **client_meta(request),
         )
 
 

@@ -16,15 +16,15 @@ from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.exceptions import FieldError, LockedOutError
 from accounts.models import Address, User, UserSession
 from accounts.request import signed_in_user
-from accounts.throttling import lockout_message, record_api_sign_in
+from accounts.throttling import ClientScopedRateThrottle, lockout_message, record_api_sign_in
 from common.api.schema import NOT_FOUND, VALIDATION_ERROR, error_response
+from common.http import client_meta
 
 from .serializers import (
     AddressCreateSerializer,
@@ -75,7 +75,7 @@ def _django_request(request: Request) -> HttpRequest:
 
 
 class RegisterApi(PublicAuthApi):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientScopedRateThrottle]
     throttle_scope = "register"
 
     @extend_schema(
@@ -98,7 +98,7 @@ class TokenObtainApi(PublicAuthApi):
     failures (then even the right password gets a 429 `locked_out`, until the lock ends).
     """
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ClientScopedRateThrottle]
     throttle_scope = "signin"
 
     @extend_schema(
@@ -128,7 +128,7 @@ class TokenObtainApi(PublicAuthApi):
                 _("That email and password do not match an account."), code="invalid_credentials"
             )
         assert isinstance(user, User)
-        pair = services.user_api_sign_in(user=user, **services.client_meta(django_request))
+        pair = services.user_api_sign_in(user=user, **client_meta(django_request))
         record_api_sign_in(django_request, user)
         return Response(TokenPairSerializer({"access": pair.access, "refresh": pair.refresh}).data)
 

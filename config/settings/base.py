@@ -198,7 +198,8 @@ CELERY_TIMEZONE = "UTC"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's model backend with the shop's one "can this user sign in" rule.
+    "accounts.authentication.SignInBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -220,23 +221,37 @@ CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 3
 
+# Who the client is: `common.http.client_address` (django-ipware) reads it, and the sign-in
+# lockout, the API throttles and every recorded sign-in use that one helper. By default the peer
+# address (REMOTE_ADDR): no client-supplied header is trusted. Behind a proxy, name the header it
+# sets and how many proxies append to it (see the README, "Behind a proxy").
+CLIENT_IP_HEADERS = env.list("CLIENT_IP_HEADERS", default=["REMOTE_ADDR"])
+CLIENT_IP_PROXY_COUNT = env.int("NUM_PROXIES", default=0)
+
 # Sign-in lockout (django-axes): failures are counted per email and, separately, per client
 # address, so guessing one account's password and spraying one password over many accounts
-# are both stopped. The address is the peer's (REMOTE_ADDR) unless the operator names the
-# proxy header it trusts, so a spoofed X-Forwarded-For cannot reset the count.
-AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=10)
+# are both stopped; each count has its own limit (SIGNIN_FAILURE_LIMIT is the default of both).
+# A successful sign-in or a password reset clears only that account's own failures
+# (accounts.throttling.SignInLockoutHandler): never those an address made against other accounts.
+SIGNIN_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=10)
+SIGNIN_FAILURE_LIMIT_PER_ACCOUNT = env.int("SIGNIN_FAILURE_LIMIT_PER_ACCOUNT", default=SIGNIN_FAILURE_LIMIT)
+SIGNIN_FAILURE_LIMIT_PER_ADDRESS = env.int("SIGNIN_FAILURE_LIMIT_PER_ADDRESS", default=SIGNIN_FAILURE_LIMIT)
+AXES_HANDLER = "accounts.throttling.SignInLockoutHandler"
+# Axes compares its failure figure with this; the handler scales the per-address count onto it.
+AXES_FAILURE_LIMIT = SIGNIN_FAILURE_LIMIT_PER_ACCOUNT
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("SIGNIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_CALLABLE = "accounts.throttling.signin_username"
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
-AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_META_PRECEDENCE_ORDER = env.list("CLIENT_IP_HEADERS", default=["REMOTE_ADDR"])
+AXES_CLIENT_IP_CALLABLE = "common.http.client_address"
+# Off: axes' reset clears every failure of the address, other accounts' too (issue 10 #1).
+AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.SignInJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -255,7 +270,8 @@ REST_FRAMEWORK = {
         "signin": env("SIGNIN_RATE", default="20/min"),
         "register": env("REGISTER_RATE", default="10/min"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    # DRF's own reading of the client address; the shop's throttles use common.http instead.
+    "NUM_PROXIES": CLIENT_IP_PROXY_COUNT,
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
@@ -271,6 +287,9 @@ SIMPLE_JWT = {
     # changes (or is reset), so "the other sign-ins end" holds for apps too, not only after
     # their refresh token is refused up to ACCESS_TOKEN_LIFETIME later.
     "CHECK_REVOKE_TOKEN": True,
+    # Each token names its sign-in (`UserSession`), so ending the sign-in ends its access tokens
+    # at once; see accounts.authentication.
+    "USER_AUTHENTICATION_RULE": "accounts.authentication.user_can_sign_in",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",

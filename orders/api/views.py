@@ -25,6 +25,7 @@ from common.api.schema import (
     error_response,
 )
 from common.exceptions import NotFoundError
+from common.http import client_meta
 from common.public_cache import cache_public_response
 
 from .. import selectors, services
@@ -115,8 +116,7 @@ class OrderListCreateApi(generics.GenericAPIView):
             lines=[services.OrderLine(**line) for line in data["items"]],
             coupon_ref=data.get("coupon_id"),
             idempotency_key=key,
-            ip_address=request.META.get("REMOTE_ADDR") or None,
-            user_agent=request.headers.get("user-agent", ""),
+            **client_meta(request),
         )
         if placed.created:
             # The service hands back the whole order (lines, coupon, number); a replay reads the

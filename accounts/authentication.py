@@ -1,0 +1,97 @@
+"""Who may sign in, and how a request proves it: the one rule, the sign-in backend, the JWT check.
+
+- `user_can_sign_in`: active and not soft-deleted. The sign-in page, the token API, token refresh,
+  a browser session and every access token go through it, so a soft-deleted account is signed
+  out everywhere at its next request and cannot sign in again.
+- An access token names the sign-in (`UserSession`) it belongs to in its `sid` claim; ending that
+  sign-in (sign-out, "sign out this session", a password change) ends the token at once rather
+  than when it expires. The check is a cache lookup keyed by the sign-in's id: a hit costs no
+  SQL, a miss one indexed query; ending a sign-in writes "ended" into the cache after commit.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.translation import gettext as _
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import Token
+
+from .models import User, UserSession
+
+SIGN_IN_CLAIM = "sid"
+_ACTIVE, _ENDED = 1, 0
+
+
+def user_can_sign_in(user: Any) -> bool:
+    """The one rule: an account may sign in (and stay signed in) while active and not deleted."""
+    return bool(user is not None and getattr(user, "is_active", False) and getattr(user, "deleted_at", None) is None)
+
+
+class SignInBackend(ModelBackend):
+    """Django's model backend under the shop's rule, for signing in and for every session request."""
+
+    def user_can_authenticate(self, user: Any) -> bool:
+        return user_can_sign_in(user)
+
+
+# --- is this sign-in still active? -------------------------------------------------------------
+
+
+def _cache_key(session_id: int) -> str:
+    return f"accounts:sign-in:{session_id}"
+
+
+def _cache_seconds() -> int:
+    # An access token cannot outlive this, so neither need the cached answer about its sign-in.
+    return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
+
+
+def sign_in_is_active(*, session_id: int, user_id: int) -> bool:
+    """Whether the sign-in `session_id` of `user_id` is still active. Cached; a hit costs no SQL."""
+    key = _cache_key(session_id)
+    cached = cache.get(key)
+    if cached is not None:
+        return bool(cached == _ACTIVE)
+    active = UserSession.objects.filter(pk=session_id, user_id=user_id, is_active=True).exists()
+    # `add`, not `set`: if the sign-in ended while we read, the "ended" written then wins.
+    cache.add(key, _ACTIVE if active else _ENDED, _cache_seconds())
+    return active
+
+
+def sign_ins_ended(session_ids: Iterable[int]) -> None:
+    """Forget the cached "active" of these sign-ins now, and record "ended" once the transaction
+    ending them commits (so a lookup racing the commit cannot leave "active" behind)."""
+    keys = [_cache_key(pk) for pk in session_ids]
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.set_many(dict.fromkeys(keys, _ENDED), _cache_seconds()))
+
+
+class SignInJWTAuthentication(JWTAuthentication):
+    """simplejwt's access-token check, plus: the account may still sign in, and the token's
+    sign-in has not ended. A token that names no sign-in (minted by tooling, not by a sign-in
+    door) is checked for its user only."""
+
+    def get_user(self, validated_token: Token) -> Any:
+        # The sign-in first: an ended one is `token_not_valid` whatever else changed since
+        # (a password change ends the sign-ins too), and costs no user query.
+        session_id = validated_token.get(SIGN_IN_CLAIM)
+        if session_id is not None:
+            user_id = str(validated_token.get(api_settings.USER_ID_CLAIM, ""))
+            if (
+                not isinstance(session_id, int)
+                or not user_id.isdigit()
+                or not sign_in_is_active(session_id=session_id, user_id=int(user_id))
+            ):
+                raise InvalidToken(_("This sign-in has ended; sign in again."))
+        user = super().get_user(validated_token)
+        if not user_can_sign_in(user):
+            raise AuthenticationFailed(_("User is inactive"), code="user_inactive")
+        assert isinstance(user, User)
+        return user

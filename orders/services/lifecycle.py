@@ -1,0 +1,108 @@
+"""An order's status changes: staff moving it along, and cancellation (stock, coupon, wallet back).
+
+Lock order (see the package's docstring): cart row -> order row -> issued coupon -> inventory
+rows (by primary key) -> wallet -> order-number counter.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from common.exceptions import InvalidTransitionError, NotFoundError
+from common.money import ZERO
+from inventory.services import stock_return_for_order_items
+from payments.models import Payment, PaymentStatus
+from payments.services import payment_refund
+from promotions.services import issued_coupon_release
+
+from ..cache import popular_products_changed
+from ..exceptions import OrderNotCancellableError
+from ..models import (
+    CANCELLABLE_BY_CUSTOMER,
+    TRANSITIONS,
+    NotificationKind,
+    Order,
+    OrderHistory,
+    OrderState,
+    ProductSaleStat,
+)
+from .notifications import _notification_queue, _notification_send_after_commit
+from .sales import _daily_sales_take_back
+
+
+def _customer_order_for_update(*, order_id: int, user: User, as_staff: bool) -> Order:
+    orders = Order.objects.select_for_update()
+    if not as_staff:
+        orders = orders.filter(customer=user)  # another customer's order does not exist for you
+    order = orders.filter(pk=order_id).first()
+    if order is None:
+        raise NotFoundError(_("No such order."))
+    return order
+
+
+def _transition(order: Order, to: str, *, actor: User | None, reason: str) -> None:
+    current = str(order.status_id)
+    if to not in TRANSITIONS[OrderState(current)]:
+        raise InvalidTransitionError(
+            _("An order that is %(current)s cannot become %(to)s.")
+            % {"current": OrderState(current).label, "to": OrderState(to).label},
+            extra={"from": current, "to": to},
+        )
+    order.status_id = to
+    OrderHistory.objects.create(order=order, actor=actor, previous_value=current, new_value=to, reason=reason[:255])
+
+
+def order_transition(*, order_id: int, to: str, actor: User, reason: str = "") -> Order:
+    """Staff moves an order along (processing, shipped, delivered). Cancelling has its own service."""
+    if to in (OrderState.CANCELLED, OrderState.REFUNDED):
+        raise InvalidTransitionError(_("Use cancel to cancel an order."))
+    with transaction.atomic():
+        order = _customer_order_for_update(order_id=order_id, user=actor, as_staff=True)
+        _transition(order, to, actor=actor, reason=reason)
+        order.save(update_fields=["status", "updated_at"])
+    return order
+
+
+def order_cancel(*, order_id: int, user: User, reason: str = "", as_staff: bool = False) -> Order:
+    """Cancel a paid order before it ships: stock back, wallet refunded, coupon usable again.
+
+    A customer can cancel only their own order (another's is NotFoundError). Raises
+    OrderNotCancellableError once the order has shipped.
+    """
+    reason = reason.strip() or ("Cancelled by staff" if as_staff else "Cancelled by customer")
+    with transaction.atomic():
+        order = _customer_order_for_update(order_id=order_id, user=user, as_staff=as_staff)
+        if order.status_id not in CANCELLABLE_BY_CUSTOMER:
+            raise OrderNotCancellableError(extra={"status": order.status_id})
+        if order.issued_coupon_id:
+            issued_coupon_release(issued_coupon_id=order.issued_coupon_id, order_id=order.pk)
+        item_ids = list(order.items.values_list("pk", flat=True))
+        stock_return_for_order_items(order_item_ids=item_ids, reference=f"order:{order.pk}", reason=reason, actor=user)
+        # A partly refunded payment still holds money of this order: give back what is left of it.
+        refundable_states = [PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED]
+        for payment in Payment.objects.filter(order=order, status__in=refundable_states).order_by("pk"):
+            refundable = payment.amount - payment.refunded_amount
+            if refundable > ZERO:
+                payment_refund(
+                    payment_id=payment.pk, amount=refundable, reason=reason, actor=user, reference=f"order:{order.pk}"
+                )
+        # The reversal is dated on the day of the sale, so live stats and the daily rollup
+        # (which counts orders by the day they were paid) always agree.
+        sale_day = (order.paid_at or timezone.now()).date()
+        ProductSaleStat.objects.bulk_create(
+            [
+                ProductSaleStat(product_id=item.product_id, order_item=item, quantity=-item.quantity, date=sale_day)
+                for item in order.items.all()
+            ]
+        )
+        _daily_sales_take_back(order_id=order.pk, day=sale_day)
+        popular_products_changed()  # after commit
+        _transition(order, OrderState.CANCELLED, actor=user, reason=reason)
+        order.cancelled_at = timezone.now()
+        order.save(update_fields=["status", "cancelled_at", "updated_at"])
+        notification = _notification_queue(
+            order=order, kind=NotificationKind.CANCELLATION, recipient=order.customer.email
+        )
+    _notification_send_after_commit(notification)
+    return order
