@@ -41,8 +41,16 @@ class OrderLine:
 
 @dataclass(frozen=True)
 class PlacedOrder:
+    """What checkout hands back: the order, whether it is new, and a new order's lines as written.
+
+    `lines` spares a caller that shows the new order a second read of its lines. A replay (an
+    Idempotency-Key that placed an order before) has `created` False and `lines` None: its lines
+    are read with the order, e.g. by `selectors.order_of`.
+    """
+
     order: Order
     created: bool  # False when an Idempotency-Key replayed an earlier order
+    lines: tuple[OrderItem, ...] | None = None
 
 
 def normalize_lines(raw_lines: list[dict[str, Any]] | list[OrderLine]) -> list[OrderLine]:
@@ -100,7 +108,7 @@ def order_place(
     # order fails its insert at once; a concurrent twin waits there for the first to commit),
     # so a first request, by far the most common, costs no extra read.
     try:
-        order = _order_place_atomic(
+        order, items = _order_place_atomic(
             user=user,
             lines=normalized,
             coupon_ref=coupon_ref,
@@ -118,7 +126,7 @@ def order_place(
         ):
             return PlacedOrder(order=earlier, created=False)
         raise
-    return PlacedOrder(order=order, created=True)
+    return PlacedOrder(order=order, created=True, lines=tuple(items))
 
 
 def order_place_from_cart(
@@ -177,8 +185,11 @@ def _order_place_atomic(
     special_instructions: str,
     ip_address: str | None,
     user_agent: str,
-) -> Order:
-    """Place the order in one transaction, taking the locks in the order of the package docstring."""
+) -> tuple[Order, list[OrderItem]]:
+    """Place the order in one transaction, taking the locks in the order of the package docstring.
+
+    Returns the order and its lines, in the order of `lines`.
+    """
     now = timezone.now()
     with transaction.atomic():
         # Reads first, no lock: an order that cannot be served (a sold-out flash sale's many late
@@ -239,9 +250,8 @@ def _order_place_atomic(
         if order.total_amount > ZERO:
             wallet_debit(user=user, amount=order.total_amount, order_id=order.pk, reference=f"order:{order.pk}")
         order.order_number = order_number_assign(order_id=order.pk, year=now.year)  # last: see orders.numbering
-    _attach_lines(order, items)
     _notification_send_after_commit(notification)
-    return order
+    return order, items
 
 
 def _lines_price(lines: list[OrderLine]) -> list[_PricedLine]:
@@ -324,15 +334,3 @@ def _history_write_placed(*, order: Order, actor: User, ip_address: str | None, 
             ),
         ]
     )
-
-
-def _attach_lines(order: Order, items: list[OrderItem]) -> None:
-    """Hand the order back as `prefetch_related("items")` would, so showing it costs no query.
-
-    The same private fields Django's own prefetch fills: `order.items.all()` is these lines,
-    and any other query on `order.items` still goes to the database.
-    """
-    lines = order.items.all()
-    lines._result_cache = items  # type: ignore[attr-defined]
-    lines._prefetch_done = True  # type: ignore[attr-defined]
-    order._prefetched_objects_cache = {"items": lines}  # type: ignore[attr-defined]
