@@ -380,3 +380,103 @@ def test_a_token_sign_in_sets_no_cookie_and_leaves_no_guest_row(shop):
 
     assert "sessionid" not in answer.headers.get("set-cookie", "")
     assert not Guest.objects.exists()
+
+
+@contextmanager
+def database_away():
+    """The database refuses connections for real: new connections go to a closed port. The live
+    server opens one per request (CONN_MAX_AGE=0); the test's own connection stays open."""
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    host, port = settings_dict["HOST"], settings_dict["PORT"]
+    settings_dict["HOST"], settings_dict["PORT"] = "127.0.0.1", "1"
+    try:
+        yield
+    finally:
+        settings_dict["HOST"], settings_dict["PORT"] = host, port
+
+
+def test_each_documented_error_status_decodes_into_the_one_error_model(shop, live_schema):
+    documented = {
+        status
+        for path in live_schema["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict)
+        for status in operation.get("responses", {})
+        if status >= "400"
+    }
+    assert documented == {"400", "401", "402", "404", "409", "422", "429", "503"}
+    lamp = VariantFactory(price=Decimal("20.00"), stock=1)
+    pair, _ = register_and_sign_in(shop)
+    client = shop.client(pair.access)
+    one_lamp = shop.new("OrderCreateRequest", items=[shop.new("OrderLineInputRequest", variant_id=lamp.pk, quantity=1)])
+
+    # 400: input that is not valid has `fields`; a rule of the shop has none, same model.
+    with shop.transport.sending_invalid_request():
+        bad = shop.call(
+            "auth_register_create",
+            shop.client(),
+            body=shop.new("RegisterRequest", email="not an email", password=PASSWORD, first_name="A", last_name="B"),
+        )
+    assert "email" in is_error(shop, bad, 400, "validation_error").fields.additional_properties
+    prices = shop.call("products_list", client, min_price="50", max_price="10")
+    assert "max_price" in is_error(shop, prices, 400, "validation_error").fields.additional_properties
+    with_coupon = shop.new(
+        "OrderCreateRequest",
+        items=[shop.new("OrderLineInputRequest", variant_id=lamp.pk, quantity=1)],
+        coupon_id=999999,
+    )
+    assert not is_error(shop, shop.call("orders_create", client, body=with_coupon), 400, "coupon_not_usable").fields
+
+    # 401: no credentials; a token that is not valid (the app refreshes on this code); a wrong password.
+    with shop.transport.sending_invalid_request():
+        is_error(shop, shop.call("me_retrieve", shop.client()), 401, "not_authenticated")
+    is_error(shop, shop.call("me_retrieve", shop.client("not.a.token")), 401, "token_not_valid")
+    wrong = shop.new("TokenObtainRequest", email="ada@example.com", password="not the password")
+    is_error(shop, shop.call("auth_token_create", shop.client(), body=wrong), 401, "invalid_credentials")
+
+    is_error(shop, shop.call("orders_create", client, body=one_lamp), 402, "insufficient_balance")
+    is_error(shop, shop.call("products_retrieve", client, id=999999999), 404, "not_found")
+    shop.call("wallet_charge_create", client, body=shop.new("WalletChargeRequest", amount="100.00"))
+    two_lamps = shop.new(
+        "OrderCreateRequest", items=[shop.new("OrderLineInputRequest", variant_id=lamp.pk, quantity=2)]
+    )
+    is_error(shop, shop.call("orders_create", client, body=two_lamps), 409, "insufficient_stock")
+    assert shop.call("orders_create", client, body=one_lamp, idempotency_key="k-1").status_code == 201
+    is_error(
+        shop, shop.call("orders_create", client, body=two_lamps, idempotency_key="k-1"), 422, "idempotency_key_reused"
+    )
+
+    # 429: the account locks after repeated wrong passwords, even for the right one.
+    for _attempt in range(10):
+        shop.call("auth_token_create", shop.client(), body=wrong)
+    right = shop.new("TokenObtainRequest", email="ada@example.com", password=PASSWORD)
+    is_error(shop, shop.call("auth_token_create", shop.client(), body=right), 429, "locked_out")
+
+    # 503: the database is away; the answer says when to try again.
+    with database_away():
+        away = shop.call("wallet_retrieve", client)
+    is_error(shop, away, 503, "unavailable")
+    assert int(away.headers["retry-after"]) > 0
+    assert {status for _method, _path, status in shop.transport.seen} >= {400, 401, 402, 404, 409, 422, 429, 503}
+
+
+def test_the_transport_refuses_an_answer_the_schema_does_not_describe(spec):
+    """The validation is strict: a field the schema does not list, or a status it does not, fails."""
+    request = httpx.Request("GET", "http://testserver/api/v1/wallet/", headers={"Authorization": "Bearer x"})
+    checked = OpenAPIRequest(request)
+
+    def answer(status: int, body: bytes) -> OpenAPIResponse:
+        return OpenAPIResponse(httpx.Response(status, content=body, headers={"Content-Type": "application/json"}))
+
+    spec.validate_response(checked, answer(200, b'{"balance": "1.00", "currency": "USD"}'))
+    for status, body in [
+        (200, b'{"balance": "1.00", "currency": "USD", "owner": 1}'),
+        (200, b'{"balance": "", "currency": "USD"}'),
+        (200, b'{"balance": "1.00"}'),
+        (418, b'{"code": "teapot", "message": "No."}'),
+        (401, b'{"code": "token_not_valid", "message": {"detail": "x"}}'),
+    ]:
+        with pytest.raises(Exception):  # noqa: B017 - any validation error
+            spec.validate_response(checked, answer(status, body))
