@@ -171,6 +171,29 @@ def test_bad_filter_values_are_400_with_field_errors(api_client, params, field):
     assert isinstance(body["fields"][field][0], str)
 
 
+@pytest.mark.parametrize("price", ["1e-05", "1e+16", "1E3", ".5", "5.", "-0", "0.001", "1,5", "+5", "Infinity"])
+def test_a_price_filter_is_a_decimal_string_as_the_schema_says(api_client, price):
+    """Issue 11: the price filters are decimal strings with a pattern, and the server reads them by it."""
+    response = api_client.get(LIST, {"min_price": price})
+
+    assert response.status_code == 400, price
+    assert response.json()["fields"] == {
+        "min_price": ["Send a price as a decimal string such as 25.00: digits, then at most two decimals."]
+    }
+
+
+@pytest.mark.parametrize("price", ["0", "5", "5.5", "19.99", "999999999999.99"])
+def test_a_price_filter_the_schema_allows_is_taken(api_client, price):
+    assert api_client.get(LIST, {"min_price": price, "max_price": "999999999999.99"}).status_code == 200
+
+
+def test_a_too_long_search_says_so_once(api_client):
+    response = api_client.get(LIST, {"search": "x" * 101})
+
+    assert response.status_code == 400
+    assert len(response.json()["fields"]["search"]) == 1
+
+
 def test_empty_text_filters_are_no_filter(api_client, make_product):
     make_product("Kettle")
 
