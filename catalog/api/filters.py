@@ -52,8 +52,10 @@ class ProductFilterApiForm(forms.Form):
         cleaned = super().clean() or {}
         for name, field in self.fields.items():
             problem = self._raw_value_error(field, self.data[name]) if name in self.data else None
-            # Once: the form field may have found the same (a too-long `search`).
-            if problem and problem not in [str(message) for message in self.errors.get(name, [])]:
+            if problem:
+                # The value as sent is what is wrong: say that once, instead of the field's own
+                # reading of it (a too-long `search` said its length twice; "1e-05" said "digits").
+                self._errors.pop(name, None)
                 self.add_error(name, problem)
         low, high = cleaned.get("min_price"), cleaned.get("max_price")
         if low is not None and high is not None and low > high:
