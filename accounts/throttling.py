@@ -62,11 +62,19 @@ def record_api_sign_in(request: HttpRequest, user: Any) -> None:
     """Tell django-axes about a successful token sign-in, as the `user_logged_in` signal does for
     the sign-in page: it logs the access and clears that account's own failures.
 
-    The signal itself is not sent: its other receivers would record a browser session.
+    The signal itself is not sent: its other receivers would record a browser session. Nor may
+    axes open one (it creates a session to log its key): a token sign-in sets no `sessionid`
+    cookie and leaves no guest row, so the app's later anonymous reads stay cacheable.
     """
     from axes.handlers.proxy import AxesProxyHandler
 
-    AxesProxyHandler.user_logged_in(sender=type(user), request=request, user=user)
+    # axes logs an empty session hash for a request without a session.
+    session = request.__dict__.pop("session", None)
+    try:
+        AxesProxyHandler.user_logged_in(sender=type(user), request=request, user=user)
+    finally:
+        if session is not None:
+            request.session = session
 
 
 def sign_in_failures_clear(*, email: str) -> int:

@@ -5,6 +5,7 @@ common.api.exceptions renders); valid ones are handed to `selectors.products_sea
 are checked as sent first (common.api.query): `?min_price=` is a 400, not "no minimum".
 """
 
+import re
 from typing import Any
 
 import django_filters
@@ -30,6 +31,13 @@ ORDERING_CHOICES = [
 ]
 
 
+# A price in a query: a decimal string, like every amount of money the API takes or gives ("25.00";
+# no exponent, sign or spaces), at most 12 digits before the point and 2 after.
+PRICE_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+PRICE_TEXT = re.compile(PRICE_PATTERN)
+NOT_A_PRICE = _("Send a price as a decimal string such as 25.00: digits, then at most two decimals.")
+PRICE_SCHEMA = {"type": "string", "pattern": PRICE_PATTERN, "maxLength": 15, "example": "25.00"}
+
 # A slug's length bounds the parameter, so a schema-valid query always fits the server's request line.
 CATEGORY_REF_MAX_LENGTH = Category._meta.get_field("slug").max_length
 
@@ -43,7 +51,11 @@ class ProductFilterApiForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         for name, field in self.fields.items():
-            if name in self.data and (problem := self._raw_value_error(field, self.data[name])):
+            problem = self._raw_value_error(field, self.data[name]) if name in self.data else None
+            if problem:
+                # The value as sent is what is wrong: say that once, instead of the field's own
+                # reading of it (a too-long `search` said its length twice; "1e-05" said "digits").
+                self._errors.pop(name, None)
                 self.add_error(name, problem)
         low, high = cleaned.get("min_price"), cleaned.get("max_price")
         if low is not None and high is not None and low > high:
@@ -65,6 +77,8 @@ class ProductFilterApiForm(forms.Form):
             return problem
         if isinstance(field, forms.NullBooleanField) and value not in BOOLEAN_WORDS:
             return str(NOT_TRUE_OR_FALSE)
+        if isinstance(field, forms.DecimalField) and not PRICE_TEXT.fullmatch(value):
+            return str(NOT_A_PRICE)
         return None
 
 
@@ -86,10 +100,10 @@ class ProductFilter(django_filters.FilterSet):
             help_text=_("Words of the title, any case; exact and prefix matches first."),
         )
     )
-    min_price = extend_schema_field(OpenApiTypes.NUMBER)(
+    min_price = extend_schema_field(PRICE_SCHEMA)(
         django_filters.NumberFilter(method=_keep, min_value=0, max_digits=14, decimal_places=2)
     )
-    max_price = extend_schema_field(OpenApiTypes.NUMBER)(
+    max_price = extend_schema_field(PRICE_SCHEMA)(
         django_filters.NumberFilter(method=_keep, min_value=0, max_digits=14, decimal_places=2)
     )
     in_stock = extend_schema_field(OpenApiTypes.BOOL)(

@@ -294,14 +294,21 @@ SIMPLE_JWT = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Shop API",
     "DESCRIPTION": (
-        "The shop's REST API for mobile and other clients. Money is a decimal string. Every refusal "
-        "is JSON with a stable `code` and a `message` to show (a 400 also has `fields`); a request "
-        "body over 2.5 MB is refused with 413 `request_too_large`."
+        'The shop\'s REST API for mobile and other clients. Money is a decimal string ("25.00"). '
+        "Every refusal is JSON in the one `ApiError` shape: a stable `code` and a `message` to show (a 400 "
+        "also has `fields`). Two refusals come before an operation is chosen and so are not listed on "
+        "each: a request body over 2.5 MB is a 413 `request_too_large` (an `ApiError`), and a path and "
+        "query over about 4 KB a 414 from the web server (not JSON); a request the schema allows gets "
+        "neither."
     ),
+    "LICENSE": {"name": "Proprietary: for the shop's own apps and partners it admits"},
+    # Relative: the API is served by the same host as this schema (set the base URL in a client).
+    "SERVERS": [{"url": "/", "description": "The server that serves this schema"}],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.OrderState"},
     # Swagger UI served from our own static files: no CDN, and the CSP stays strict.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

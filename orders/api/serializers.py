@@ -10,7 +10,7 @@ from rest_framework import serializers
 from common.api.query import QueryIntegerField
 from common.api.serializers import MoneyField, RejectUnknownFieldsMixin, StrictJSONTypesMixin
 
-from ..models import Order, OrderItem
+from ..models import Order, OrderItem, OrderState
 
 BIGINT_MAX = 2**63 - 1
 
@@ -103,7 +103,7 @@ class OrderCouponSerializer(serializers.Serializer):
 
 
 class OrderSerializer(serializers.ModelSerializer):
-    status = serializers.CharField(source="status_id", help_text=_("pending, paid, processing, shipped, …"))
+    status = serializers.ChoiceField(source="status_id", choices=OrderState.choices, read_only=True)
     items = OrderItemSerializer(many=True, read_only=True)
     subtotal = MoneyField()
     discount_amount = MoneyField()

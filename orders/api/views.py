@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -20,8 +20,6 @@ from common.api.schema import (
     NOT_FOUND,
     UNAUTHENTICATED,
     VALIDATION_ERROR,
-    ErrorSerializer,
-    ValidationErrorSerializer,
     error_response,
 )
 from common.exceptions import NotFoundError
@@ -39,16 +37,9 @@ from .serializers import (
     PopularProductsQuerySerializer,
 )
 
-BAD_ORDER = OpenApiResponse(
-    PolymorphicProxySerializer(
-        component_name="OrdersBadRequest",
-        serializers=[ValidationErrorSerializer, ErrorSerializer],
-        resource_type_field_name=None,
-    ),
-    description=(
-        "`validation_error` with `fields`; `invalid_order` (too much of one item); `coupon_not_usable` "
-        "(not yours, used, expired, or the order is under its minimum; `message` says which)."
-    ),
+BAD_ORDER = error_response(
+    "`validation_error` with `fields`; `invalid_order` (too much of one item); `coupon_not_usable` "
+    "(not yours, used, expired, or the order is under its minimum; `message` says which)."
 )
 
 

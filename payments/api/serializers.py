@@ -47,23 +47,18 @@ AMOUNT_PATTERN = money_text_pattern(settings.WALLET_MAX_CHARGE)
 
 @extend_schema_field(
     {
-        "oneOf": [
-            {"type": "string", "pattern": AMOUNT_PATTERN, "example": "25.00"},
-            {
-                "type": "number",
-                "minimum": 0.01,
-                "maximum": float(settings.WALLET_MAX_CHARGE),
-                "multipleOf": 0.01,
-                "example": 25.0,
-            },
-        ],
-        "description": "A positive amount with at most two decimals, at most WALLET_MAX_CHARGE. "
-        "Prefer a string; a JSON number is read as a decimal, never as a float.",
+        "type": "string",
+        "pattern": AMOUNT_PATTERN,
+        "example": "25.00",
+        "description": f"A positive amount with at most two decimals, at most {settings.WALLET_MAX_CHARGE}, "
+        "as a decimal string.",
     }
 )
 class ChargeAmountField(serializers.Field):
-    """A top-up amount as a string or a JSON number, by the one rule the wallet page uses too
-    (`common.money.money_input`): text exactly as the schema says ("25.00")."""
+    # A top-up amount by the one rule the wallet page uses too (`common.money.money_input`): text
+    # exactly as the schema says ("25.00"). The schema documents the decimal string only; a JSON
+    # number is still read (as a Decimal, never a float) for clients written before it said so.
+    # (A comment, not a docstring: the schema shows a field's docstring to client developers.)
 
     def to_internal_value(self, data: Any) -> Decimal:
         try:

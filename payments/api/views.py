@@ -5,7 +5,6 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,8 +35,9 @@ class WalletApi(APIView):
 
 
 class WalletChargeApi(APIView):
-    # JSON numbers are read as Decimal: an amount never passes through a float.
-    parser_classes = [DecimalJSONParser, FormParser, MultiPartParser]
+    # JSON only, like the rest of the API (a form body is a 415). JSON numbers are read as
+    # Decimal: an amount never passes through a float.
+    parser_classes = [DecimalJSONParser]
 
     @extend_schema(
         tags=["wallet"],

@@ -5,14 +5,14 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.request import signed_in_user
-from common.api.schema import UNAUTHENTICATED, ValidationErrorSerializer, error_response
+from common.api.schema import UNAUTHENTICATED, error_response
 from common.exceptions import NotFoundError
 from promotions import selectors, services
 from promotions.models import Coupon, IssuedCoupon, IssuedCouponState
@@ -91,7 +91,7 @@ class MyCouponListApi(generics.ListAPIView):
         ],
         responses={
             200: IssuedCouponSerializer(many=True),
-            400: OpenApiResponse(ValidationErrorSerializer, description="Unknown `state`."),
+            400: error_response("`validation_error`: an unknown `state`."),
             401: UNAUTHENTICATED,
         },
     )

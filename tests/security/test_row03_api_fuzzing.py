@@ -24,6 +24,7 @@ from .world import build_world
 pytestmark = [pytest.mark.scorecard(row=3), pytest.mark.django_db(transaction=True)]
 
 BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
 PHASES = os.environ.get("SCORECARD_FUZZ_PHASES", "examples,coverage,fuzzing,stateful")
 # Fixed, so a run can be repeated; another seed explores other cases (`make scorecard` uses this one).
 SEED = os.environ.get("SCORECARD_FUZZ_SEED", "20231")
@@ -51,6 +52,10 @@ RULES_OPENAPI_CANNOT_SAY = {
     "POST /api/v1/wallet/charge/": ("422", "an Idempotency-Key sent again with another amount"),
 }
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+# The wallet top-up still reads a JSON number `amount` (as a Decimal) for clients written before the
+# schema said string (issue 11): a number is the one schema-violating input it may accept. (Each
+# name here is one of RULES_OPENAPI_CANNOT_SAY: one [[operations]] table per operation.)
+LENIENT = {"POST /api/v1/wallet/charge/": ["2xx"]}
 # A request the schema forbids must be refused: schemathesis's list, and 414, gunicorn's answer to
 # a request line too long for it (a fuzzed query of many long values), which is a refusal too.
 REJECTED = ["400", "401", "403", "404", "405", "406", "409", "414", "415", "422", "428", "429", "5xx"]
@@ -81,6 +86,11 @@ def test_schemathesis_over_every_operation(shop_server, tmp_path, scorecard_row)
     exceptions = "".join(
         f'\n[[operations]]\ninclude-name = "{name}"\n'
         f"checks.positive_data_acceptance.expected-statuses = {json.dumps([*ACCEPTED, *statuses.split(', ')])}\n"
+        + (
+            f"checks.negative_data_rejection.expected-statuses = {json.dumps([*REJECTED, *LENIENT[name]])}\n"
+            if name in LENIENT
+            else ""
+        )
         for name, (statuses, _why) in RULES_OPENAPI_CANNOT_SAY.items()
     )
     config.write_text(
@@ -124,7 +134,10 @@ def test_schemathesis_over_every_operation(shop_server, tmp_path, scorecard_row)
         "true",
     ]
     try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=MAX_TIME + RUN_GRACE, cwd=tmp_path)
+        hooks = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.security.fuzz_hooks", "PYTHONPATH": str(ROOT)}
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=MAX_TIME + RUN_GRACE, cwd=tmp_path, env=hooks
+        )
         output, returncode = result.stdout + result.stderr, result.returncode
     except subprocess.TimeoutExpired as exc:  # killed: report what it printed, as a failure of the row
         output = b"".join(part for part in (exc.stdout, exc.stderr) if isinstance(part, bytes)).decode(errors="replace")
