@@ -7,10 +7,17 @@ import re
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiSerializerExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
+
+
+class SignInJWTScheme(SimpleJWTScheme):
+    """The API's bearer tokens: simplejwt's scheme (`jwtAuth`), checked against the sign-in they name."""
+
+    target_class = "accounts.authentication.SignInJWTAuthentication"
 
 
 # `ApiError`, not `Error`: that name is taken in TypeScript and Swift (generators rename it, warning).
