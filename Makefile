@@ -16,10 +16,10 @@ SCENARIO ?=
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shop
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help run test scorecard bench worker lint format e2e clean
+.PHONY: help run test scorecard deps-report bench worker lint format e2e clean
 
 help:  ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/bin/activate:
 	python3 -m venv $(VENV)
@@ -49,6 +49,9 @@ scorecard: $(VENV)/.dev-installed  ## The reliability and security scorecard (is
 		$(PY) scripts/check_services.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m scorecard $(SCORECARD_ARGS)
+
+deps-report: $(VENV)/.dev-installed  ## Report stale and vulnerable pins (asks the package index and OSV; never fails)
+	$(PY) scripts/deps_report.py
 
 $(VENV)/.bench-installed: requirements.txt requirements-bench.txt | $(VENV)/bin/activate
 	$(PIP) install --quiet -r requirements-bench.txt
