@@ -11,15 +11,22 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 SCORECARD_ARGS ?=
 SCENARIO ?=
+# make fuzz: the seed (a new one when empty; the run prints it, to replay) and row 3's fuzzing time.
+SEED ?=
+SECONDS ?= 600
+FUZZ_TESTS ?= tests/security/test_api_schema_fuzzing.py tests/security/test_money_invariants.py \
+	tests/security/test_money_and_stock_tampering.py tests/security/test_cart_tampering.py \
+	tests/security/test_account_tampering.py tests/security/test_sign_in_and_password_tampering.py \
+	tests/accounts/test_api.py::test_every_address_the_api_accepts_is_a_uri_as_the_schema_format_says
 
 # Test defaults: the local PostgreSQL and Redis. Override with the environment.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shop
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help run test scorecard bench worker lint format e2e clean
+.PHONY: help run test scorecard fuzz deps-report bench worker lint format e2e clean
 
 help:  ## List the commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(VENV)/bin/activate:
 	python3 -m venv $(VENV)
@@ -49,6 +56,19 @@ scorecard: $(VENV)/.dev-installed  ## The reliability and security scorecard (is
 		$(PY) scripts/check_services.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(PY) -m scorecard $(SCORECARD_ARGS)
+
+fuzz: $(VENV)/.dev-installed  ## Explore new cases: row 3 and the hypothesis tests on another seed (SEED=, SECONDS=); not CI
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(PY) scripts/check_services.py
+	@seed="$(SEED)"; seed=$${seed:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	echo "make fuzz SEED=$$seed SECONDS=$(SECONDS)   (this SEED draws the same cases again)"; \
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		DJANGO_SETTINGS_MODULE=config.settings.test HYPOTHESIS_PROFILE=explore \
+		SCORECARD_FUZZ_SEED=$$seed SCORECARD_FUZZ_SECONDS=$(SECONDS) \
+		$(VENV)/bin/pytest $(FUZZ_TESTS) -q --hypothesis-seed=$$seed $(PYTEST_ARGS)
+
+deps-report: $(VENV)/.dev-installed  ## Report stale and vulnerable pins (asks the package index and OSV; never fails)
+	$(PY) scripts/deps_report.py
 
 $(VENV)/.bench-installed: requirements.txt requirements-bench.txt | $(VENV)/bin/activate
 	$(PIP) install --quiet -r requirements-bench.txt

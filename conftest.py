@@ -1,7 +1,17 @@
-"""Root fixtures for the whole suite."""
+"""Root fixtures for the whole suite, and the hypothesis profiles."""
+
+import os
 
 import pytest
 from django.core.cache import cache
+from hypothesis import settings as hypothesis_settings
+
+# A run's verdict is the code's alone: every @given test draws the same examples on every run
+# (derandomize: the seed comes from the test itself) and no example database carries what one
+# run found into the next. `make fuzz` loads "explore" instead: a new seed each run, or SEED=.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/run.py [--scenario browse|popular|coupon|wallet|hotstock|orderpay]
 
-Starts the shop under gunicorn (config.settings.bench: DEBUG off, PostgreSQL `shop_bench`, Redis
+Starts the shop under gunicorn (bench.settings: DEBUG off, PostgreSQL `shop_bench`, Redis
 db 5, persistent connections) on 127.0.0.1 only, makes or reuses the data set, measures this
 machine's limits (the floors), runs the scenarios for a fixed time after a warm-up, checks each
 scenario's invariants in SQL, prints one table and writes it as JSON under bench/results/.
@@ -44,7 +44,7 @@ FLOW_MEASURE = int(os.environ.get("BENCH_FLOW_MEASURE", "30"))
 FLOOR_SECONDS = int(os.environ.get("BENCH_FLOOR_SECONDS", "8"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 1) + 1))
 
-os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.bench"
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 os.environ["BENCH_DATABASE_URL"] = f"{PG}/{DB_NAME}"
 os.environ["BENCH_REDIS_URL"] = REDIS
 sys.path.insert(0, str(ROOT))

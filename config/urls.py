@@ -1,5 +1,4 @@
 from csp.decorators import csp_update
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -45,12 +44,3 @@ urlpatterns = [
 handler400 = "common.views.bad_request"
 handler404 = "common.views.page_not_found"
 handler500 = "common.views.server_error"
-
-if getattr(settings, "BENCH_ENDPOINTS", False):
-    # The floors `make bench` measures every scenario against (config.settings.bench only).
-    from backoffice.bench_views import BenchPkReadApi, bench_floor
-
-    urlpatterns += [
-        path("_bench/floor", bench_floor, name="bench-floor"),
-        path("_bench/pk/<int:pk>", BenchPkReadApi.as_view(), name="bench-pk"),
-    ]

@@ -3,7 +3,9 @@
     python -m scorecard [--rows 1,2,10] [--skip-faults] [--skip-pytest]
 
 Rows 1-9, 13 and 14 are the pytest tests in tests/security (the same ones `make test` runs), run
-against the PostgreSQL and Redis `make test` uses, in a test database of their own. Rows 10-12
+against the PostgreSQL and Redis `make test` uses, in a test database of their own; a test belongs
+to a row by its `@pytest.mark.scorecard(row=N)` marker, and the table says which files make up
+each row (the files are named for what they prove, not for the row). Rows 10-12
 stop and start services, so they run only here (`scorecard.faults`), against disposable
 PostgreSQL and Redis instances. The last line is `N passed, N failed`; the exit status is 1 when
 a row failed.
@@ -38,9 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="scorecard-"))
     results_file = Path(os.environ.get("SCORECARD_RESULTS") or work / "results.jsonl")
     results_file.unlink(missing_ok=True)
+    files_file = work / "row_files.json"
     env = {
         **os.environ,
         "SCORECARD_RESULTS": str(results_file),
+        "SCORECARD_ROW_FILES": str(files_file),
         "SCORECARD_LOG_DIR": str(work / "logs"),
         "PYTHONUNBUFFERED": "1",
     }
@@ -50,10 +54,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if pytest_rows:
         t = time.monotonic()
-        selection = " or ".join(f"row{r:02d}" for r in pytest_rows)
         command = [sys.executable, "-m", "pytest", "tests/security", "-q", "-p", "no:randomly"]
         if set(pytest_rows) != set(results.ROWS) - set(FAULT_ROWS):
-            command += ["-k", selection]
+            command += ["--scorecard-rows", ",".join(map(str, pytest_rows))]
         print("$ " + " ".join(command), flush=True)
         subprocess.run(command, cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "config.settings.test"}, check=False)
         timings.append(f"rows {','.join(map(str, pytest_rows))} (pytest): {time.monotonic() - t:.0f}s")
@@ -65,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(command, cwd=ROOT, env=env, check=False)
         timings.append(f"rows {','.join(map(str, fault_rows))} (fault injection): {time.monotonic() - t:.0f}s")
 
-    text, passed, failed = results.table(results.load(results_file), sorted(pytest_rows + fault_rows))
+    files = {**results.load_files(files_file), **{row: ["scorecard/faults.py"] for row in fault_rows}}
+    text, passed, failed = results.table(results.load(results_file), sorted(pytest_rows + fault_rows), files)
     print("\n" + "=" * 30 + " scorecard " + "=" * 30)
     print(text)
     print("-" * 71)

@@ -531,7 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         "SCORECARD_EMAIL_DIR": str(email_dir),
         "SCORECARD_CACHE_PREFIX": "faults",
         "SCORECARD_CONN_MAX_AGE": "60",
-        "DJANGO_SETTINGS_MODULE": "config.settings.scorecard",
+        "DJANGO_SETTINGS_MODULE": "scorecard.settings",
     }
     os.environ.update(env)
     ctx = Context(pg=pg, redis=redis, env=env, email_dir=email_dir, logs=logs)

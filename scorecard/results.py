@@ -70,9 +70,22 @@ def format_result(result: Result) -> str:
     return f"  [{mark}] {result.row:>2}. {ROWS[result.row]}: {result.check}: {result.figure}"
 
 
-def table(results: list[Result], rows: list[int] | None = None) -> tuple[str, int, int]:
-    """The printed table, and the number of rows passed and failed (a row without results fails)."""
+def load_files(path: Path) -> dict[int, list[str]]:
+    """Which test files make up each pytest row (written by tests/security/conftest.py)."""
+    if not path.exists():
+        return {}
+    return {int(row): files for row, files in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+def table(
+    results: list[Result], rows: list[int] | None = None, files: dict[int, list[str]] | None = None
+) -> tuple[str, int, int]:
+    """The printed table, and the number of rows passed and failed (a row without results fails).
+
+    Under each row: the files its checks are in (`files`), then every check with its figure.
+    """
     rows = rows or list(ROWS)
+    files = files or {}
     lines = []
     passed = failed = 0
     for row in rows:
@@ -81,6 +94,8 @@ def table(results: list[Result], rows: list[int] | None = None) -> tuple[str, in
         passed += ok
         failed += not ok
         lines.append(f"{'PASS' if ok else 'FAIL'}  {row:>2}. {ROWS[row]}")
+        if files.get(row):
+            lines.append(f"        files: {', '.join(files[row])}")
         if not mine:
             lines.append("        (no result: the row did not run)")
         for r in mine:

@@ -1,15 +1,20 @@
 """The reliability and security scorecard, rows 1-9, 13 and 14 (issue 5).
 
-Each test is marked `@pytest.mark.scorecard(row=N)` and reports its figures with the
-`scorecard_row` fixture: they are printed at the end of the run and, when `SCORECARD_RESULTS`
-names a file, appended to it for `make scorecard`'s table. A marked test that fails or errors
-before reporting is recorded as a failure of its row, so a row never passes by not running.
+The files are named for what they prove; each test is marked `@pytest.mark.scorecard(row=N)`,
+which is what ties it to its row (`--scorecard-rows 3,5` runs only those rows' tests), and reports
+its figures with the `scorecard_row` fixture: they are printed at the end of the run and, when
+`SCORECARD_RESULTS` names a file, appended to it for `make scorecard`'s table. A marked test that
+fails or errors before reporting is recorded as a failure of its row, so a row never passes by not
+running. Which files make up each row is printed too, and written to `SCORECARD_ROW_FILES` (JSON)
+when that names a file.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -19,6 +24,13 @@ from scorecard.processes import Gunicorn, database_url_for
 
 _RECORDED = pytest.StashKey[list[results.Result]]()
 _REPORTED_FAILURE = pytest.StashKey[bool]()
+_ROW_FILES = pytest.StashKey[dict[int, list[str]]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--scorecard-rows", default="", help="run only the tests of these scorecard rows, e.g. 3,5 (by their marker)"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,6 +41,24 @@ def pytest_configure(config: pytest.Config) -> None:
 def _row_of(item: pytest.Item) -> int | None:
     marker = item.get_closest_marker("scorecard")
     return None if marker is None else int(marker.kwargs.get("row", marker.args[0] if marker.args else 0))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = {int(row) for row in str(config.getoption("--scorecard-rows", "") or "").split(",") if row.strip()}
+    if wanted:
+        dropped = [item for item in items if _row_of(item) not in wanted]
+        items[:] = [item for item in items if _row_of(item) in wanted]
+        config.hook.pytest_deselected(items=dropped)
+    files: dict[int, set[str]] = {}
+    for item in items:
+        row = _row_of(item)
+        if row is not None:
+            files.setdefault(row, set()).add(item.nodeid.split("::")[0])
+    config.stash[_ROW_FILES] = {row: sorted(names) for row, names in sorted(files.items())}
+    if os.environ.get("SCORECARD_ROW_FILES"):
+        path = Path(os.environ["SCORECARD_ROW_FILES"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(config.stash[_ROW_FILES]))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -49,6 +79,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     terminalreporter.section("scorecard")
     for result in recorded:
         terminalreporter.write_line(results.format_result(result))
+    for row, files in config.stash.get(_ROW_FILES, {}).items():
+        terminalreporter.write_line(f"  row {row:>2} ({results.ROWS[row]}): {', '.join(files)}")
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Benchmark settings (`make bench`): production's settings, served over plain HTTP on 127.0.0.1.
+"""Benchmark settings (`make bench`: `DJANGO_SETTINGS_MODULE=bench.settings`): production's settings,
+served over plain HTTP on 127.0.0.1, plus the `bench` app and its URLs.
 
 The database and Redis are the benchmark's own (`shop_bench`, Redis db 5), whatever the caller's
 environment says, so a benchmark can never write into a development or test database.
@@ -18,8 +19,11 @@ os.environ.setdefault("REGISTER_RATE", "100000/min")
 os.environ.setdefault("SIGNIN_FAILURE_LIMIT", "100000")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from .production import *  # noqa: F403
-from .production import DATABASES, MIDDLEWARE
+from config.settings.production import *  # noqa: F403
+from config.settings.production import DATABASES, INSTALLED_APPS, MIDDLEWARE
+
+# The benchmark's own app (its views, the query counter, `manage.py bench_data`): only here.
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]
 
 # Persistent connections: one per gunicorn worker, reused for the whole run.
 DATABASES["default"]["CONN_MAX_AGE"] = None
@@ -35,8 +39,8 @@ CSRF_COOKIE_SECURE = False
 SESSION_COOKIE_NAME = "sessionid"
 CSRF_COOKIE_NAME = "csrftoken"
 
-# /_bench/floor and /_bench/pk/<id>: the limits every scenario is measured against.
-BENCH_ENDPOINTS = True
+# The shop's URLs plus /_bench/floor and /_bench/pk/<id>: the limits every scenario is measured against.
+ROOT_URLCONF = "bench.urls"
 # Counts the queries of a request that asks for it (header X-Bench-Queries), answered in the
 # same header; requests without it pay nothing.
-MIDDLEWARE = ["backoffice.bench_views.QueryCountMiddleware", *MIDDLEWARE]
+MIDDLEWARE = ["bench.views.QueryCountMiddleware", *MIDDLEWARE]

@@ -1,4 +1,5 @@
-"""Settings for the servers and workers the scorecard starts (tests/security and scorecard/).
+"""Settings for the servers and workers the scorecard starts (tests/security and scorecard/):
+`DJANGO_SETTINGS_MODULE=scorecard.settings`.
 
 The test settings, plus what several processes must agree on: one cache key prefix (the test
 settings give each process its own) and where e-mails go; and, for the fault-injection rows, a
@@ -10,8 +11,8 @@ import os
 
 os.environ.setdefault("CELERY_VISIBILITY_TIMEOUT", "10")
 
-from .test import *  # noqa: F403
-from .test import CACHES, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES
+from config.settings.test import *  # noqa: F403
+from config.settings.test import CACHES, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES
 
 CACHES["default"]["KEY_PREFIX"] = os.environ.get("SCORECARD_CACHE_PREFIX", "scorecard")
 # Persistent connections with health checks, as in production (the test settings use none).

@@ -1,7 +1,7 @@
 """The floors of `make bench`: what this machine can serve at all, measured in every run.
 
-Mounted only when `settings.BENCH_ENDPOINTS` is true (`config.settings.bench`). A scenario's
-requests per second are reported as a share of these, so results hold from machine to machine.
+Mounted only by `bench.urls`, the URL conf of `bench.settings`. A scenario's requests per second
+are reported as a share of these, so results hold from machine to machine.
 """
 
 from collections.abc import Callable

@@ -41,7 +41,7 @@ from payments.models import Wallet
 VERSION = 1
 MARKER_SLUG = "bench-data"
 CUSTOMER_EMAIL = "bench-customer-{:05d}@bench.example"
-CUSTOMER_PASSWORD = "bench-customer-password"  # noqa: S105 - a benchmark account on a benchmark database
+CUSTOMER_PASSWORD = "bench-customer-password"  # a benchmark account on a benchmark database
 FUNDING = Decimal("10000.00")  # every customer's balance after the history; one top-up is at most this
 ADJECTIVES = ["red", "blue", "green", "black", "white", "oak", "steel", "linen", "wool", "cotton", "glass", "clay"]
 NOUNS = ["lamp", "chair", "table", "mug", "shirt", "scarf", "kettle", "bowl", "pen", "notebook", "rug", "vase"]
@@ -127,7 +127,7 @@ class _Generator:
     def __init__(self, scale: dict[str, int], stdout: Any) -> None:
         self.scale = scale
         self.stdout = stdout
-        self.rng = random.Random(scale["seed"])  # noqa: S311 - reproducible data, not secrets
+        self.rng = random.Random(scale["seed"])  # reproducible data, not secrets
         self.now = timezone.now()
         self.today = self.now.date()
         self.cursor = connection.cursor()

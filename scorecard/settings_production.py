@@ -1,10 +1,11 @@
-"""The production settings as the scorecard serves them (row 2, security headers and CSP).
+"""The production settings as the scorecard serves them (row 2, security headers and CSP):
+`DJANGO_SETTINGS_MODULE=scorecard.settings_production`.
 
 Exactly `config.settings.production`, except that WhiteNoise serves static files straight from
 the apps' folders, so the browser journeys load every script and stylesheet without a
 `collectstatic` into the working tree first.
 """
 
-from .production import *  # noqa: F403
+from config.settings.production import *  # noqa: F403
 
 WHITENOISE_USE_FINDERS = True

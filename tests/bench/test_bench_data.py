@@ -1,16 +1,26 @@
-"""`manage.py bench_data` at a tiny scale: the counts asked for, and every ledger adds up."""
+"""`manage.py bench_data` at a tiny scale: the counts asked for, and every ledger adds up.
+
+The `bench` app is installed by `bench.settings` only, so under the test settings the command is
+called as an instance; `test_the_bench_app_is_installed_by_the_bench_settings_only` checks both.
+"""
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from io import StringIO
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
+from bench.management.commands.bench_data import Command as BenchData
 from catalog.models import Product, ProductVariant
 from inventory.models import InventoryItem
 from orders.models import Order, OrderItem, ProductDailySales, ProductSaleStat
@@ -18,6 +28,7 @@ from orders.selectors import popular_product_quantities
 from payments.models import Wallet
 
 pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[2]
 
 TINY = {"products": 20, "customers": 5, "days": 3, "sellers": 2, "stock": 50}
 
@@ -31,7 +42,7 @@ def _scalar(sql: str) -> int:
 @pytest.fixture
 def tiny(tmp_path):
     tokens = tmp_path / "tokens.json"
-    call_command("bench_data", **TINY, tokens_out=tokens, stdout=StringIO())
+    call_command(BenchData(), **TINY, tokens_out=tokens, stdout=StringIO())
     return tokens
 
 
@@ -90,8 +101,38 @@ def test_tokens_are_written_for_every_customer(tiny):
 
 
 def test_second_run_reuses_and_another_scale_refuses(tiny):
-    call_command("bench_data", **TINY, stdout=StringIO())
+    call_command(BenchData(), **TINY, stdout=StringIO())
     assert Product.objects.count() == 20
     with pytest.raises(CommandError) as refused:
-        call_command("bench_data", **{**TINY, "products": 21}, stdout=StringIO())
+        call_command(BenchData(), **{**TINY, "products": 21}, stdout=StringIO())
     assert refused.value.returncode == 3
+
+
+def test_the_bench_app_is_installed_by_the_bench_settings_only():
+    assert "bench" not in settings.INSTALLED_APPS
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.urls import reverse; print(reverse('bench-floor'))",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.stdout.strip() == "/_bench/floor", shown.stderr
+    command = subprocess.run(
+        [sys.executable, "manage.py", "bench_data", "--help"],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert command.returncode == 0 and "--tokens-out" in command.stdout, command.stderr
+
+
+def test_the_shop_has_no_bench_routes(client):
+    assert client.get("/_bench/floor").status_code == 404

@@ -126,7 +126,7 @@ def world() -> World:
 def production_server(test_database_url, tmp_path):
     warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
     server = Gunicorn(
-        settings_module="config.settings.scorecard_production",
+        settings_module="scorecard.settings_production",
         env={
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",

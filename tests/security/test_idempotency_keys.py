@@ -18,7 +18,7 @@ from payments.services import wallet_charge
 from tests.factories.accounts import DEFAULT_PASSWORD
 
 from .http import bearer, fire, many_customers, server_errors, statuses
-from .test_row08_double_spend import variant
+from .test_double_spend import variant
 
 pytestmark = [pytest.mark.scorecard(row=9), pytest.mark.django_db(transaction=True)]
 

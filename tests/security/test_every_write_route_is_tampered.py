@@ -1,0 +1,102 @@
+"""Row 5: every route whose view answers POST, PUT, PATCH or DELETE (row 4's `methods_of`) has a
+tampering door in one of the row's files (money and stock, cart, account, sign-in and passwords),
+or a reasoned entry in COVERED_ELSEWHERE, so a new write route cannot ship untampered.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from django.views.generic.edit import ProcessFormView
+
+from .routes import all_routes, write_methods_of
+from .test_account_tampering import DOORS as ACCOUNT_DOORS
+from .test_cart_tampering import DOORS as CART_DOORS
+from .test_money_and_stock_tampering import DOORS as MONEY_DOORS
+from .test_sign_in_and_password_tampering import DOORS as SIGN_IN_DOORS
+
+pytestmark = [pytest.mark.scorecard(row=5), pytest.mark.django_db]
+
+DOORS = [*MONEY_DOORS, *CART_DOORS, *ACCOUNT_DOORS, *SIGN_IN_DOORS]
+
+
+# Write routes without a door here, each with where it is covered instead.
+COVERED_ELSEWHERE: dict[str, str] = {
+    "accounts:login": (
+        "row 13: the sign-in form writes only the session and the lockout counters (key cycled on sign-in, 50 "
+        "wrong passwords lock out, a spoofed X-Forwarded-For does not reset it, the same answer for unknown emails)"
+    ),
+}
+
+
+# Function views that row 4 assumes answer POST, but refuse it (checked here: a POST is a 405).
+GET_ONLY: dict[str, str] = {
+    "healthz": "@require_GET liveness probe",
+    "readyz": "@require_GET readiness probe",
+}
+
+
+ADMIN_REASON = (
+    "Django admin's own ModelForms and actions, staff only (row 4 probes each admin route as a visitor, "
+    "customers and sellers); not parameter-tampered here"
+)
+
+
+def _put_is_post(route: Any) -> bool:
+    """A form view's PUT is Django's ProcessFormView.put, which runs post() on request.POST, which
+    Django fills only for POST: a PUT is the POST door's empty form."""
+    view_class = getattr(route.callback, "view_class", None)
+    return view_class is not None and getattr(view_class, "put", None) is ProcessFormView.put
+
+
+def test_every_write_route_has_a_door(client, scorecard_row):
+    doors = {(door.route, door.method) for door in DOORS}
+    writes: set[tuple[str, str]] = set()
+    missing, unnamed = [], []
+    counts: Counter[str] = Counter()
+    for route in all_routes():
+        methods = write_methods_of(route)
+        if route.is_admin:
+            counts["admin"] += bool(methods)
+            continue
+        if not methods:
+            continue
+        if route.name is None:
+            unnamed.append(route.route)
+            continue
+        for method in methods:
+            writes.add((route.name, method))
+            if (route.name, method) in doors:
+                counts["door"] += 1
+            elif (
+                method == "put"
+                and _put_is_post(route)
+                and (route.name, "post") in doors | {(name, "post") for name in COVERED_ELSEWHERE}
+            ):
+                counts["PUT as POST"] += 1
+            elif route.name in COVERED_ELSEWHERE:
+                counts["elsewhere"] += 1
+            elif route.name in GET_ONLY:
+                status = client.generic(method.upper(), reverse(route.name)).status_code
+                counts["GET only"] += 1
+                if status != 405:
+                    missing.append(f"{method.upper()} {route.name} (listed as GET only, answered {status})")
+            else:
+                missing.append(f"{method.upper()} {route.name}")
+    stale = sorted({f"{m.upper()} {n}" for n, m in doors - writes}) + sorted(
+        (set(COVERED_ELSEWHERE) | set(GET_ONLY)) - {name for name, _ in writes}
+    )
+    passed = scorecard_row(
+        "every write route from the URL resolver has a tampering door",
+        f"{len(writes)} non-admin write route+methods: {counts['door']} with a door, {counts['PUT as POST']} form "
+        f"PUTs (= the POST door), {counts['elsewhere']} covered elsewhere, {counts['GET only']} GET only; "
+        f"{counts['admin']} admin routes ({ADMIN_REASON}); {len(missing)} without a door"
+        + (f": {missing}" if missing else "")
+        + (f"; unnamed: {unnamed}" if unnamed else "")
+        + (f"; stale: {stale}" if stale else ""),
+        not missing and not unnamed and not stale,
+    )
+    assert passed, (missing, unnamed, stale)
