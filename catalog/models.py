@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from common.models import SoftDeleteModel, TimeStampedModel
-from common.money import money_field
+from common.money import currency_field, money_field
 
 from .validators import validate_image_url
 
@@ -44,7 +44,7 @@ class Product(TimeStampedModel, SoftDeleteModel):
     description = models.TextField(blank=True)
     brand = models.CharField(max_length=120, blank=True)
     base_price = money_field()
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     status = models.CharField(max_length=16, choices=ProductStatus.choices, default=ProductStatus.DRAFT, db_index=True)
 
     class Meta:

@@ -9,7 +9,7 @@ from django.db.models import F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from common.models import TimeStampedModel
-from common.money import money_field
+from common.money import currency_field, money_field
 
 
 def _equal_cents(field: str, expression: Any) -> Q:
@@ -89,7 +89,7 @@ class Order(TimeStampedModel):
     shipping_cost = money_field(default=0)
     tax_amount = money_field(default=0)
     total_amount = money_field(default=0)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     special_instructions = models.TextField(blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
@@ -138,7 +138,7 @@ class OrderItem(TimeStampedModel):
     quantity = models.PositiveIntegerField()
     unit_price = money_field()
     total_price = money_field()
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     weight_kg = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
     color = models.CharField(max_length=40, blank=True)
     size = models.CharField(max_length=40, blank=True)

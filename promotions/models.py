@@ -10,7 +10,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from common.models import SoftDeleteModel, TimeStampedModel
-from common.money import money_field
+from common.money import currency_field, money_field
 
 
 class DiscountType(models.TextChoices):
@@ -48,7 +48,7 @@ class Coupon(TimeStampedModel, SoftDeleteModel):
     discount_value = money_field()
     max_discount_amount = money_field(null=True, blank=True, help_text=_("Caps a percentage discount."))
     minimum_order_value = money_field(default=0)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     initial_quantity = models.PositiveIntegerField(help_text=_("How many can ever be issued."))
     quantity = models.PositiveIntegerField(help_text=_("How many are left to claim."))
     status = models.CharField(max_length=16, choices=CouponStatus.choices, default=CouponStatus.ACTIVE, db_index=True)
