@@ -275,3 +275,30 @@ def payment_refund(*, payment_id: int, amount: Decimal, reason: str, actor: User
             response_message="Refunded to wallet",
         )
     return refund
+
+
+# What is left to give back lives only in these states (a partly refunded payment still holds money).
+_REFUNDABLE_STATES = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
+
+
+def order_payments_refund(*, order_id: int, reason: str, actor: User | None) -> list[Refund]:
+    """Give back to the wallet what is left of every payment of an order, oldest payment first.
+
+    The cancellation's refund: each payment is locked, then the wallet (as `payment_refund`
+    does). Inside a transaction it adds no savepoint of its own; alone, it is all or nothing.
+    """
+    refunds = []
+    with transaction.atomic(savepoint=False):
+        for payment in Payment.objects.filter(order_id=order_id, status__in=_REFUNDABLE_STATES).order_by("pk"):
+            refundable = payment.amount - payment.refunded_amount
+            if refundable > ZERO:
+                refunds.append(
+                    payment_refund(
+                        payment_id=payment.pk,
+                        amount=refundable,
+                        reason=reason,
+                        actor=actor,
+                        reference=f"order:{order_id}",
+                    )
+                )
+    return refunds

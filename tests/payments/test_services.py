@@ -8,6 +8,7 @@ from payments.exceptions import InsufficientBalanceError, InvalidAmountError, Re
 from payments.models import EntryType, PaymentStatus, PaymentTransaction, Refund, Wallet, WalletEntry
 from payments.selectors import wallet_entries_of, wallet_of
 from payments.services import (
+    order_payments_refund,
     parse_charge_amount,
     payment_capture_from_wallet,
     payment_refund,
@@ -218,6 +219,40 @@ def test_refund_of_nothing_is_refused(user):
     with pytest.raises(InvalidAmountError):
         payment_refund(payment_id=payment.pk, amount=Decimal("0"), reason="x", actor=None, reference="r")
     assert Refund.objects.count() == 0
+
+
+def test_order_payments_refund_gives_back_what_is_left_of_each_payment(user, superuser):
+    partly = _paid(user, "40.00")
+    payment_refund(payment_id=partly.pk, amount=Decimal("15.00"), reason="damaged", actor=None, reference="r1")
+    whole = payment_capture_from_wallet(
+        user=user, order_id=partly.order_id, amount=Decimal("10.00"), currency="USD", reference="order"
+    )
+    other_order = _paid(user, "5.00")
+
+    refunds = order_payments_refund(order_id=partly.order_id, reason="cancelled", actor=superuser)
+
+    assert [(r.payment_id, r.amount) for r in refunds] == [(partly.pk, Decimal("25.00")), (whole.pk, Decimal("10.00"))]
+    assert {r.processed_by_id for r in refunds} == {superuser.pk}
+    partly.refresh_from_db()
+    whole.refresh_from_db()
+    other_order.refresh_from_db()
+    assert (partly.status, whole.status, other_order.status) == (
+        PaymentStatus.REFUNDED,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.CAPTURED,
+    )
+    assert balance_of(user) == Decimal("195.00") == ledger_sum(user)
+    refunded = WalletEntry.objects.filter(order_id=partly.order_id, entry_type=EntryType.REFUND)
+    assert sorted(refunded.values_list("reference", flat=True)) == [f"order:{partly.order_id}"] * 2 + ["r1"]
+
+
+def test_order_payments_refund_twice_refunds_nothing_more(user):
+    payment = _paid(user)
+    order_payments_refund(order_id=payment.order_id, reason="cancelled", actor=None)
+
+    assert order_payments_refund(order_id=payment.order_id, reason="cancelled", actor=None) == []
+    assert Refund.objects.count() == 1
+    assert balance_of(user) == Decimal("100.00") == ledger_sum(user)
 
 
 # --- selectors --------------------------------------------------------------------------------
