@@ -220,20 +220,6 @@ def payment_record_wallet_capture(*, user: User, order_id: int, amount: Decimal,
     return payment
 
 
-def payment_capture_from_wallet(
-    *, user: User, order_id: int, amount: Decimal, currency: str, reference: str
-) -> Payment:
-    """Debit the wallet and record the captured payment with its transaction (one transaction).
-
-    Raises InsufficientBalanceError and changes nothing when the wallet is short.
-    """
-    with transaction.atomic():
-        payment = payment_record_wallet_capture(user=user, order_id=order_id, amount=amount, currency=currency)
-        if amount > ZERO:
-            wallet_debit(user=user, amount=amount, order_id=order_id, reference=reference)
-    return payment
-
-
 def payment_refund(*, payment_id: int, amount: Decimal, reason: str, actor: User | None, reference: str) -> Refund:
     """Give money back to the wallet it came from; never more than what is left of the payment.
 

@@ -10,7 +10,6 @@ from payments.selectors import wallet_entries_of, wallet_of
 from payments.services import (
     order_payments_refund,
     parse_charge_amount,
-    payment_capture_from_wallet,
     payment_refund,
     wallet_charge,
     wallet_charge_once,
@@ -18,7 +17,7 @@ from payments.services import (
     wallet_refund,
 )
 
-from .helpers import balance_of, ledger_sum, order_for
+from .helpers import balance_of, ledger_sum, order_for, paid_from_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -155,36 +154,10 @@ def test_refund_adds_back(user):
 # --- payments and refunds ---------------------------------------------------------------------
 
 
-def test_capture_from_wallet_records_payment_transaction_and_ledger(user):
-    wallet_charge(user=user, amount="100.00")
-    order = order_for(user, "40.00")
-
-    payment = payment_capture_from_wallet(
-        user=user, order_id=order.pk, amount=Decimal("40.00"), currency="USD", reference="order"
-    )
-
-    assert payment.status == PaymentStatus.CAPTURED
-    assert payment.transactions.get().amount == Decimal("40.00")
-    assert balance_of(user) == Decimal("60.00") == ledger_sum(user)
-
-
-def test_capture_short_writes_no_payment(user):
-    wallet_charge(user=user, amount="10.00")
-    order = order_for(user, "40.00")
-    with pytest.raises(InsufficientBalanceError):
-        payment_capture_from_wallet(
-            user=user, order_id=order.pk, amount=Decimal("40.00"), currency="USD", reference="order"
-        )
-    assert not order.payments.exists()
-    assert balance_of(user) == Decimal("10.00")
-
-
 def _paid(user, amount="40.00"):
     wallet_charge(user=user, amount="100.00")
     order = order_for(user, amount)
-    return payment_capture_from_wallet(
-        user=user, order_id=order.pk, amount=Decimal(amount), currency="USD", reference="order"
-    )
+    return paid_from_wallet(user, order.pk, amount)
 
 
 def test_partial_then_full_refund(user, superuser):
@@ -224,9 +197,7 @@ def test_refund_of_nothing_is_refused(user):
 def test_order_payments_refund_gives_back_what_is_left_of_each_payment(user, superuser):
     partly = _paid(user, "40.00")
     payment_refund(payment_id=partly.pk, amount=Decimal("15.00"), reason="damaged", actor=None, reference="r1")
-    whole = payment_capture_from_wallet(
-        user=user, order_id=partly.order_id, amount=Decimal("10.00"), currency="USD", reference="order"
-    )
+    whole = paid_from_wallet(user, partly.order_id, "10.00")
     other_order = _paid(user, "5.00")
 
     refunds = order_payments_refund(order_id=partly.order_id, reason="cancelled", actor=superuser)
