@@ -120,15 +120,14 @@ def stock_take(
                 take = min(needed, item.quantity - item.reserved_quantity)
                 if take <= 0:
                     continue
-                split.append(_sale(item.pk, variant_id, item.quantity, item.quantity - take, request, reference, actor))
+                split.append(_sale(item.pk, item.quantity, item.quantity - take, request, reference, actor))
                 item.quantity -= take  # keep the in-memory count right for a second line of the same variant
                 needed -= take
                 if needed == 0:
                     break
-    for movement in movements + split:
-        movement.product_id = product_of[movement.variant_id]  # type: ignore[attr-defined]
-    _apply(split)
-    _record(movements)
+    # Sales know their products already (the plan read them): the catalogue's cache needs no lookup.
+    _apply(split, product_ids=[product_of[variant_of_row[m.inventory_item_id]] for m in split])
+    _record(movements, product_ids=[product_of[variant_of_row[m.inventory_item_id]] for m in movements])
     return movements + split
 
 
@@ -147,13 +146,13 @@ def _take_from_row(pk: int, request: StockRequest, *, reference: str, actor: Use
             request.variant_id, available=max(item.quantity - item.reserved_quantity, 0), requested=request.quantity
         )
     after = row[0]
-    return _sale(pk, request.variant_id, after + request.quantity, after, request, reference, actor)
+    return _sale(pk, after + request.quantity, after, request, reference, actor)
 
 
 def _sale(
-    pk: int, variant_id: int, before: int, after: int, request: StockRequest, reference: str, actor: User | None
+    pk: int, before: int, after: int, request: StockRequest, reference: str, actor: User | None
 ) -> InventoryHistory:
-    movement = InventoryHistory(
+    return InventoryHistory(
         inventory_item_id=pk,
         change_type=ChangeType.SALE,
         quantity_before=before,
@@ -163,8 +162,6 @@ def _sale(
         order_item_id=request.order_item_id,
         actor=actor,
     )
-    movement.variant_id = variant_id  # type: ignore[attr-defined]  # for the catalogue's cache
-    return movement
 
 
 def _refuse(variant_id: int, *, available: int, requested: int) -> NoReturn:
@@ -208,32 +205,28 @@ def stock_return_for_order_items(
     return movements
 
 
-def _apply(movements: list[InventoryHistory]) -> None:
+def _apply(movements: list[InventoryHistory], *, product_ids: list[int] | None = None) -> None:
     # Relative updates on rows this transaction holds locked; the CHECK constraints are the
     # last line of defence against a negative count.
     for movement in movements:
         InventoryItem.objects.filter(pk=movement.inventory_item_id).update(
             quantity=F("quantity") + movement.quantity_delta
         )
-    _record(movements)
+    _record(movements, product_ids=product_ids)
 
 
-def _record(movements: list[InventoryHistory]) -> None:
-    """Write the movements to the stock ledger, in the transaction that made them."""
+def _record(movements: list[InventoryHistory], *, product_ids: list[int] | None = None) -> None:
+    """Write the movements to the stock ledger, in the transaction that made them.
+
+    `product_ids` are the movements' products when the caller knows them (sales); otherwise each
+    movement carries its loaded `inventory_item`, whose variant is looked up after commit.
+    """
     InventoryHistory.objects.bulk_create(movements)
-    # Cached catalogue pages show availability: stale once this commits. Sales know their
-    # products already (the plan read them); other movements are looked up after commit.
-    known = [getattr(movement, "product_id", None) for movement in movements]
-    product_ids = [product_id for product_id in known if product_id is not None]
-    if len(product_ids) == len(known):
+    # Cached catalogue pages show availability: stale once this commits.
+    if product_ids is not None:
         stock_changed(product_ids=product_ids)
     else:
-        stock_changed(variant_ids=[_variant_of(movement) for movement in movements])
-
-
-def _variant_of(movement: InventoryHistory) -> int:
-    variant_id = getattr(movement, "variant_id", None)
-    return variant_id if variant_id is not None else movement.inventory_item.variant_id
+        stock_changed(variant_ids=[movement.inventory_item.variant_id for movement in movements])
 
 
 def default_warehouse() -> Warehouse:

@@ -64,12 +64,22 @@ class OrderCancelSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, seri
 # --- output -----------------------------------------------------------------------------------
 
 
+class OrderItemListSerializer(serializers.ListSerializer):
+    """An order's lines; `context["lines"]`, when given, are the lines already in hand (a just
+    placed order's, from `PlacedOrder.lines`), shown without reading them again."""
+
+    def get_attribute(self, instance: Any) -> Any:
+        lines = self.context.get("lines")
+        return lines if lines is not None else super().get_attribute(instance)
+
+
 class OrderItemSerializer(serializers.ModelSerializer):
     unit_price = MoneyField()
     total_price = MoneyField()
 
     class Meta:
         model = OrderItem
+        list_serializer_class = OrderItemListSerializer
         fields = [
             "id",
             "product_id",

@@ -4,9 +4,11 @@ Lock order (see the package's docstring): cart row -> order row -> issued coupon
 rows (by primary key) -> wallet -> order-number counter.
 """
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -39,8 +41,16 @@ class OrderLine:
 
 @dataclass(frozen=True)
 class PlacedOrder:
+    """What checkout hands back: the order, whether it is new, and a new order's lines as written.
+
+    `lines` spares a caller that shows the new order a second read of its lines. A replay (an
+    Idempotency-Key that placed an order before) has `created` False and `lines` None: its lines
+    are read with the order, e.g. by `selectors.order_of`.
+    """
+
     order: Order
     created: bool  # False when an Idempotency-Key replayed an earlier order
+    lines: tuple[OrderItem, ...] | None = None
 
 
 def normalize_lines(raw_lines: list[dict[str, Any]] | list[OrderLine]) -> list[OrderLine]:
@@ -98,7 +108,7 @@ def order_place(
     # order fails its insert at once; a concurrent twin waits there for the first to commit),
     # so a first request, by far the most common, costs no extra read.
     try:
-        order = _order_place_atomic(
+        order, items = _order_place_atomic(
             user=user,
             lines=normalized,
             coupon_ref=coupon_ref,
@@ -116,7 +126,7 @@ def order_place(
         ):
             return PlacedOrder(order=earlier, created=False)
         raise
-    return PlacedOrder(order=order, created=True)
+    return PlacedOrder(order=order, created=True, lines=tuple(items))
 
 
 def order_place_from_cart(
@@ -156,6 +166,15 @@ def order_place_from_cart(
         raise
 
 
+@dataclass(frozen=True)
+class _PricedLine:
+    """One line of an order: its variant (looked up once, with its product) and its total."""
+
+    variant: ProductVariant
+    quantity: int
+    total: Decimal
+
+
 def _order_place_atomic(
     *,
     user: User,
@@ -166,27 +185,20 @@ def _order_place_atomic(
     special_instructions: str,
     ip_address: str | None,
     user_agent: str,
-) -> Order:
+) -> tuple[Order, list[OrderItem]]:
+    """Place the order in one transaction, taking the locks in the order of the package docstring.
+
+    Returns the order and its lines, in the order of `lines`.
+    """
     now = timezone.now()
     with transaction.atomic():
         # Reads first, no lock: an order that cannot be served (a sold-out flash sale's many late
         # comers) is refused before anything is written.
-        variants = {
-            v.pk: v
-            for v in ProductVariant.objects.select_related("product").filter(
-                pk__in=[line.variant_id for line in lines],
-                status=VariantStatus.ACTIVE,
-                product__status=ProductStatus.ACTIVE,
-                product__deleted_at__isnull=True,
-            )
-        }
-        missing = [line.variant_id for line in lines if line.variant_id not in variants]
-        if missing:
-            raise ProductUnavailableError(extra={"variant_ids": missing})
-        plan = stock_plan(requests=[StockRequest(variant_id=line.variant_id, quantity=line.quantity) for line in lines])
-
-        line_totals = {line.variant_id: money(variants[line.variant_id].price * line.quantity) for line in lines}
-        subtotal = money(sum(line_totals.values(), ZERO))
+        priced = _lines_price(lines)
+        plan = stock_plan(
+            requests=[StockRequest(variant_id=line.variant.pk, quantity=line.quantity) for line in priced]
+        )
+        subtotal = money(sum((line.total for line in priced), ZERO))
         issued = None
         discount = ZERO
         if coupon_ref is not None:
@@ -209,59 +221,13 @@ def _order_place_atomic(
             total_amount=money(subtotal - discount),  # no shipping or tax yet (both 0.00)
             issued_coupon=issued,
         )
-        items = OrderItem.objects.bulk_create(
-            [
-                OrderItem(
-                    order=order,
-                    product=variants[line.variant_id].product,
-                    variant=variants[line.variant_id],
-                    seller_id=variants[line.variant_id].product.seller_id,
-                    product_title=variants[line.variant_id].product.title,
-                    variant_name=variants[line.variant_id].name,
-                    sku=variants[line.variant_id].sku,
-                    quantity=line.quantity,
-                    unit_price=variants[line.variant_id].price,
-                    total_price=line_totals[line.variant_id],
-                    currency=order.currency,
-                    weight_kg=variants[line.variant_id].weight_kg,
-                    color=variants[line.variant_id].color,
-                    size=variants[line.variant_id].size,
-                    material=variants[line.variant_id].material,
-                )
-                for line in lines
-            ]
-        )
+        items = _order_items_create(order=order, lines=priced)
 
         # Rows that take no lock are written before the first shared lock: the stock and wallet
         # rows (and the order-number counter) stay locked only for the statements that need
         # them. If anything below fails, the transaction drops these rows with the rest.
-        ProductSaleStat.objects.bulk_create(
-            [
-                ProductSaleStat(product_id=item.product_id, order_item=item, quantity=item.quantity, date=now.date())
-                for item in items
-            ]
-        )
-        OrderHistory.objects.bulk_create(
-            [
-                OrderHistory(
-                    order=order,
-                    actor=user,
-                    change_type="created",
-                    new_value=OrderState.PENDING,
-                    ip_address=ip_address,
-                    user_agent=user_agent[:512],
-                ),
-                OrderHistory(
-                    order=order,
-                    actor=user,
-                    previous_value=OrderState.PENDING,
-                    new_value=OrderState.PAID,
-                    reason="Paid from wallet",
-                    ip_address=ip_address,
-                    user_agent=user_agent[:512],
-                ),
-            ]
-        )
+        _sale_stats_write(items=items, day=now.date())
+        _history_write_placed(order=order, actor=user, ip_address=ip_address, user_agent=user_agent)
         # The order is new in this transaction, so its notification is too: a plain insert.
         notification = OrderNotification.objects.create(
             order=order, kind=NotificationKind.CONFIRMATION, recipient=user.email
@@ -284,18 +250,87 @@ def _order_place_atomic(
         if order.total_amount > ZERO:
             wallet_debit(user=user, amount=order.total_amount, order_id=order.pk, reference=f"order:{order.pk}")
         order.order_number = order_number_assign(order_id=order.pk, year=now.year)  # last: see orders.numbering
-    _attach_lines(order, items)
     _notification_send_after_commit(notification)
-    return order
+    return order, items
 
 
-def _attach_lines(order: Order, items: list[OrderItem]) -> None:
-    """Hand the order back as `prefetch_related("items")` would, so showing it costs no query.
+def _lines_price(lines: list[OrderLine]) -> list[_PricedLine]:
+    """Each line with its variant, in one read; ProductUnavailableError names every line not for sale."""
+    variants = {
+        v.pk: v
+        for v in ProductVariant.objects.select_related("product").filter(
+            pk__in=[line.variant_id for line in lines],
+            status=VariantStatus.ACTIVE,
+            product__status=ProductStatus.ACTIVE,
+            product__deleted_at__isnull=True,
+        )
+    }
+    missing = [line.variant_id for line in lines if line.variant_id not in variants]
+    if missing:
+        raise ProductUnavailableError(extra={"variant_ids": missing})
+    priced = []
+    for line in lines:
+        variant = variants[line.variant_id]
+        priced.append(_PricedLine(variant=variant, quantity=line.quantity, total=money(variant.price * line.quantity)))
+    return priced
 
-    The same private fields Django's own prefetch fills: `order.items.all()` is these lines,
-    and any other query on `order.items` still goes to the database.
-    """
-    lines = order.items.all()
-    lines._result_cache = items  # type: ignore[attr-defined]
-    lines._prefetch_done = True  # type: ignore[attr-defined]
-    order._prefetched_objects_cache = {"items": lines}  # type: ignore[attr-defined]
+
+def _order_items_create(*, order: Order, lines: list[_PricedLine]) -> list[OrderItem]:
+    """The order's lines, copying what the variant is and costs today (one statement)."""
+    return OrderItem.objects.bulk_create(
+        [
+            OrderItem(
+                order=order,
+                product=line.variant.product,
+                variant=line.variant,
+                seller_id=line.variant.product.seller_id,
+                product_title=line.variant.product.title,
+                variant_name=line.variant.name,
+                sku=line.variant.sku,
+                quantity=line.quantity,
+                unit_price=line.variant.price,
+                total_price=line.total,
+                currency=order.currency,
+                weight_kg=line.variant.weight_kg,
+                color=line.variant.color,
+                size=line.variant.size,
+                material=line.variant.material,
+            )
+            for line in lines
+        ]
+    )
+
+
+def _sale_stats_write(*, items: list[OrderItem], day: dt.date) -> None:
+    """Count the lines in the live sale stats of `day` (one statement)."""
+    ProductSaleStat.objects.bulk_create(
+        [
+            ProductSaleStat(product_id=item.product_id, order_item=item, quantity=item.quantity, date=day)
+            for item in items
+        ]
+    )
+
+
+def _history_write_placed(*, order: Order, actor: User, ip_address: str | None, user_agent: str) -> None:
+    """The order's first two history rows, created then paid (one statement)."""
+    OrderHistory.objects.bulk_create(
+        [
+            OrderHistory(
+                order=order,
+                actor=actor,
+                change_type="created",
+                new_value=OrderState.PENDING,
+                ip_address=ip_address,
+                user_agent=user_agent[:512],
+            ),
+            OrderHistory(
+                order=order,
+                actor=actor,
+                previous_value=OrderState.PENDING,
+                new_value=OrderState.PAID,
+                reason="Paid from wallet",
+                ip_address=ip_address,
+                user_agent=user_agent[:512],
+            ),
+        ]
+    )
