@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from carts.exceptions import CartEmptyError
 from carts.services import cart_lock_for_checkout, cart_mark_completed
-from catalog.models import ProductStatus, ProductVariant, VariantStatus
+from catalog.models import ProductVariant
 from common.exceptions import DomainError, IdempotencyKeyReuseError
 from common.limits import line_quantity
 from common.money import ZERO, money
@@ -258,12 +258,9 @@ def _lines_price(lines: list[OrderLine]) -> list[_PricedLine]:
     """Each line with its variant, in one read; ProductUnavailableError names every line not for sale."""
     variants = {
         v.pk: v
-        for v in ProductVariant.objects.select_related("product").filter(
-            pk__in=[line.variant_id for line in lines],
-            status=VariantStatus.ACTIVE,
-            product__status=ProductStatus.ACTIVE,
-            product__deleted_at__isnull=True,
-        )
+        for v in ProductVariant.objects.orderable()
+        .select_related("product")
+        .filter(pk__in=[line.variant_id for line in lines])
     }
     missing = [line.variant_id for line in lines if line.variant_id not in variants]
     if missing:
