@@ -2,7 +2,6 @@
 change writes its ledger entry in the same transaction, so balance = sum of the ledger, always.
 """
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -13,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from common.exceptions import IdempotencyKeyReuseError
+from common.idempotency import idempotency_key_clean, idempotent_replay, request_fingerprint
 from common.money import CENT, ZERO, money
 
 from .exceptions import InsufficientBalanceError, InvalidAmountError, RefundExceedsPaymentError
@@ -96,24 +95,26 @@ class Charged:
 def wallet_charge_once(*, user: User, amount: object, idempotency_key: str, reference: str = "") -> Charged:
     """Top up the wallet at most once per key: the same key again returns the first entry.
 
-    Raises InvalidAmountError, and IdempotencyKeyReuseError when the key came with another amount.
+    A blank key is no key: the top-up is not idempotent. Raises InvalidAmountError, and
+    IdempotencyKeyReuseError when the key came with another amount.
     """
     value = parse_charge_amount(amount)
-    fingerprint = hashlib.sha256(f"charge:{value}".encode()).hexdigest()
+    key = idempotency_key_clean(idempotency_key)
+    if key is None:
+        return Charged(entry=wallet_charge(user=user, amount=value, reference=reference), created=True)
+    fingerprint = request_fingerprint("wallet_charge", amount=value)
     with transaction.atomic():
         # The wallet lock serializes retries of one key: the second finds the first's entry.
         wallet = _locked_wallet(user)
-        earlier = WalletEntry.objects.filter(wallet=wallet, idempotency_key=idempotency_key).first()
-        if earlier is not None:
-            if earlier.request_fingerprint != fingerprint:
-                raise IdempotencyKeyReuseError()
-            return Charged(entry=earlier, created=False)
+        earlier = WalletEntry.objects.filter(wallet=wallet, idempotency_key=key).first()
+        if (replayed := idempotent_replay(earlier, fingerprint=fingerprint)) is not None:
+            return Charged(entry=replayed, created=False)
         entry = _move(
             user=user,
             entry_type=EntryType.CHARGE,
             amount=value,
             reference=reference,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
             fingerprint=fingerprint,
         )
     assert entry is not None  # the wallet is locked above, so it exists

@@ -263,6 +263,22 @@ def test_charge_once_with_the_same_key_and_another_amount_is_refused(user):
     assert balance_of(user) == Decimal("20.00")
 
 
+def test_charge_once_cleans_the_key_as_checkout_does(user):
+    first = wallet_charge_once(user=user, amount="20.00", idempotency_key=" k-1 ")
+    again = wallet_charge_once(user=user, amount="20.00", idempotency_key="k-1")
+
+    assert (first.created, again.created, again.entry.pk) == (True, False, first.entry.pk)
+    assert WalletEntry.objects.get().idempotency_key == "k-1"
+
+
+def test_charge_once_with_a_blank_key_is_a_plain_top_up(user):
+    assert wallet_charge_once(user=user, amount="5.00", idempotency_key="  ").created
+    assert wallet_charge_once(user=user, amount="5.00", idempotency_key="").created
+
+    assert balance_of(user) == Decimal("10.00") == ledger_sum(user)
+    assert list(WalletEntry.objects.values_list("idempotency_key", flat=True)) == [None, None]
+
+
 def test_charge_once_keys_are_per_wallet(user, other_user):
     wallet_charge_once(user=user, amount="1.00", idempotency_key="same")
     assert wallet_charge_once(user=other_user, amount="2.00", idempotency_key="same").created
