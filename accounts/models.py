@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.models import TimeStampedModel, bounded_text_field
+from common.money import currency_field
 
 from .validators import validate_social_links
 
@@ -292,7 +293,7 @@ class UserPreferences(TimeStampedModel):
     )
     language = models.CharField(max_length=16, default="en-US")
     theme = models.CharField(max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     date_format = models.CharField(max_length=16, default="YYYY-MM-DD")
     time_format = models.CharField(max_length=4, choices=TimeFormat.choices, default=TimeFormat.H24)
     email_notifications = models.BooleanField(default=True)

@@ -13,11 +13,6 @@ from .models import Address, Customer, Seller, User, UserPreferences, UserProfil
 from .validators import SOCIAL_NETWORKS
 
 
-def user_with_roles(*, user_id: int) -> User:
-    """The user with profile and role rows joined in one query (missing ones stay missing)."""
-    return User.objects.select_related("profile", "customer", "seller", "administrator", "preferences").get(pk=user_id)
-
-
 def profile_for(*, user: User) -> UserProfile:
     """The user's profile, or an unsaved empty one for accounts created without it (admin, shell)."""
     return UserProfile.objects.filter(user=user).first() or UserProfile(user=user)

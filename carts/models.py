@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from common.models import SoftDeleteModel, TimeStampedModel
-from common.money import money_field
+from common.money import currency_field, money_field
 
 
 class CartStatus(models.TextChoices):
@@ -28,7 +28,7 @@ class Cart(TimeStampedModel, SoftDeleteModel):
     customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="carts")
     status = models.CharField(max_length=16, choices=CartStatus.choices, default=CartStatus.ACTIVE, db_index=True)
     total_amount = money_field(default=0)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
 
     class Meta:
         constraints = [

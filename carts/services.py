@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from catalog.models import ProductStatus, ProductVariant, VariantStatus
+from catalog.models import ProductVariant
 from common.exceptions import NotFoundError
 from common.limits import line_quantity
 from common.money import ZERO, money
@@ -47,12 +47,7 @@ def _total_refresh(cart: Cart) -> None:
 def _orderable_variant(variant_id: object) -> ProductVariant:
     if isinstance(variant_id, bool) or not isinstance(variant_id, int) or variant_id <= 0:
         raise CartItemInvalidError(_("Choose an option."))
-    variant = ProductVariant.objects.filter(
-        pk=variant_id,
-        status=VariantStatus.ACTIVE,
-        product__status=ProductStatus.ACTIVE,
-        product__deleted_at__isnull=True,
-    ).first()
+    variant = ProductVariant.objects.orderable().filter(pk=variant_id).first()
     if variant is None:
         raise CartItemInvalidError(_("This product is not for sale right now."))
     return variant

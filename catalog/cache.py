@@ -8,7 +8,7 @@ Scopes (see common/public_cache.py):
 - `catalog:product:<id>`: one product's page (its variants, prices, images, stock).
 
 Every write that changes what a shopper sees calls `catalog_changed` (model saves through the
-signal receivers below; stock movements from `inventory.services`; bulk updates from
+signal receivers below; stock movements through `inventory.signals.stock_moved`; bulk updates from
 `catalog.services`).
 """
 
@@ -48,9 +48,11 @@ def catalog_changed(*, product_ids: Iterable[int] = (), shared: bool = False) ->
     generations_bump(scopes)
 
 
-def stock_changed(*, variant_ids: Iterable[int] = (), product_ids: Iterable[int] = ()) -> None:
-    """Stock of these variants (or of these products' variants) moved: their products' pages
-    and the listings are stale once this commits."""
+def stock_moved_received(
+    sender: object, *, variant_ids: Iterable[int] = (), product_ids: Iterable[int] = (), **kwargs: object
+) -> None:
+    """`inventory.signals.stock_moved`: these variants' (or products') stock moved, so their
+    products' pages and the listings are stale once the movement commits."""
     variant_ids, product_ids = list(set(variant_ids)), list(set(product_ids))
     if not settings.PUBLIC_CACHE_ENABLED or not (variant_ids or product_ids):
         return
@@ -85,8 +87,11 @@ def _shared_saved(sender, instance, **kwargs) -> None:  # type: ignore[no-untype
 
 def connect_signals() -> None:
     from accounts.models import Seller
+    from inventory.signals import stock_moved
 
     from .models import Category, Product, ProductImage, ProductVariant
+
+    stock_moved.connect(stock_moved_received, dispatch_uid="catalog-cache-stock-moved")
 
     for signal in (post_save, post_delete):
         signal.connect(_product_saved, sender=Product, dispatch_uid=f"catalog-cache-product-{signal}")

@@ -13,12 +13,13 @@ from django.db import transaction
 from django.templatetags.static import static
 
 from accounts.models import Seller
+from common.demo import DEMO_SKU_PREFIX
 
 from .models import Category, Product, ProductImage, ProductStatus, ProductVariant
 
 DEMO_SELLER_EMAIL = "seller@example.com"
 PRODUCT_COUNT = 200
-SKU_PREFIX = "DEMO-"
+SKU_PREFIX = DEMO_SKU_PREFIX
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,13 @@ Seed 003 has two category tables (`categories` and `product_categories`); they d
 tree and are merged into `Category`.
 """
 
+from typing import ClassVar
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from common.models import SoftDeleteModel, TimeStampedModel, bounded_text_field
-from common.money import money_field
+from common.models import SoftDeleteModel, SoftDeleteQuerySet, TimeStampedModel, bounded_text_field
+from common.money import currency_field, money_field
 
 from .validators import validate_image_url
 
@@ -47,7 +49,7 @@ class Product(TimeStampedModel, SoftDeleteModel):
     description = bounded_text_field(PRODUCT_DESCRIPTION_MAX_LENGTH, blank=True)
     brand = models.CharField(max_length=120, blank=True)
     base_price = money_field()
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     status = models.CharField(max_length=16, choices=ProductStatus.choices, default=ProductStatus.DRAFT, db_index=True)
 
     class Meta:
@@ -65,6 +67,25 @@ class VariantStatus(models.TextChoices):
     DISCONTINUED = "discontinued", _("Discontinued")
 
 
+class ProductVariantQuerySet(SoftDeleteQuerySet):
+    def orderable(self) -> "ProductVariantQuerySet":
+        """The one meaning of "can be put in a cart and ordered": the variant and its product are
+        active and neither is deleted (`objects` hides deleted variants). Stock is a separate
+        question, inventory's."""
+        return self.filter(
+            status=VariantStatus.ACTIVE,
+            product__status=ProductStatus.ACTIVE,
+            product__deleted_at__isnull=True,
+        )
+
+
+class ProductVariantManager(models.Manager.from_queryset(ProductVariantQuerySet)):  # type: ignore[misc]
+    """The default manager: deleted variants are invisible to the shop (as `AliveManager`)."""
+
+    def get_queryset(self) -> ProductVariantQuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class ProductVariant(TimeStampedModel, SoftDeleteModel):
     """A sellable SKU. Its stock lives in `inventory.InventoryItem`, one row per warehouse."""
 
@@ -78,6 +99,8 @@ class ProductVariant(TimeStampedModel, SoftDeleteModel):
     material = models.CharField(max_length=60, blank=True)
     weight_kg = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
     dimensions = models.CharField(max_length=60, blank=True, help_text=_("length x width x height"))
+
+    objects: ClassVar[ProductVariantManager] = ProductVariantManager()
 
     class Meta:
         ordering = ["product_id", "id"]

@@ -6,29 +6,26 @@ from decimal import Decimal
 
 from django.db.models import (
     Case,
-    CharField,
     DecimalField,
-    F,
     IntegerField,
-    Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce
 
-from inventory.models import InventoryItem, StockStatus
+from inventory.selectors import (
+    product_units_available,
+    variant_low_stock_at,
+    variant_stock_status,
+    variant_units_available,
+)
 
 from .models import Category, Product, ProductImage, ProductStatus, ProductVariant, VariantStatus
-
-# A product or variant with this many units or fewer shows "Only N left" (when its stock rows do
-# not say otherwise through their reorder point).
-LOW_STOCK_AT = 5
 
 # The orderings pages and the API offer; the id breaks ties so pagination is stable.
 PRODUCT_ORDERINGS: dict[str, tuple[str, ...]] = {
@@ -40,19 +37,8 @@ PRODUCT_ORDERINGS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_ORDERING = "-created_at"
 
-
-def _available_for_product() -> Subquery:
-    return Subquery(
-        InventoryItem.objects.filter(
-            variant__product=OuterRef("pk"),
-            variant__status=VariantStatus.ACTIVE,
-            variant__deleted_at__isnull=True,
-        )
-        .values("variant__product")
-        .annotate(total=Sum("available_quantity"))
-        .values("total"),
-        output_field=IntegerField(),
-    )
+# A product's listed stock: its active variants' (a stock row's variant, as a lookup from the row).
+_COUNTED_STOCK = Q(variant__status=VariantStatus.ACTIVE, variant__deleted_at__isnull=True)
 
 
 def _lowest_price_for_product() -> Subquery:
@@ -85,41 +71,28 @@ def products_for_listing() -> QuerySet[Product]:
                 "base_price",
                 output_field=DecimalField(max_digits=14, decimal_places=2),
             ),
-            available=Coalesce(_available_for_product(), Value(0)),
+            available=Coalesce(
+                product_units_available(variants=_COUNTED_STOCK),
+                Value(0),
+            ),
         )
-    )
-
-
-def variants_with_availability(*, product: Product) -> QuerySet[ProductVariant]:
-    return (
-        ProductVariant.objects.filter(product=product, status=VariantStatus.ACTIVE)
-        .annotate(available=Coalesce(Sum("inventory_items__available_quantity"), Value(0), output_field=IntegerField()))
-        .order_by("id")
     )
 
 
 def variants_for_sale() -> QuerySet[ProductVariant]:
     """Variants a shopper may see (active or marked out of stock), each annotated with
     `available` (0 unless the variant is active), `low_stock_at` and `stock_status`."""
-    stock = Coalesce(Sum("inventory_items__available_quantity"), Value(0), output_field=IntegerField())
     return (
         ProductVariant.objects.filter(status__in=[VariantStatus.ACTIVE, VariantStatus.OUT_OF_STOCK])
         .annotate(
             available=Case(
-                When(status=VariantStatus.ACTIVE, then=stock), default=Value(0), output_field=IntegerField()
+                When(status=VariantStatus.ACTIVE, then=variant_units_available()),
+                default=Value(0),
+                output_field=IntegerField(),
             ),
-            low_stock_at=Coalesce(
-                Max("inventory_items__reorder_point"), Value(LOW_STOCK_AT), output_field=IntegerField()
-            ),
+            low_stock_at=variant_low_stock_at(),
         )
-        .annotate(
-            stock_status=Case(
-                When(available__lte=0, then=Value(StockStatus.OUT_OF_STOCK.value)),
-                When(available__lte=F("low_stock_at"), then=Value(StockStatus.LOW_STOCK.value)),
-                default=Value(StockStatus.IN_STOCK.value),
-                output_field=CharField(),
-            )
-        )
+        .annotate(stock_status=variant_stock_status(available="available", low_stock_at="low_stock_at"))
         .order_by("id")
     )
 

@@ -18,6 +18,12 @@ from common.exceptions import DomainError
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
+# The column default written into every migration. The shop's currency is settings.SHOP_CURRENCY,
+# which services pass when they create a row; this literal only keeps the migrations identical
+# whatever the environment says (a default read from settings would make `makemigrations` depend
+# on it). Change it together with a migration, never alone.
+CURRENCY_DEFAULT = "USD"
+
 # A number as typed, before its value is judged: `[0-9]`, not `\d` (which matches any script's digits).
 _NUMBER_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
@@ -83,3 +89,9 @@ def money_input(raw: object, *, maximum: Decimal) -> Decimal:
     if isinstance(raw, str) and not re.fullmatch(money_text_pattern(maximum), raw):
         raise MoneyInputError()  # "007", "1.": a number, but not spelt as clients are told
     return money(amount)
+
+
+def currency_field(**kwargs: Any) -> models.CharField:
+    """A currency column: the three-letter ISO 4217 code beside a money column."""
+    kwargs.setdefault("default", CURRENCY_DEFAULT)
+    return models.CharField(max_length=3, **kwargs)

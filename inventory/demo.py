@@ -7,10 +7,10 @@ Idempotent: a variant that already has a stock row in the default warehouse is l
 
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 
-from catalog.demo import SKU_PREFIX
-from catalog.models import ProductVariant
+from common.demo import DEMO_SKU_PREFIX as SKU_PREFIX
 
 from .models import ChangeSource, InventoryItem
 from .services import default_warehouse, stock_restock
@@ -29,7 +29,8 @@ def demo_quantity(sku: str) -> int:
 def seed(stdout: Any) -> None:
     warehouse = default_warehouse()
     variants = list(
-        ProductVariant.objects.filter(sku__startswith=SKU_PREFIX)
+        apps.get_model("catalog", "ProductVariant")
+        .objects.filter(sku__startswith=SKU_PREFIX)
         .exclude(inventory_items__warehouse=warehouse)
         .order_by("pk")
         .values_list("pk", "sku")

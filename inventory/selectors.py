@@ -1,13 +1,83 @@
-"""Reads of stock shared by pages and admin. A seller's reads always go through the seller, so
-another seller's product or variant id finds nothing."""
+"""Reads of stock shared by pages, admin and the catalogue. A seller's reads always go through the
+seller, so another seller's product or variant id finds nothing.
 
-from django.db.models import Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value
+Availability is inventory's answer: the catalogue's listings ask the expressions below
+(`product_units_available`, `variant_units_available`, `variant_stock_status`) and never read
+stock rows themselves. Inventory in turn imports nothing of the catalogue: its models are
+reached by string reference (`apps.get_model`), and stock movements are announced through
+`inventory.signals`.
+"""
+
+from typing import TYPE_CHECKING
+
+from django.apps import apps
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Expression,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from accounts.models import Seller
-from catalog.models import Product, ProductVariant
 
-from .models import InventoryItem
+from .models import InventoryItem, StockStatus
+
+if TYPE_CHECKING:
+    from catalog.models import Product, ProductVariant
+
+# A product or variant with this many units or fewer shows "Only N left" (when its stock rows do
+# not say otherwise through their reorder point).
+LOW_STOCK_AT = 5
+
+
+def product_units_available(*, variants: Q) -> Subquery:
+    """Units available of the outer query's product (its `pk`) across every warehouse, counting
+    only the variants `variants` selects (a Q on the stock row: `variant__status=…`); NULL when
+    none has a stock row.
+
+    A correlated subquery, not a join with GROUP BY: PostgreSQL computes it only for the rows
+    of a page, and a paginator's COUNT leaves it out.
+    """
+    return Subquery(
+        InventoryItem.objects.filter(variants, variant__product=OuterRef("pk"))
+        .values("variant__product")
+        .annotate(total=Sum("available_quantity"))
+        .values("total"),
+        output_field=IntegerField(),
+    )
+
+
+def variant_units_available() -> Coalesce:
+    """For a variant queryset: units available across every warehouse (0 without stock rows)."""
+    return Coalesce(Sum("inventory_items__available_quantity"), Value(0), output_field=IntegerField())
+
+
+def variant_low_stock_at() -> Coalesce:
+    """For a variant queryset: at or below this many units its stock is low (the rows' reorder
+    point, else LOW_STOCK_AT)."""
+    return Coalesce(Max("inventory_items__reorder_point"), Value(LOW_STOCK_AT), output_field=IntegerField())
+
+
+def variant_stock_status(*, available: str, low_stock_at: str) -> Expression:
+    """A `StockStatus` from two annotations already on the queryset (see the two above)."""
+    return Case(
+        When(**{f"{available}__lte": 0}, then=Value(StockStatus.OUT_OF_STOCK.value)),
+        When(**{f"{available}__lte": F(low_stock_at)}, then=Value(StockStatus.LOW_STOCK.value)),
+        default=Value(StockStatus.IN_STOCK.value),
+        output_field=CharField(),
+    )
 
 
 def _alive_variant_stock(field: str) -> Coalesce:
@@ -18,11 +88,12 @@ def _alive_variant_stock(field: str) -> Coalesce:
     )
 
 
-def seller_products(*, seller: Seller) -> QuerySet[Product]:
+def seller_products(*, seller: Seller) -> "QuerySet[Product]":
     """The seller's products (any status, not deleted), newest first, each annotated with
     `variant_count`, `stock_quantity`, `stock_reserved` and `stock_available`."""
     return (
-        Product.objects.filter(seller=seller)
+        apps.get_model("catalog", "Product")
+        .objects.filter(seller=seller)
         .select_related("category")
         .annotate(
             variant_count=Count("variants", filter=Q(variants__deleted_at__isnull=True), distinct=True),
@@ -34,14 +105,15 @@ def seller_products(*, seller: Seller) -> QuerySet[Product]:
     )
 
 
-def seller_product_get(*, seller: Seller, product_id: int) -> Product | None:
+def seller_product_get(*, seller: Seller, product_id: int) -> "Product | None":
     """One of the seller's products with `stock_variants`: each variant with its stock rows
     (`stock_items`, warehouse loaded) and its totals."""
     variants = (
-        ProductVariant.objects.annotate(
+        apps.get_model("catalog", "ProductVariant")
+        .objects.annotate(
             stock_quantity=Coalesce(Sum("inventory_items__quantity"), Value(0), output_field=IntegerField()),
             stock_reserved=Coalesce(Sum("inventory_items__reserved_quantity"), Value(0), output_field=IntegerField()),
-            stock_available=Coalesce(Sum("inventory_items__available_quantity"), Value(0), output_field=IntegerField()),
+            stock_available=variant_units_available(),
         )
         .prefetch_related(
             Prefetch(
@@ -53,17 +125,19 @@ def seller_product_get(*, seller: Seller, product_id: int) -> Product | None:
         .order_by("id")
     )
     return (
-        Product.objects.filter(seller=seller, pk=product_id)
+        apps.get_model("catalog", "Product")
+        .objects.filter(seller=seller, pk=product_id)
         .select_related("category")
         .prefetch_related(Prefetch("variants", queryset=variants, to_attr="stock_variants"))
         .first()
     )
 
 
-def seller_variant_get(*, seller: Seller, variant_id: int) -> ProductVariant | None:
+def seller_variant_get(*, seller: Seller, variant_id: int) -> "ProductVariant | None":
     """One of the seller's variants (of a product that is not deleted)."""
     return (
-        ProductVariant.objects.filter(pk=variant_id, product__seller=seller, product__deleted_at__isnull=True)
+        apps.get_model("catalog", "ProductVariant")
+        .objects.filter(pk=variant_id, product__seller=seller, product__deleted_at__isnull=True)
         .select_related("product")
         .first()
     )

@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from catalog.cache import stock_changed
 
 from .exceptions import InsufficientStockError, InvalidStockChangeError
 from .models import ChangeSource, ChangeType, InventoryHistory, InventoryItem, Warehouse
+from .signals import stock_changed
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.db.models import F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from common.models import TimeStampedModel, bounded_text_field
-from common.money import money_field
+from common.money import currency_field, money_field
 
 # The checkout service keeps the first 2,000 characters of a note; the pages take 500.
 SPECIAL_INSTRUCTIONS_MAX_LENGTH = 2000
@@ -92,7 +92,7 @@ class Order(TimeStampedModel):
     shipping_cost = money_field(default=0)
     tax_amount = money_field(default=0)
     total_amount = money_field(default=0)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     special_instructions = bounded_text_field(SPECIAL_INSTRUCTIONS_MAX_LENGTH, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     request_fingerprint = models.CharField(max_length=64, blank=True)
@@ -141,7 +141,7 @@ class OrderItem(TimeStampedModel):
     quantity = models.PositiveIntegerField()
     unit_price = money_field()
     total_price = money_field()
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     weight_kg = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
     color = models.CharField(max_length=40, blank=True)
     size = models.CharField(max_length=40, blank=True)

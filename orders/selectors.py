@@ -4,14 +4,13 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
 from catalog.models import Product
 from catalog.selectors import products_for_listing
 from payments.models import Payment
-from promotions.models import CouponStatus, IssuedCoupon
 
 from .cache import popular_cache_key
 from .models import Order, OrderHistory, OrderItem, ProductDailySales, ProductSaleStat
@@ -40,22 +39,6 @@ def order_of(*, user: User, order_id: int, with_history: bool = True) -> Order |
             Prefetch("payments", queryset=Payment.objects.order_by("id")),
         )
     return orders.filter(pk=order_id).first()
-
-
-def coupons_usable_at_checkout(*, user: User) -> QuerySet[IssuedCoupon]:
-    """The customer's issued coupons that are unused, active and not expired, soonest expiry first."""
-    now = timezone.now()
-    return (
-        IssuedCoupon.objects.filter(
-            user=user,
-            used_at__isnull=True,
-            coupon__status=CouponStatus.ACTIVE,
-            coupon__deleted_at__isnull=True,
-        )
-        .filter(Q(coupon__expires_at__isnull=True) | Q(coupon__expires_at__gt=now))
-        .select_related("coupon")
-        .order_by("coupon__expires_at", "id")
-    )
 
 
 def popular_window(*, days: int, today: dt.date | None = None) -> tuple[dt.date, dt.date]:

@@ -10,13 +10,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from common.models import TimeStampedModel
-from common.money import money_field
+from common.money import currency_field, money_field
 
 
 class Wallet(TimeStampedModel):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="wallet")
     balance = money_field(default=0)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(balance__gte=0), name="wallet_balance_not_negative")]
@@ -84,7 +84,7 @@ class Payment(TimeStampedModel):
     method = models.CharField(max_length=16, choices=PaymentMethodType.choices, default=PaymentMethodType.WALLET)
     amount = money_field()
     refunded_amount = money_field(default=0)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
 
     class Meta:
@@ -119,7 +119,7 @@ class PaymentTransaction(TimeStampedModel):
     transaction_id = models.CharField(max_length=64, unique=True)
     transaction_type = models.CharField(max_length=16, choices=TransactionType.choices)
     amount = money_field()
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     status = models.CharField(max_length=8, choices=TransactionStatus.choices)
     response_code = models.CharField(max_length=32, blank=True)
     response_message = models.CharField(max_length=255, blank=True)
@@ -142,7 +142,7 @@ class Refund(TimeStampedModel):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
     amount = money_field()
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     reason = models.CharField(max_length=255)
     status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     processed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)

@@ -2,7 +2,6 @@
 change writes its ledger entry in the same transaction, so balance = sum of the ledger, always.
 """
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -13,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from common.exceptions import IdempotencyKeyReuseError
+from common.idempotency import idempotency_key_clean, idempotent_replay, request_fingerprint
 from common.money import CENT, ZERO, money
 
 from .exceptions import InsufficientBalanceError, InvalidAmountError, RefundExceedsPaymentError
@@ -96,24 +95,26 @@ class Charged:
 def wallet_charge_once(*, user: User, amount: object, idempotency_key: str, reference: str = "") -> Charged:
     """Top up the wallet at most once per key: the same key again returns the first entry.
 
-    Raises InvalidAmountError, and IdempotencyKeyReuseError when the key came with another amount.
+    A blank key is no key: the top-up is not idempotent. Raises InvalidAmountError, and
+    IdempotencyKeyReuseError when the key came with another amount.
     """
     value = parse_charge_amount(amount)
-    fingerprint = hashlib.sha256(f"charge:{value}".encode()).hexdigest()
+    key = idempotency_key_clean(idempotency_key)
+    if key is None:
+        return Charged(entry=wallet_charge(user=user, amount=value, reference=reference), created=True)
+    fingerprint = request_fingerprint("wallet_charge", amount=value)
     with transaction.atomic():
         # The wallet lock serializes retries of one key: the second finds the first's entry.
         wallet = _locked_wallet(user)
-        earlier = WalletEntry.objects.filter(wallet=wallet, idempotency_key=idempotency_key).first()
-        if earlier is not None:
-            if earlier.request_fingerprint != fingerprint:
-                raise IdempotencyKeyReuseError()
-            return Charged(entry=earlier, created=False)
+        earlier = WalletEntry.objects.filter(wallet=wallet, idempotency_key=key).first()
+        if (replayed := idempotent_replay(earlier, fingerprint=fingerprint)) is not None:
+            return Charged(entry=replayed, created=False)
         entry = _move(
             user=user,
             entry_type=EntryType.CHARGE,
             amount=value,
             reference=reference,
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
             fingerprint=fingerprint,
         )
     assert entry is not None  # the wallet is locked above, so it exists
@@ -220,20 +221,6 @@ def payment_record_wallet_capture(*, user: User, order_id: int, amount: Decimal,
     return payment
 
 
-def payment_capture_from_wallet(
-    *, user: User, order_id: int, amount: Decimal, currency: str, reference: str
-) -> Payment:
-    """Debit the wallet and record the captured payment with its transaction (one transaction).
-
-    Raises InsufficientBalanceError and changes nothing when the wallet is short.
-    """
-    with transaction.atomic():
-        payment = payment_record_wallet_capture(user=user, order_id=order_id, amount=amount, currency=currency)
-        if amount > ZERO:
-            wallet_debit(user=user, amount=amount, order_id=order_id, reference=reference)
-    return payment
-
-
 def payment_refund(*, payment_id: int, amount: Decimal, reason: str, actor: User | None, reference: str) -> Refund:
     """Give money back to the wallet it came from; never more than what is left of the payment.
 
@@ -275,3 +262,30 @@ def payment_refund(*, payment_id: int, amount: Decimal, reason: str, actor: User
             response_message="Refunded to wallet",
         )
     return refund
+
+
+# What is left to give back lives only in these states (a partly refunded payment still holds money).
+_REFUNDABLE_STATES = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
+
+
+def order_payments_refund(*, order_id: int, reason: str, actor: User | None) -> list[Refund]:
+    """Give back to the wallet what is left of every payment of an order, oldest payment first.
+
+    The cancellation's refund: each payment is locked, then the wallet (as `payment_refund`
+    does). Inside a transaction it adds no savepoint of its own; alone, it is all or nothing.
+    """
+    refunds = []
+    with transaction.atomic(savepoint=False):
+        for payment in Payment.objects.filter(order_id=order_id, status__in=_REFUNDABLE_STATES).order_by("pk"):
+            refundable = payment.amount - payment.refunded_amount
+            if refundable > ZERO:
+                refunds.append(
+                    payment_refund(
+                        payment_id=payment.pk,
+                        amount=refundable,
+                        reason=reason,
+                        actor=actor,
+                        reference=f"order:{order_id}",
+                    )
+                )
+    return refunds

@@ -4,13 +4,16 @@
 `IssuedCoupon` is one customer's copy, usable once (`used_at`).
 """
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, CharField, F, Q, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from common.models import SoftDeleteModel, TimeStampedModel
-from common.money import money_field
+from common.money import currency_field, money_field
 
 
 class DiscountType(models.TextChoices):
@@ -48,7 +51,7 @@ class Coupon(TimeStampedModel, SoftDeleteModel):
     discount_value = money_field()
     max_discount_amount = money_field(null=True, blank=True, help_text=_("Caps a percentage discount."))
     minimum_order_value = money_field(default=0)
-    currency = models.CharField(max_length=3, default="USD")
+    currency = currency_field()
     initial_quantity = models.PositiveIntegerField(help_text=_("How many can ever be issued."))
     quantity = models.PositiveIntegerField(help_text=_("How many are left to claim."))
     status = models.CharField(max_length=16, choices=CouponStatus.choices, default=CouponStatus.ACTIVE, db_index=True)
@@ -77,6 +80,31 @@ class Coupon(TimeStampedModel, SoftDeleteModel):
         return self.initial_quantity - self.quantity
 
 
+def issued_coupon_state(*, now: datetime | None = None) -> Case:
+    """An issued coupon's `IssuedCouponState`, in SQL: used, else expired, else unavailable, else available.
+
+    The one meaning of "usable now" (available), for every app that asks. The order of the WHENs
+    is the order in which a checkout explains a refusal. Annotate it as `state`.
+    """
+    now = now or timezone.now()
+    return Case(
+        When(used_at__isnull=False, then=Value(IssuedCouponState.USED)),
+        When(coupon__expires_at__lte=now, then=Value(IssuedCouponState.EXPIRED)),
+        When(
+            ~Q(coupon__status=CouponStatus.ACTIVE) | Q(coupon__deleted_at__isnull=False),
+            then=Value(IssuedCouponState.UNAVAILABLE),
+        ),
+        default=Value(IssuedCouponState.AVAILABLE),
+        output_field=CharField(),
+    )
+
+
+class IssuedCouponQuerySet(models.QuerySet["IssuedCoupon"]):
+    def usable(self, *, now: datetime | None = None) -> "IssuedCouponQuerySet":
+        """Coupons an order may apply now: unused, their coupon active, not deleted, not expired."""
+        return self.annotate(state=issued_coupon_state(now=now)).filter(state=IssuedCouponState.AVAILABLE)
+
+
 class IssuedCoupon(TimeStampedModel):
     """One customer's coupon. At most one per customer per coupon (unique constraint)."""
 
@@ -91,6 +119,8 @@ class IssuedCoupon(TimeStampedModel):
         related_name="+",
         help_text=_("The order that used it; cleared when that order is cancelled."),
     )
+
+    objects = IssuedCouponQuerySet.as_manager()
 
     class Meta:
         ordering = ["-id"]

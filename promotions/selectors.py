@@ -1,13 +1,11 @@
 """Reads of coupons. A customer's coupons are always read through the customer."""
 
-from datetime import datetime
-
-from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
 
-from .models import Coupon, CouponStatus, IssuedCoupon, IssuedCouponState
+from .models import Coupon, CouponStatus, IssuedCoupon, issued_coupon_state
 
 
 def coupons_claimable(*, user: User | None = None) -> QuerySet[Coupon]:
@@ -21,30 +19,19 @@ def coupons_claimable(*, user: User | None = None) -> QuerySet[Coupon]:
     return coupons.order_by("-id")
 
 
-def issued_coupon_state_expression(*, now: datetime) -> Case:
-    """`IssuedCouponState` computed in SQL: used, else expired, else unavailable, else available."""
-    return Case(
-        When(used_at__isnull=False, then=Value(IssuedCouponState.USED)),
-        When(coupon__expires_at__lte=now, then=Value(IssuedCouponState.EXPIRED)),
-        When(
-            ~Q(coupon__status=CouponStatus.ACTIVE) | Q(coupon__deleted_at__isnull=False),
-            then=Value(IssuedCouponState.UNAVAILABLE),
-        ),
-        default=Value(IssuedCouponState.AVAILABLE),
-        output_field=CharField(),
-    )
-
-
 def coupons_of(*, user: User, state: str | None = None) -> QuerySet[IssuedCoupon]:
     """The user's coupons, newest first, each annotated with its `state`; optionally one state."""
     issued = (
-        IssuedCoupon.objects.filter(user=user)
-        .select_related("coupon", "order")
-        .annotate(state=issued_coupon_state_expression(now=timezone.now()))
+        IssuedCoupon.objects.filter(user=user).select_related("coupon", "order").annotate(state=issued_coupon_state())
     )
     if state:
         issued = issued.filter(state=state)
     return issued.order_by("-id")
+
+
+def coupons_usable(*, user: User) -> QuerySet[IssuedCoupon]:
+    """The user's coupons an order may apply now, soonest expiry first (no expiry last)."""
+    return IssuedCoupon.objects.filter(user=user).usable().select_related("coupon").order_by("coupon__expires_at", "id")
 
 
 def issued_coupon_of(*, user: User, issued_coupon_id: int) -> IssuedCoupon | None:

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from common.exceptions import DomainError, InvalidTransitionError, NotFoundError
@@ -26,7 +27,15 @@ from .exceptions import (
     CouponNotUsableError,
     CouponSoldOutError,
 )
-from .models import COUPON_TRANSITIONS, Coupon, CouponStatus, DiscountType, IssuedCoupon
+from .models import (
+    COUPON_TRANSITIONS,
+    Coupon,
+    CouponStatus,
+    DiscountType,
+    IssuedCoupon,
+    IssuedCouponState,
+    issued_coupon_state,
+)
 
 
 def coupon_is_live(coupon: Coupon, *, now=None) -> bool:  # type: ignore[no-untyped-def]
@@ -98,6 +107,13 @@ def coupon_discount(*, coupon: Coupon, subtotal: Decimal) -> Decimal:
     return money(max(ZERO, min(discount, subtotal)))
 
 
+_NOT_USABLE_BECAUSE = {
+    IssuedCouponState.USED: gettext_lazy("This coupon was already used."),
+    IssuedCouponState.EXPIRED: gettext_lazy("This coupon has expired."),
+    IssuedCouponState.UNAVAILABLE: gettext_lazy("This coupon is not active."),
+}
+
+
 def issued_coupon_lock_for_use(*, coupon_ref: int, user: User, subtotal: Decimal) -> tuple[IssuedCoupon, Decimal]:
     """Lock the user's unused coupon for an order and compute its discount.
 
@@ -107,16 +123,19 @@ def issued_coupon_lock_for_use(*, coupon_ref: int, user: User, subtotal: Decimal
     saying why.
     """
     assert transaction.get_connection().in_atomic_block, "runs inside the checkout transaction"
-    issued = IssuedCoupon.objects.select_for_update().select_related("coupon").filter(pk=coupon_ref, user=user).first()
+    # Its state is read with the lock (`issued_coupon_state` says what "usable" means).
+    issued = (
+        IssuedCoupon.objects.annotate(state=issued_coupon_state())
+        .select_for_update()
+        .select_related("coupon")
+        .filter(pk=coupon_ref, user=user)
+        .first()
+    )
     if issued is None:
         raise CouponNotUsableError(_("You do not have this coupon."))
-    if issued.used_at is not None:
-        raise CouponNotUsableError(_("This coupon was already used."))
+    if issued.state != IssuedCouponState.AVAILABLE:
+        raise CouponNotUsableError(_NOT_USABLE_BECAUSE[issued.state])
     coupon = issued.coupon
-    if coupon.expires_at is not None and coupon.expires_at <= timezone.now():
-        raise CouponNotUsableError(_("This coupon has expired."))
-    if coupon.status != CouponStatus.ACTIVE or coupon.deleted_at is not None:
-        raise CouponNotUsableError(_("This coupon is not active."))
     if subtotal < coupon.minimum_order_value:
         raise CouponNotUsableError(
             _("This coupon needs an order of at least %(minimum)s.") % {"minimum": coupon.minimum_order_value},

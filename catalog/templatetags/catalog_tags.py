@@ -6,8 +6,8 @@ from typing import Any
 
 from django import template
 
-from catalog.selectors import LOW_STOCK_AT
 from common.money import money as to_money
+from inventory.selectors import LOW_STOCK_AT
 
 register = template.Library()
 

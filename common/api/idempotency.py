@@ -1,15 +1,16 @@
-"""The `Idempotency-Key` request header: one rule for every endpoint that takes it, and its schema."""
+"""The `Idempotency-Key` request header: one rule for every endpoint that takes it, and its schema.
 
-import string
+What a service does with the key (clean it, fingerprint the request, replay) is `common.idempotency`.
+"""
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.request import Request
 
+from common.idempotency import IDEMPOTENCY_KEY_CHARS, IDEMPOTENCY_KEY_MAX_LENGTH
+
 IDEMPOTENCY_HEADER = "Idempotency-Key"
-IDEMPOTENCY_KEY_MAX_LENGTH = 255  # the `idempotency_key` columns' max_length
-IDEMPOTENCY_KEY_CHARS = frozenset(string.ascii_letters + string.digits + "-_.:")
 IDEMPOTENCY_KEY_RULE = "Up to 255 letters, digits and `-_.:` (a UUID is ideal)."
 
 

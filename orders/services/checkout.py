@@ -5,8 +5,6 @@ rows (by primary key) -> wallet -> order-number counter.
 """
 
 import datetime as dt
-import hashlib
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,8 +17,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from carts.exceptions import CartEmptyError
 from carts.services import cart_lock_for_checkout, cart_mark_completed
-from catalog.models import ProductStatus, ProductVariant, VariantStatus
-from common.exceptions import DomainError, IdempotencyKeyReuseError
+from catalog.models import ProductVariant
+from common.exceptions import DomainError
+from common.idempotency import idempotency_key_clean, idempotent_replay, request_fingerprint
 from common.limits import line_quantity
 from common.money import ZERO, money
 from inventory.services import StockRequest, stock_plan, stock_take
@@ -70,16 +69,9 @@ def normalize_lines(raw_lines: list[dict[str, Any]] | list[OrderLine]) -> list[O
     return [OrderLine(variant_id=v, quantity=q) for v, q in sorted(merged.items())]
 
 
-def _fingerprint(lines: list[OrderLine], coupon_ref: int | None) -> str:
-    body = json.dumps({"lines": [[line.variant_id, line.quantity] for line in lines], "coupon": coupon_ref})
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
 def _replay(*, user: User, idempotency_key: str, fingerprint: str) -> Order | None:
-    existing = Order.objects.filter(customer=user, idempotency_key=idempotency_key).first()
-    if existing is not None and existing.request_fingerprint != fingerprint:
-        raise IdempotencyKeyReuseError()
-    return existing
+    earlier = Order.objects.filter(customer=user, idempotency_key=idempotency_key).first()
+    return idempotent_replay(earlier, fingerprint=fingerprint)
 
 
 def order_place(
@@ -102,8 +94,10 @@ def order_place(
     CouponNotUsableError, InsufficientBalanceError, IdempotencyKeyReuseError.
     """
     normalized = normalize_lines(lines)
-    idempotency_key = (idempotency_key or "").strip()[:255] or None
-    fingerprint = _fingerprint(normalized, coupon_ref)
+    idempotency_key = idempotency_key_clean(idempotency_key)
+    fingerprint = request_fingerprint(
+        "order_place", lines=[[line.variant_id, line.quantity] for line in normalized], coupon=coupon_ref
+    )
     # No look for an earlier order first: the key's unique index finds it (a repeat of a placed
     # order fails its insert at once; a concurrent twin waits there for the first to commit),
     # so a first request, by far the most common, costs no extra read.
@@ -144,7 +138,7 @@ def order_place_from_cart(
     closed and answers with the order its key made. Any refusal changes nothing, the cart
     included. Raises CartEmptyError and whatever `order_place` raises.
     """
-    key = (idempotency_key or "").strip()[:255] or None
+    key = idempotency_key_clean(idempotency_key)
     try:
         with transaction.atomic():
             cart, items = cart_lock_for_checkout(user=user)
@@ -258,12 +252,9 @@ def _lines_price(lines: list[OrderLine]) -> list[_PricedLine]:
     """Each line with its variant, in one read; ProductUnavailableError names every line not for sale."""
     variants = {
         v.pk: v
-        for v in ProductVariant.objects.select_related("product").filter(
-            pk__in=[line.variant_id for line in lines],
-            status=VariantStatus.ACTIVE,
-            product__status=ProductStatus.ACTIVE,
-            product__deleted_at__isnull=True,
-        )
+        for v in ProductVariant.objects.orderable()
+        .select_related("product")
+        .filter(pk__in=[line.variant_id for line in lines])
     }
     missing = [line.variant_id for line in lines if line.variant_id not in variants]
     if missing:

@@ -10,10 +10,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from common.exceptions import InvalidTransitionError, NotFoundError
-from common.money import ZERO
 from inventory.services import stock_return_for_order_items
-from payments.models import Payment, PaymentStatus
-from payments.services import payment_refund
+from payments.services import order_payments_refund
 from promotions.services import issued_coupon_release
 
 from ..cache import popular_products_changed
@@ -79,14 +77,7 @@ def order_cancel(*, order_id: int, user: User, reason: str = "", as_staff: bool 
             issued_coupon_release(issued_coupon_id=order.issued_coupon_id, order_id=order.pk)
         item_ids = list(order.items.values_list("pk", flat=True))
         stock_return_for_order_items(order_item_ids=item_ids, reference=f"order:{order.pk}", reason=reason, actor=user)
-        # A partly refunded payment still holds money of this order: give back what is left of it.
-        refundable_states = [PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED]
-        for payment in Payment.objects.filter(order=order, status__in=refundable_states).order_by("pk"):
-            refundable = payment.amount - payment.refunded_amount
-            if refundable > ZERO:
-                payment_refund(
-                    payment_id=payment.pk, amount=refundable, reason=reason, actor=user, reference=f"order:{order.pk}"
-                )
+        order_payments_refund(order_id=order.pk, reason=reason, actor=user)
         # The reversal is dated on the day of the sale, so live stats and the daily rollup
         # (which counts orders by the day they were paid) always agree.
         sale_day = (order.paid_at or timezone.now()).date()

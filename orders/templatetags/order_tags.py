@@ -6,8 +6,8 @@ from django import template
 from django.conf import settings
 
 from accounts.models import User
+from promotions.selectors import coupons_usable
 
-from .. import selectors
 from ..models import OrderState
 
 register = template.Library()
@@ -23,7 +23,7 @@ def checkout_coupons(context: dict[str, Any]) -> list[Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, User):
         return []
-    return list(selectors.coupons_usable_at_checkout(user=user))
+    return list(coupons_usable(user=user))
 
 
 @register.filter

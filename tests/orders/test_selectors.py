@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from orders.models import Order, ProductDailySales, ProductSaleStat
 from orders.selectors import (
-    coupons_usable_at_checkout,
     order_of,
     orders_of,
     popular_product_quantities,
@@ -19,6 +18,7 @@ from orders.selectors import (
 )
 from orders.services import order_cancel, sales_rollup
 from promotions.models import CouponStatus
+from promotions.selectors import coupons_usable
 from promotions.services import coupon_claim
 from tests.factories.commerce import CouponFactory, ProductFactory, VariantFactory
 
@@ -154,7 +154,7 @@ def test_orders_of_and_order_of_are_per_customer(customer, other_customer, produ
     assert order_of(user=customer, order_id=theirs.pk) is None
 
 
-def test_coupons_usable_at_checkout(customer, products):
+def test_coupons_usable_at_checkout_are_promotions_usable_ones(customer, products):
     usable = coupon_claim(coupon_id=CouponFactory().pk, user=customer)
     used = coupon_claim(coupon_id=CouponFactory().pk, user=customer)
     place(customer, products[0], coupon_ref=used.pk)
@@ -165,7 +165,7 @@ def test_coupons_usable_at_checkout(customer, products):
     expired.coupon.expires_at = timezone.now() - dt.timedelta(minutes=1)
     expired.coupon.save()
 
-    assert list(coupons_usable_at_checkout(user=customer)) == [usable]
+    assert list(coupons_usable(user=customer)) == [usable]
 
 
 def test_a_cancellation_on_a_rolled_up_day_leaves_popular_products_at_once(

@@ -4,10 +4,11 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from orders.models import Order
-from payments.models import Wallet, WalletEntry
+from payments.models import Payment, Wallet, WalletEntry
+from payments.services import payment_record_wallet_capture, wallet_debit
 
 
 def ledger_sum(user) -> Decimal:
@@ -23,6 +24,14 @@ def order_for(user, total: str = "50.00") -> Order:
     """A bare paid-looking order to hang payments on (checkout itself is tested in tests/orders)."""
     amount = Decimal(total)
     return Order.objects.create(customer=user, subtotal=amount, total_amount=amount)
+
+
+def paid_from_wallet(user, order_id: int, amount: str) -> Payment:
+    """A captured payment of `amount` from the user's wallet, as checkout records it."""
+    with transaction.atomic():
+        payment = payment_record_wallet_capture(user=user, order_id=order_id, amount=Decimal(amount), currency="USD")
+        wallet_debit(user=user, amount=Decimal(amount), order_id=order_id, reference="order")
+    return payment
 
 
 def run_concurrently(calls: list[Callable[[], Any]], *, workers: int) -> list[tuple[str, Any]]:

@@ -8,11 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from payments.models import EntryType, Payment, Wallet, WalletEntry
-from payments.services import payment_capture_from_wallet, payment_refund, wallet_charge
+from payments.services import payment_refund, wallet_charge
 from tests.admin_checks import assert_admin_cannot_delete
 from tests.factories.accounts import UserFactory
 
-from .helpers import balance_of, ledger_sum, order_for
+from .helpers import balance_of, ledger_sum, order_for, paid_from_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +28,7 @@ def _queries(client, url) -> int:
 def _pay(user):
     wallet_charge(user=user, amount="100.00")
     order = order_for(user, "40.00")
-    payment = payment_capture_from_wallet(
-        user=user, order_id=order.pk, amount=Decimal("40.00"), currency="USD", reference="order"
-    )
+    payment = paid_from_wallet(user, order.pk, "40.00")
     payment_refund(payment_id=payment.pk, amount=Decimal("5.00"), reason="scratch", actor=None, reference="r")
     return payment
 

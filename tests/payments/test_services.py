@@ -8,8 +8,8 @@ from payments.exceptions import InsufficientBalanceError, InvalidAmountError, Re
 from payments.models import EntryType, PaymentStatus, PaymentTransaction, Refund, Wallet, WalletEntry
 from payments.selectors import wallet_entries_of, wallet_of
 from payments.services import (
+    order_payments_refund,
     parse_charge_amount,
-    payment_capture_from_wallet,
     payment_refund,
     wallet_charge,
     wallet_charge_once,
@@ -17,7 +17,7 @@ from payments.services import (
     wallet_refund,
 )
 
-from .helpers import balance_of, ledger_sum, order_for
+from .helpers import balance_of, ledger_sum, order_for, paid_from_wallet
 
 pytestmark = pytest.mark.django_db
 
@@ -154,36 +154,10 @@ def test_refund_adds_back(user):
 # --- payments and refunds ---------------------------------------------------------------------
 
 
-def test_capture_from_wallet_records_payment_transaction_and_ledger(user):
-    wallet_charge(user=user, amount="100.00")
-    order = order_for(user, "40.00")
-
-    payment = payment_capture_from_wallet(
-        user=user, order_id=order.pk, amount=Decimal("40.00"), currency="USD", reference="order"
-    )
-
-    assert payment.status == PaymentStatus.CAPTURED
-    assert payment.transactions.get().amount == Decimal("40.00")
-    assert balance_of(user) == Decimal("60.00") == ledger_sum(user)
-
-
-def test_capture_short_writes_no_payment(user):
-    wallet_charge(user=user, amount="10.00")
-    order = order_for(user, "40.00")
-    with pytest.raises(InsufficientBalanceError):
-        payment_capture_from_wallet(
-            user=user, order_id=order.pk, amount=Decimal("40.00"), currency="USD", reference="order"
-        )
-    assert not order.payments.exists()
-    assert balance_of(user) == Decimal("10.00")
-
-
 def _paid(user, amount="40.00"):
     wallet_charge(user=user, amount="100.00")
     order = order_for(user, amount)
-    return payment_capture_from_wallet(
-        user=user, order_id=order.pk, amount=Decimal(amount), currency="USD", reference="order"
-    )
+    return paid_from_wallet(user, order.pk, amount)
 
 
 def test_partial_then_full_refund(user, superuser):
@@ -218,6 +192,38 @@ def test_refund_of_nothing_is_refused(user):
     with pytest.raises(InvalidAmountError):
         payment_refund(payment_id=payment.pk, amount=Decimal("0"), reason="x", actor=None, reference="r")
     assert Refund.objects.count() == 0
+
+
+def test_order_payments_refund_gives_back_what_is_left_of_each_payment(user, superuser):
+    partly = _paid(user, "40.00")
+    payment_refund(payment_id=partly.pk, amount=Decimal("15.00"), reason="damaged", actor=None, reference="r1")
+    whole = paid_from_wallet(user, partly.order_id, "10.00")
+    other_order = _paid(user, "5.00")
+
+    refunds = order_payments_refund(order_id=partly.order_id, reason="cancelled", actor=superuser)
+
+    assert [(r.payment_id, r.amount) for r in refunds] == [(partly.pk, Decimal("25.00")), (whole.pk, Decimal("10.00"))]
+    assert {r.processed_by_id for r in refunds} == {superuser.pk}
+    partly.refresh_from_db()
+    whole.refresh_from_db()
+    other_order.refresh_from_db()
+    assert (partly.status, whole.status, other_order.status) == (
+        PaymentStatus.REFUNDED,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.CAPTURED,
+    )
+    assert balance_of(user) == Decimal("195.00") == ledger_sum(user)
+    refunded = WalletEntry.objects.filter(order_id=partly.order_id, entry_type=EntryType.REFUND)
+    assert sorted(refunded.values_list("reference", flat=True)) == [f"order:{partly.order_id}"] * 2 + ["r1"]
+
+
+def test_order_payments_refund_twice_refunds_nothing_more(user):
+    payment = _paid(user)
+    order_payments_refund(order_id=payment.order_id, reason="cancelled", actor=None)
+
+    assert order_payments_refund(order_id=payment.order_id, reason="cancelled", actor=None) == []
+    assert Refund.objects.count() == 1
+    assert balance_of(user) == Decimal("100.00") == ledger_sum(user)
 
 
 # --- selectors --------------------------------------------------------------------------------
@@ -255,6 +261,22 @@ def test_charge_once_with_the_same_key_and_another_amount_is_refused(user):
         wallet_charge_once(user=user, amount="21.00", idempotency_key="k-1")
     assert (caught.value.code, caught.value.http_status) == ("idempotency_key_reused", 422)
     assert balance_of(user) == Decimal("20.00")
+
+
+def test_charge_once_cleans_the_key_as_checkout_does(user):
+    first = wallet_charge_once(user=user, amount="20.00", idempotency_key=" k-1 ")
+    again = wallet_charge_once(user=user, amount="20.00", idempotency_key="k-1")
+
+    assert (first.created, again.created, again.entry.pk) == (True, False, first.entry.pk)
+    assert WalletEntry.objects.get().idempotency_key == "k-1"
+
+
+def test_charge_once_with_a_blank_key_is_a_plain_top_up(user):
+    assert wallet_charge_once(user=user, amount="5.00", idempotency_key="  ").created
+    assert wallet_charge_once(user=user, amount="5.00", idempotency_key="").created
+
+    assert balance_of(user) == Decimal("10.00") == ledger_sum(user)
+    assert list(WalletEntry.objects.values_list("idempotency_key", flat=True)) == [None, None]
 
 
 def test_charge_once_keys_are_per_wallet(user, other_user):
