@@ -191,9 +191,10 @@ def _opted_out(notification: Notification, kind: NotificationKind) -> str:
     user = notification.user if notification.user_id is not None else None
     if kind.preference is None or user is None:
         return ""
-    # No preferences row yet: the defaults, which the user never turned off.
     preferences = getattr(user, "preferences", None)
-    if preferences is None or getattr(preferences, kind.preference):
+    if preferences is None:  # no row yet: the user has the defaults, as a new row would hold them
+        preferences = user._meta.get_field("preferences").related_model()
+    if getattr(preferences, kind.preference):
         return ""
     return f"The recipient turned {kind.preference} off"
 

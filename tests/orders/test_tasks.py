@@ -102,27 +102,6 @@ class BrokenEmailBackend:
         raise ConnectionRefusedError("mail server down")
 
 
-def _fresh_broker_connections() -> None:
-    """Forget pooled broker connections, so the next publish connects to the broker configured now."""
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker_down():
-    """Celery publishing for real (not eager) to a Redis port nobody listens on."""
-    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url", "broker_transport_options")}
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
-    celery_app.conf.broker_transport_options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
-    _fresh_broker_connections()
-    try:
-        yield
-    finally:
-        celery_app.conf.update(saved)
-        _fresh_broker_connections()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_order_commits_while_the_broker_is_down_and_is_sent_later(broker_down, variant):
     customer = funded_user()
