@@ -29,7 +29,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import send_mail
 from django.db import InterfaceError, OperationalError, connection, models, transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from .models import Channel, DeliveryStatus, Notification
@@ -101,8 +101,8 @@ def notification_queue(
     channel: str = Channel.EMAIL,
     first: bool = False,
     send_after_commit: bool = True,
-) -> Notification:
-    """Write the notification in the caller's transaction and send it once that commits.
+) -> int:
+    """Write the notification in the caller's transaction and send it once that commits; its id.
 
     At most once per `dedupe_key`: queuing the same key again returns the row already there.
     `first=True` when nothing can have queued this key before (its subject was created in this
@@ -121,7 +121,7 @@ def notification_queue(
     if not values["recipient"]:
         raise ValueError(f"Notification {dedupe_key!r} has nobody to go to")
     if subject is not None:
-        values["subject_type"] = ContentType.objects.get_for_model(subject)
+        values["subject_type_id"] = _content_type_id(subject)
         values["subject_id"] = subject.pk
     if first:
         notification = Notification.objects.create(dedupe_key=dedupe_key, **values)
@@ -129,7 +129,15 @@ def notification_queue(
         notification, _created = Notification.objects.get_or_create(dedupe_key=dedupe_key, defaults=values)
     if send_after_commit:
         notification_send_after_commit(notification_id=notification.pk)
-    return notification
+    # The id, not the instance: its subject type is known to the row only (see _content_type_id).
+    return notification.pk
+
+
+def _content_type_id(subject: models.Model) -> Subquery:
+    """The subject's content type, looked up inside the INSERT: no statement of its own, and no
+    id remembered by the process (a test database flushed under a running server renumbers them)."""
+    meta = subject._meta
+    return Subquery(ContentType.objects.filter(app_label=meta.app_label, model=meta.model_name).values("pk")[:1])
 
 
 def notification_send_after_commit(*, notification_id: int) -> None:

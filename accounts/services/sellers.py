@@ -5,7 +5,6 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from common.models import Notification
 from common.outbox import notification_queue, notification_send
 
 from ..exceptions import (
@@ -114,7 +113,7 @@ def seller_set_status(*, seller_id: int, to: str, actor: User | None = None) -> 
     return seller
 
 
-def _seller_decision_email_queue(*, seller: Seller, previous: str, send_after_commit: bool = True) -> Notification:
+def _seller_decision_email_queue(*, seller: Seller, previous: str, send_after_commit: bool = True) -> int:
     """Owe the seller the e-mail of its new status, in the caller's transaction (the shop's outbox:
     sent after commit, sent again later if the broker or the mail server is away; a rollback
     sends nothing). One row per status change: the key carries the change's time."""
@@ -140,5 +139,5 @@ def seller_decision_email_send(*, seller_id: int, status: str, previous: str) ->
     seller = Seller.objects.select_related("user").filter(pk=seller_id).first()
     if seller is None or seller.status != status:
         return False
-    notification = _seller_decision_email_queue(seller=seller, previous=previous, send_after_commit=False)
-    return notification_send(notification_id=notification.pk)
+    notification_id = _seller_decision_email_queue(seller=seller, previous=previous, send_after_commit=False)
+    return notification_send(notification_id=notification_id)

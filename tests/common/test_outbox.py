@@ -60,7 +60,8 @@ def queue(kind: str = "test_ping", key: str = "ping:1", **kwargs) -> Notificatio
         kwargs["user"] = UserFactory()
     kwargs.setdefault("context", {"n": 1})
     with transaction.atomic():
-        return notification_queue(kind=kind, dedupe_key=key, **kwargs)
+        notification_id = notification_queue(kind=kind, dedupe_key=key, **kwargs)
+    return Notification.objects.get(pk=notification_id)
 
 
 # --- the seller's decision -------------------------------------------------------------------
@@ -191,6 +192,15 @@ def test_queuing_the_same_key_twice_keeps_one_row_and_sends_one_email(django_cap
     assert again.pk == first.pk and again.context == {"n": 1}
     assert len(callbacks) == 2  # each queue asks for a send; the claim makes the second a no-op
     assert [(m.to, m.subject) for m in mail.outbox] == [([user.email], "Ping number 1")]
+
+
+def test_the_queued_row_names_its_subject(django_capture_on_commit_callbacks):
+    seller = SellerFactory()
+    created = queue(key="ping:subject", user=seller.user, subject=seller)
+    found = queue(key="ping:subject", user=seller.user, subject=seller)
+
+    assert created.subject == seller and found.subject == seller
+    assert Notification.objects.get(pk=created.pk).subject == seller
 
 
 def test_an_unknown_kind_or_nobody_to_send_to_is_refused_at_the_write():
