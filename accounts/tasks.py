@@ -1,4 +1,8 @@
-"""Celery tasks of the accounts app: thin wrappers around services, safe to run twice."""
+"""Celery tasks of the accounts app: thin wrappers around services, safe to run twice.
+
+The seller-decision e-mail is an outbox row now (`common.outbox`), sent by `common.tasks`; this
+task stays registered only for messages queued before that, and sends through the outbox too.
+"""
 
 from celery import shared_task
 

@@ -1,9 +1,14 @@
-"""Abstract bases every app shares: timestamps and soft delete; bounded free text."""
+"""Abstract bases every app shares (timestamps, soft delete, bounded free text) and the shop's one
+outbox table."""
 
 from typing import Any
 
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -53,3 +58,52 @@ class SoftDeleteModel(models.Model):
     @property
     def is_deleted(self) -> bool:
         return self.deleted_at is not None
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")  # claimed by a worker: the mail may be out already
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not sent")  # the recipient opted out, or the news is out of date
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+
+
+class Notification(TimeStampedModel):
+    """A message the shop owes someone: the outbox row of every e-mail (and, later, every in-app
+    notification) the shop sends. `common.outbox` writes it in the transaction of the change it
+    tells about and sends it after commit; a periodic task sends what is still owed.
+
+    `dedupe_key` is unique: the same news (one kind about one subject) is queued, and so sent, at
+    most once. `context` holds ids and strings only; the kind's renderer reads the rest at send time.
+    """
+
+    kind = models.CharField(max_length=40, db_index=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.EMAIL)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    recipient = models.CharField(max_length=254)
+    # What the message is about (an order, a seller), for staff and for "this order's e-mails".
+    subject_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    subject_id = models.PositiveBigIntegerField(null=True, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    context = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"], name="notification_subject")]
+        constraints = [models.CheckConstraint(condition=~Q(dedupe_key=""), name="notification_dedupe_key_not_empty")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient}: {self.status}"

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -16,15 +17,14 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from kombu.exceptions import KombuError
 
 from accounts.request import signed_in_user
-from common.admin import ReadOnlyAdminMixin
+from common.admin import NotificationAdmin, ReadOnlyAdminMixin
 from common.exceptions import DomainError
+from common.models import Notification
 
 from . import services
 from .models import (
-    DeliveryStatus,
     Order,
     OrderHistory,
     OrderItem,
@@ -35,7 +35,6 @@ from .models import (
     ProductDailySales,
     ProductSaleStat,
 )
-from .tasks import order_notification_send_task
 
 
 class OrderItemInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -53,8 +52,10 @@ class OrderHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = fields
 
 
-class OrderNotificationInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = OrderNotification
+class OrderNotificationInline(ReadOnlyAdminMixin, GenericTabularInline):
+    model = Notification
+    ct_field = "subject_type"
+    ct_fk_field = "subject_id"
     extra = 0
     fields = ["kind", "channel", "recipient", "status", "attempts", "sent_at", "last_error"]
     readonly_fields = fields
@@ -170,49 +171,20 @@ class OrderHistoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(OrderNotification)
-class OrderNotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class OrderNotificationAdmin(NotificationAdmin):
+    """The order e-mails, as `common.admin.NotificationAdmin` shows every notification."""
+
     list_display = ["order", "kind", "recipient", "status", "attempts", "sent_at", "last_error"]
     list_filter = ["status", "kind"]
-    list_select_related = ["order"]
     search_fields = ["order__order_number", "recipient"]
-    actions = ["resend"]
+    date_hierarchy = None
 
-    @admin.action(description=_("Send selected pending or failed notifications now"))
-    def resend(self, request: HttpRequest, queryset: QuerySet[OrderNotification]) -> None:
-        owed = list(
-            queryset.filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED])
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        skipped = queryset.count() - len(owed)
-        try:
-            for notification_id in owed:
-                order_notification_send_task.delay(notification_id)
-        except KombuError:
-            self.message_user(
-                request,
-                _("The task queue is not answering; pending notifications will be sent when it is back."),
-                messages.ERROR,
-            )
-            return
-        if owed:
-            self.message_user(
-                request,
-                ngettext("%(count)d notification queued.", "%(count)d notifications queued.", len(owed))
-                % {"count": len(owed)},
-                messages.SUCCESS,
-            )
-        if skipped:
-            self.message_user(
-                request,
-                ngettext(
-                    "%(count)d was already sent and was left alone.",
-                    "%(count)d were already sent and were left alone.",
-                    skipped,
-                )
-                % {"count": skipped},
-                messages.WARNING,
-            )
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderNotification]:
+        return super().get_queryset(request).prefetch_related("subject")
+
+    @admin.display(description=_("order"))
+    def order(self, notification: OrderNotification) -> Any:
+        return notification.subject
 
 
 @admin.register(OrderStatus)

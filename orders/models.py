@@ -1,14 +1,16 @@
 """Orders (seed 003 *Orders*, seed 000 ORDERS, ORDER_PRODUCTS, PRODUCT_SALE_STATS, PRODUCT_DAILY_SALES)."""
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
-from common.models import TimeStampedModel, bounded_text_field
+from common.models import DeliveryStatus as DeliveryStatus  # re-exported: the order code's name for it
+from common.models import Notification, TimeStampedModel, bounded_text_field
 from common.money import currency_field, money_field
 
 # The checkout service keeps the first 2,000 characters of a note; the pages take 500.
@@ -98,6 +100,13 @@ class Order(TimeStampedModel):
     request_fingerprint = models.CharField(max_length=64, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The outbox rows about this order (no column: `common.Notification.subject` points here).
+    notifications = GenericRelation(
+        "common.Notification",
+        content_type_field="subject_type",
+        object_id_field="subject_id",
+        related_query_name="order",
+    )
 
     class Meta:
         ordering = ["-id"]
@@ -187,37 +196,25 @@ class NotificationKind(models.TextChoices):
     CANCELLATION = "cancellation", _("Cancellation")
 
 
-class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENDING = "sending", _("Sending")  # claimed by a worker: the mail may be out already
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
+class OrderNotificationManager(models.Manager):
+    def get_queryset(self) -> models.QuerySet:
+        return super().get_queryset().filter(kind__in=NotificationKind.values)
 
 
-class OrderNotification(TimeStampedModel):
-    """A message owed to the customer: written with the order (an outbox row), sent after commit.
-
-    If the broker is down at commit, the row stays pending and a periodic task sends it later;
-    the unique (order, kind) makes sending at most once per kind.
+class OrderNotification(Notification):
+    """The order e-mails among the shop's outbox rows (`common.Notification`): written with the
+    order, sent after commit, sent again by the periodic task when the broker was down. Their
+    dedupe key (`order:<id>:<kind>`) makes sending at most once per kind.
     """
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="notifications")
-    kind = models.CharField(max_length=16, choices=NotificationKind.choices)
-    channel = models.CharField(max_length=16, default="email")
-    recipient = models.CharField(max_length=254)
-    status = models.CharField(
-        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=255, blank=True)
+    objects: ClassVar[OrderNotificationManager] = OrderNotificationManager()
 
     class Meta:
+        proxy = True
         ordering = ["-id"]
-        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="order_notification_once_per_kind")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for {self.order_id}: {self.status}"
+        return f"{NotificationKind(self.kind).label} for {self.subject_id}: {self.status}"
 
 
 class OrderNumberCounter(models.Model):

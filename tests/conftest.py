@@ -9,6 +9,7 @@ import os
 import pytest
 from rest_framework.test import APIClient
 
+from config.celery import app as celery_app
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.factories.accounts import UserFactory
 
@@ -74,3 +75,24 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def _fresh_broker_connections() -> None:
+    """Forget pooled broker connections, so the next publish connects to the broker configured now."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def broker_down():
+    """Celery publishing for real (not eager) to a Redis port nobody listens on."""
+    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url", "broker_transport_options")}
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
+    celery_app.conf.broker_transport_options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    _fresh_broker_connections()
+    try:
+        yield
+    finally:
+        celery_app.conf.update(saved)
+        _fresh_broker_connections()

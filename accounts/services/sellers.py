@@ -2,10 +2,10 @@
 
 import logging
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+
+from common.outbox import notification_queue, notification_send
 
 from ..exceptions import (
     InvalidTransitionError,
@@ -14,6 +14,7 @@ from ..exceptions import (
     SellerNotFoundError,
 )
 from ..models import SELLER_TRANSITIONS, Seller, SellerStatus, User
+from ..notifications import SELLER_DECISION
 from ._common import _constraint_name, _lock_owner, _validate_fields
 from .registration import _new_user
 
@@ -107,37 +108,36 @@ def seller_set_status(*, seller_id: int, to: str, actor: User | None = None) -> 
         seller.status = to
         seller.save(update_fields=["status", "updated_at"])
         if to in SELLER_DECISION_EMAILS:
-            _seller_decision_email_after_commit(seller_id=seller.pk, status=to, previous=old)
+            _seller_decision_email_queue(seller=seller, previous=old)
     logger.info("Seller %s: %s -> %s by user %s", seller.pk, old, to, actor.pk if actor else None)
     return seller
 
 
-def _seller_decision_email_after_commit(*, seller_id: int, status: str, previous: str) -> None:
-    from ..tasks import seller_decision_email_task
-
-    # After commit: a rolled-back change sends nothing. robust: a broker that is down must not
-    # turn a decision that was saved into an error page (the log has the failure).
-    transaction.on_commit(
-        lambda: seller_decision_email_task.delay(seller_id, status, previous),
-        robust=True,
+def _seller_decision_email_queue(*, seller: Seller, previous: str, send_after_commit: bool = True) -> int:
+    """Owe the seller the e-mail of its new status, in the caller's transaction (the shop's outbox:
+    sent after commit, sent again later if the broker or the mail server is away; a rollback
+    sends nothing). One row per status change: the key carries the change's time."""
+    return notification_queue(
+        kind=SELLER_DECISION,
+        dedupe_key=f"seller:{seller.pk}:{seller.status}:{seller.updated_at:%Y%m%dT%H%M%S.%f}",
+        user=seller.user,
+        subject=seller,
+        context={"status": seller.status, "previous": previous},
+        send_after_commit=send_after_commit,
     )
 
 
 def seller_decision_email_send(*, seller_id: int, status: str, previous: str) -> bool:
-    """Email the seller that its status is now `status` (templates accounts/email/seller_<status>*).
+    """Email the seller now that its status is `status`, through the outbox (for a task queued
+    before decisions were written to the outbox). Returns True when sent.
 
     Sends nothing, and returns False, when the seller is gone or has moved to another status
-    since (a later change sends its own email). Returns True when sent.
+    since (a later change sends its own email), or when this change's e-mail went out already.
     """
     if status not in SELLER_DECISION_EMAILS:
         raise ValueError(f"No decision email for seller status {status!r}")
     seller = Seller.objects.select_related("user").filter(pk=seller_id).first()
     if seller is None or seller.status != status:
         return False
-    context = {"seller": seller, "user": seller.user, "previous": previous}
-    # One line, whatever the template's line breaks.
-    subject = " ".join(render_to_string(f"accounts/email/seller_{status}_subject.txt", context).split())
-    body = render_to_string(f"accounts/email/seller_{status}.txt", context)
-    send_mail(subject, body, None, [seller.user.email])
-    logger.info("Seller %s told by email: %s -> %s", seller.pk, previous, status)
-    return True
+    notification_id = _seller_decision_email_queue(seller=seller, previous=previous, send_after_commit=False)
+    return notification_send(notification_id=notification_id)

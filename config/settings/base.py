@@ -179,7 +179,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # No publish retries: with a frozen Redis each retry waits out the socket timeout again (two
 # retries made an order take 12.6 s), and nothing is lost without them: what must happen after
-# commit is an outbox row that `order_notifications_resend_task` sends once the broker is back.
+# commit is an outbox row that `common.tasks.notifications_resend_task` sends once the broker is back.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 0}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -187,8 +187,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "orders.tasks.sales_rollup_task",
         "schedule": crontab(hour=0, minute=5),
     },
+    # Every notification the shop owes (the name is older than the shared outbox; kept, so the
+    # database scheduler updates its row instead of keeping a second one).
     "resend-pending-order-notifications": {
-        "task": "orders.tasks.order_notifications_resend_task",
+        "task": "common.tasks.notifications_resend_task",
         "schedule": 60.0,
     },
 }

@@ -10,29 +10,19 @@ One module per concern; callers import from here (`from orders import services`)
 
 - `checkout`: placing an order, from lines or from the cart;
 - `lifecycle`: status changes and cancellation;
-- `notifications`: the e-mail outbox (send, find the pending ones);
+- `notifications`: the order e-mails, queued in the shop's one outbox (`common.outbox`);
 - `sales`: the daily sales rollup.
 """
 
 from .checkout import OrderLine, PlacedOrder, normalize_lines, order_place, order_place_from_cart
 from .lifecycle import order_cancel, order_transition
-from .notifications import (
-    NOTIFICATION_CLAIM_TIMEOUT,
-    NOTIFICATION_RECORD_SECONDS,
-    order_notification_send,
-    order_notifications_pending,
-)
 from .sales import sales_rollup, sales_rollup_day, sales_rollup_finished_day
 
 __all__ = [
-    "NOTIFICATION_CLAIM_TIMEOUT",
-    "NOTIFICATION_RECORD_SECONDS",
     "OrderLine",
     "PlacedOrder",
     "normalize_lines",
     "order_cancel",
-    "order_notification_send",
-    "order_notifications_pending",
     "order_place",
     "order_place_from_cart",
     "order_transition",

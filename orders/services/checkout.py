@@ -27,9 +27,9 @@ from payments.services import payment_record_wallet_capture, wallet_debit
 from promotions.services import issued_coupon_lock_for_use, issued_coupon_mark_used
 
 from ..exceptions import InvalidOrderError, ProductUnavailableError
-from ..models import NotificationKind, Order, OrderHistory, OrderItem, OrderNotification, OrderState, ProductSaleStat
+from ..models import NotificationKind, Order, OrderHistory, OrderItem, OrderState, ProductSaleStat
 from ..numbering import order_number_assign
-from .notifications import _notification_send_after_commit
+from .notifications import _notification_queue
 
 
 @dataclass(frozen=True)
@@ -223,9 +223,7 @@ def _order_place_atomic(
         _sale_stats_write(items=items, day=now.date())
         _history_write_placed(order=order, actor=user, ip_address=ip_address, user_agent=user_agent)
         # The order is new in this transaction, so its notification is too: a plain insert.
-        notification = OrderNotification.objects.create(
-            order=order, kind=NotificationKind.CONFIRMATION, recipient=user.email
-        )
+        _notification_queue(order=order, kind=NotificationKind.CONFIRMATION, first=True)
         if issued is not None:
             issued_coupon_mark_used(issued=issued, order_id=order.pk)
         payment_record_wallet_capture(user=user, order_id=order.pk, amount=order.total_amount, currency=order.currency)
@@ -244,7 +242,6 @@ def _order_place_atomic(
         if order.total_amount > ZERO:
             wallet_debit(user=user, amount=order.total_amount, order_id=order.pk, reference=f"order:{order.pk}")
         order.order_number = order_number_assign(order_id=order.pk, year=now.year)  # last: see orders.numbering
-    _notification_send_after_commit(notification)
     return order, items
 
 

@@ -25,7 +25,7 @@ from ..models import (
     OrderState,
     ProductSaleStat,
 )
-from .notifications import _notification_queue, _notification_send_after_commit
+from .notifications import _notification_queue
 from .sales import _daily_sales_take_back
 
 
@@ -92,8 +92,5 @@ def order_cancel(*, order_id: int, user: User, reason: str = "", as_staff: bool 
         _transition(order, OrderState.CANCELLED, actor=user, reason=reason)
         order.cancelled_at = timezone.now()
         order.save(update_fields=["status", "cancelled_at", "updated_at"])
-        notification = _notification_queue(
-            order=order, kind=NotificationKind.CANCELLATION, recipient=order.customer.email
-        )
-    _notification_send_after_commit(notification)
+        _notification_queue(order=order, kind=NotificationKind.CANCELLATION)
     return order

@@ -8,10 +8,10 @@ from django.core import mail
 from django.db import connection
 from django.utils import timezone
 
+from common.tasks import notification_send_task, notifications_resend_task
 from config.celery import app as celery_app
 from orders.models import DeliveryStatus, NotificationKind, Order, OrderNotification, OrderState
 from orders.services import order_cancel, order_place
-from orders.tasks import order_notification_send_task, order_notifications_resend_task
 
 from .conftest import funded_user, place
 
@@ -50,8 +50,8 @@ def test_cancellation_is_sent_too(customer, variant, django_capture_on_commit_ca
 def test_running_the_send_task_twice_sends_one_email(customer, variant):
     notification = OrderNotification.objects.get(order=place(customer, variant))
 
-    assert order_notification_send_task.delay(notification.pk).get() is True
-    assert order_notification_send_task.delay(notification.pk).get() is False
+    assert notification_send_task.delay(notification.pk).get() is True
+    assert notification_send_task.delay(notification.pk).get() is False
 
     assert len(mail.outbox) == 1
     notification.refresh_from_db()
@@ -63,13 +63,13 @@ def test_resend_task_picks_up_pending_rows_once_they_are_a_minute_old(customer, 
     old = OrderNotification.objects.get(order=place(customer, variant))
     backdate(old)
 
-    assert order_notifications_resend_task.delay().get() == 1
+    assert notifications_resend_task.delay().get() == 1
 
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert old.status == DeliveryStatus.SENT and fresh.status == DeliveryStatus.PENDING
     assert len(mail.outbox) == 1
-    assert order_notifications_resend_task.delay().get() == 0  # nothing left that is owed
+    assert notifications_resend_task.delay().get() == 0  # nothing left that is owed
 
 
 def test_a_failed_send_is_recorded_and_retried_later(customer, variant, settings):
@@ -77,7 +77,7 @@ def test_a_failed_send_is_recorded_and_retried_later(customer, variant, settings
     settings.EMAIL_BACKEND = "tests.orders.test_tasks.BrokenEmailBackend"
 
     with pytest.raises(ConnectionRefusedError):
-        order_notification_send_task.apply(args=[notification.pk], throw=True, retries=8)
+        notification_send_task.apply(args=[notification.pk], throw=True, retries=8)
 
     notification.refresh_from_db()
     assert notification.status == DeliveryStatus.FAILED and notification.attempts == 1
@@ -85,7 +85,7 @@ def test_a_failed_send_is_recorded_and_retried_later(customer, variant, settings
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     backdate(notification)
-    order_notifications_resend_task.delay()
+    notifications_resend_task.delay()
 
     notification.refresh_from_db()
     assert notification.status == DeliveryStatus.SENT and notification.attempts == 2
@@ -100,27 +100,6 @@ class BrokenEmailBackend:
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("mail server down")
-
-
-def _fresh_broker_connections() -> None:
-    """Forget pooled broker connections, so the next publish connects to the broker configured now."""
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-
-
-@pytest.fixture
-def broker_down():
-    """Celery publishing for real (not eager) to a Redis port nobody listens on."""
-    saved = {key: celery_app.conf[key] for key in ("task_always_eager", "broker_url", "broker_transport_options")}
-    celery_app.conf.task_always_eager = False
-    celery_app.conf.broker_url = "redis://127.0.0.1:9/0"
-    celery_app.conf.broker_transport_options = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
-    _fresh_broker_connections()
-    try:
-        yield
-    finally:
-        celery_app.conf.update(saved)
-        _fresh_broker_connections()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -140,7 +119,7 @@ def test_order_commits_while_the_broker_is_down_and_is_sent_later(broker_down, v
     # The broker is back: the periodic task sends what is owed.
     celery_app.conf.task_always_eager = True
     backdate(notification)
-    assert order_notifications_resend_task() == 1
+    assert notifications_resend_task() == 1
     notification.refresh_from_db()
     assert notification.status == DeliveryStatus.SENT
     assert len(mail.outbox) == 1
@@ -161,19 +140,19 @@ def test_page_order_succeeds_while_the_broker_is_down(broker_down, client, varia
 def test_a_claimed_notification_is_not_sent_again_until_its_claim_is_stale(customer, variant):
     """A worker killed between the send and the record leaves the row `sending`: no second copy
     while another worker may still be on it, and no lost message after the claim times out."""
-    from orders.services import NOTIFICATION_CLAIM_TIMEOUT
+    from common.outbox import NOTIFICATION_CLAIM_TIMEOUT
 
     notification = OrderNotification.objects.get(order=place(customer, variant))
     backdate(notification)
     OrderNotification.objects.filter(pk=notification.pk).update(status=DeliveryStatus.SENDING, attempts=1)
 
-    assert order_notification_send_task.delay(notification.pk).get() is False
-    assert order_notifications_resend_task.delay().get() == 0
+    assert notification_send_task.delay(notification.pk).get() is False
+    assert notifications_resend_task.delay().get() == 0
     assert mail.outbox == []
 
     stale = timezone.now() - NOTIFICATION_CLAIM_TIMEOUT - dt.timedelta(seconds=1)
     OrderNotification.objects.filter(pk=notification.pk).update(updated_at=stale)
-    assert order_notifications_resend_task.delay().get() == 1
+    assert notifications_resend_task.delay().get() == 1
 
     notification.refresh_from_db()
     assert (notification.status, notification.attempts) == (DeliveryStatus.SENT, 2)

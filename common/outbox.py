@@ -1,0 +1,249 @@
+"""The shop's one outbox: every e-mail it sends is a `Notification` row written in the transaction
+of the change it tells about, sent after commit, and sent again by the periodic task when the
+broker or the mail server was away.
+
+A notification kind is declared once, in its app's `notifications.py` (found at start-up):
+
+    notification_kind_register(
+        "cart_abandoned",
+        render=cart_abandoned_render,       # Notification -> RenderedMessage, or None: nothing to say
+        preference="marketing_emails",      # the UserPreferences flag that lets the user say no
+    )
+
+and queued with one call inside the service's transaction:
+
+    notification_queue(kind="cart_abandoned", user=cart.customer.user, subject=cart,
+                       dedupe_key=f"cart:{cart.pk}:abandoned", context={"cart_id": cart.pk})
+
+One sender (`notification_send`), one Celery send task and one resend task (`common.tasks`), and
+one place that honours the recipient's preferences (`_opted_out`).
+"""
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import send_mail
+from django.db import InterfaceError, OperationalError, connection, models, transaction
+from django.db.models import Q, Subquery
+from django.utils import timezone
+
+from .models import Channel, DeliveryStatus, Notification
+
+logger = logging.getLogger(__name__)
+
+# A claimed notification whose worker never said how it went (killed between the send and the
+# record): sent again after this long, so a message is never lost, at the price of a rare second copy.
+NOTIFICATION_CLAIM_TIMEOUT = dt.timedelta(minutes=10)
+# How long a worker keeps trying to record a sent message while the database is away.
+NOTIFICATION_RECORD_SECONDS = 60
+# The resend task leaves rows alone this long: the after-commit send normally has them by then.
+NOTIFICATION_RESEND_AFTER = dt.timedelta(minutes=1)
+# A row that failed this many times waits for staff (the admin's "send now").
+NOTIFICATION_MAX_ATTEMPTS = 10
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class NotificationKind:
+    """How one kind of notification is written, and which preference lets its recipient refuse it.
+
+    `render` returns None when there is nothing to say any more (the subject is gone, or a later
+    change sends its own message): the row is then marked skipped, not sent.
+    `preference` names a boolean of the user's `UserPreferences` (`email_notifications`,
+    `marketing_emails`); None for messages a user cannot refuse (a decision about their account).
+    """
+
+    name: str
+    render: Callable[[Notification], RenderedMessage | None]
+    preference: str | None = None
+
+
+_KINDS: dict[str, NotificationKind] = {}
+
+
+def notification_kind_register(
+    name: str, *, render: Callable[[Notification], RenderedMessage | None], preference: str | None = None
+) -> NotificationKind:
+    """Declare a kind (from the app's `notifications.py`). Declaring the same name twice is a bug."""
+    kind = NotificationKind(name=name, render=render, preference=preference)
+    known = _KINDS.get(name)
+    if known is not None and known != kind:
+        raise ValueError(f"Notification kind {name!r} is declared twice")
+    _KINDS[name] = kind
+    return kind
+
+
+def notification_kind(name: str) -> NotificationKind:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise LookupError(f"Unknown notification kind {name!r}: declare it in its app's notifications.py") from None
+
+
+def notification_queue(
+    *,
+    kind: str,
+    dedupe_key: str,
+    user: Any = None,
+    recipient: str = "",
+    subject: models.Model | None = None,
+    context: dict[str, Any] | None = None,
+    channel: str = Channel.EMAIL,
+    first: bool = False,
+    send_after_commit: bool = True,
+) -> int:
+    """Write the notification in the caller's transaction and send it once that commits; its id.
+
+    At most once per `dedupe_key`: queuing the same key again returns the row already there.
+    `first=True` when nothing can have queued this key before (its subject was created in this
+    very transaction): one INSERT instead of a lookup and an insert.
+    `recipient` defaults to the user's e-mail address. A rollback takes the row and the send with it.
+    `send_after_commit=False` only for a caller that sends it itself at once (a task already running).
+    """
+    notification_kind(kind)  # fail at the write, not in a worker later
+    values: dict[str, Any] = {
+        "kind": kind,
+        "channel": channel,
+        "user": user,
+        "recipient": recipient or (user.email if user is not None else ""),
+        "context": context or {},
+    }
+    if not values["recipient"]:
+        raise ValueError(f"Notification {dedupe_key!r} has nobody to go to")
+    if subject is not None:
+        values["subject_type_id"] = _content_type_id(subject)
+        values["subject_id"] = subject.pk
+    if first:
+        notification = Notification.objects.create(dedupe_key=dedupe_key, **values)
+    else:
+        notification, _created = Notification.objects.get_or_create(dedupe_key=dedupe_key, defaults=values)
+    if send_after_commit:
+        notification_send_after_commit(notification_id=notification.pk)
+    # The id, not the instance: its subject type is known to the row only (see _content_type_id).
+    return notification.pk
+
+
+def _content_type_id(subject: models.Model) -> Subquery:
+    """The subject's content type, looked up inside the INSERT: no statement of its own, and no
+    id remembered by the process (a test database flushed under a running server renumbers them)."""
+    meta = subject._meta
+    return Subquery(ContentType.objects.filter(app_label=meta.app_label, model=meta.model_name).values("pk")[:1])
+
+
+def notification_send_after_commit(*, notification_id: int) -> None:
+    from .tasks import notification_send_task
+
+    # robust: a broker outage must not turn a committed change into an error page; the row
+    # stays pending and `notifications_resend_task` sends it later.
+    transaction.on_commit(lambda: notification_send_task.delay(notification_id), robust=True)
+
+
+def _claimable() -> Q:
+    stale = timezone.now() - NOTIFICATION_CLAIM_TIMEOUT
+    return Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED]) | Q(
+        status=DeliveryStatus.SENDING, updated_at__lt=stale
+    )
+
+
+def notification_send(*, notification_id: int) -> bool:
+    """Send one owed notification; True if it was sent now. Safe to run twice, or twice at once.
+
+    Three steps, so a mail is never sent twice because a commit failed: the row is claimed
+    (`sending`) in a transaction of its own, the mail goes out with no transaction or lock
+    open, and then the row is marked `sent`, retried while the database is away (the mail is
+    out: only the record is missing). A failed send marks the row `failed` for the retry.
+    A recipient who opted out, or news gone stale, marks it `skipped`: nothing is sent.
+    """
+    with transaction.atomic():
+        notification = (
+            # Only the notification row: locking its subject too would make a concurrent
+            # change wait, or make this send skip a row it should send.
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(pk=notification_id)
+            .filter(_claimable())
+            .first()
+        )
+        if notification is None:
+            return False  # already sent, or another worker has it right now
+        notification.status = DeliveryStatus.SENDING
+        notification.attempts += 1
+        notification.save(update_fields=["status", "attempts", "updated_at"])
+    kind = notification_kind(notification.kind)
+    try:
+        refused = _opted_out(notification, kind)
+        message = None if refused else kind.render(notification)
+        if message is None:
+            _record(notification.pk, DeliveryStatus.SKIPPED, refused or "Nothing to say any more")
+            return False
+        _deliver(notification, message)
+    except Exception as exc:
+        _record(notification.pk, DeliveryStatus.FAILED, f"{exc.__class__.__name__}: {exc}")
+        raise
+    _record_sent(notification_id=notification.pk)
+    logger.info("Notification %s (%s) sent to %s", notification.pk, notification.kind, notification.recipient)
+    return True
+
+
+def _opted_out(notification: Notification, kind: NotificationKind) -> str:
+    """The one place that honours preferences: why this user must not get this message, or ""."""
+    user = notification.user if notification.user_id is not None else None
+    if kind.preference is None or user is None:
+        return ""
+    preferences = getattr(user, "preferences", None)
+    if preferences is None:  # no row yet: the user has the defaults, as a new row would hold them
+        preferences = user._meta.get_field("preferences").related_model()
+    if getattr(preferences, kind.preference):
+        return ""
+    return f"The recipient turned {kind.preference} off"
+
+
+def _deliver(notification: Notification, message: RenderedMessage) -> None:
+    if notification.channel != Channel.EMAIL:
+        raise ValueError(f"No way to deliver on channel {notification.channel!r}")
+    # One line, whatever the template's line breaks.
+    send_mail(" ".join(message.subject.split()), message.body, None, [notification.recipient])
+
+
+def _record(notification_id: int, status: str, reason: str) -> None:
+    Notification.objects.filter(pk=notification_id).update(
+        status=status, last_error=reason[:255], updated_at=timezone.now()
+    )
+
+
+def _record_sent(*, notification_id: int) -> None:
+    deadline = time.monotonic() + NOTIFICATION_RECORD_SECONDS
+    pause = 0.5
+    while True:
+        try:
+            now = timezone.now()
+            Notification.objects.filter(pk=notification_id).update(
+                status=DeliveryStatus.SENT, sent_at=now, last_error="", updated_at=now
+            )
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > deadline:
+                raise  # the row stays `sending`; it is sent again after NOTIFICATION_CLAIM_TIMEOUT
+            logger.warning("Notification %s was sent; the database is away, recording it again", notification_id)
+            connection.close()  # the next query opens a fresh connection
+            time.sleep(pause)
+            pause = min(pause * 2, 5)
+
+
+def notifications_pending(*, older_than: dt.timedelta = NOTIFICATION_RESEND_AFTER) -> list[int]:
+    """The notifications still owed (the broker was down at commit, or a send failed), oldest first."""
+    cutoff = timezone.now() - older_than
+    return list(
+        Notification.objects.filter(_claimable(), created_at__lt=cutoff, attempts__lt=NOTIFICATION_MAX_ATTEMPTS)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )

@@ -1,0 +1,29 @@
+"""The order e-mails the shop's outbox (`common.outbox`) sends: what they say, and the preference
+("Email me about my orders") that lets a customer refuse them."""
+
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
+
+from common.models import Notification
+from common.outbox import RenderedMessage, notification_kind_register
+
+from .models import NotificationKind, Order
+
+SUBJECTS = {
+    NotificationKind.CONFIRMATION: _("Your order %(number)s is confirmed"),
+    NotificationKind.CANCELLATION: _("Your order %(number)s is cancelled"),
+}
+
+
+def order_email_render(notification: Notification) -> RenderedMessage | None:
+    order = Order.objects.filter(pk=notification.subject_id).first()
+    if order is None:
+        return None
+    context = {"order": order, "items": list(order.items.all()), "notification": notification}
+    kind = NotificationKind(notification.kind)
+    subject = str(SUBJECTS[kind]) % {"number": order.order_number}
+    return RenderedMessage(subject=subject, body=render_to_string(f"orders/email/{kind.value}.txt", context))
+
+
+for _kind in NotificationKind:
+    notification_kind_register(_kind.value, render=order_email_render, preference="email_notifications")
