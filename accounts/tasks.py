@@ -15,10 +15,3 @@ from . import services
 def seller_decision_email_task(self, seller_id: int, status: str, previous: str) -> bool:  # type: ignore[no-untyped-def]
     # OSError: the mail server refused or did not answer (smtplib's errors are OSErrors).
     return services.seller_decision_email_send(seller_id=seller_id, status=status, previous=previous)
-
-
-@shared_task(
-    bind=True, autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=5, acks_late=True
-)
-def sign_up_email_task(self, kind: str, email: str) -> bool:  # type: ignore[no-untyped-def]
-    return services.sign_up_email_send(kind=kind, email=email)

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.templatetags.static import static
 
 from accounts.models import Seller
-from common.demo import DEMO_SKU_PREFIX
+from common.demo_skus import DEMO_SKU_PREFIX
 
 from .models import Category, Product, ProductImage, ProductStatus, ProductVariant
 

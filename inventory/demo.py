@@ -10,7 +10,7 @@ from typing import Any
 from django.apps import apps
 from django.db import transaction
 
-from common.demo import DEMO_SKU_PREFIX as SKU_PREFIX
+from common.demo_skus import DEMO_SKU_PREFIX as SKU_PREFIX
 
 from .models import ChangeSource, InventoryItem
 from .services import default_warehouse, stock_restock

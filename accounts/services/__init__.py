@@ -28,7 +28,12 @@ from .profile import (
     preferences_update,
     profile_update,
 )
-from .registration import SIGN_UP_EMAILS, customer_register, customer_sign_up, sign_up_email_send
+from .registration import (
+    SIGN_UP_ALREADY_REGISTERED,
+    SIGN_UP_WELCOME,
+    customer_register,
+    customer_sign_up,
+)
 from .sellers import SELLER_DECISION_EMAILS, seller_apply, seller_decision_email_send, seller_set_status
 from .sessions import (
     guest_touch,
@@ -48,7 +53,8 @@ __all__ = [
     "PREFERENCES_EDITABLE_FIELDS",
     "PROFILE_EDITABLE_FIELDS",
     "SELLER_DECISION_EMAILS",
-    "SIGN_UP_EMAILS",
+    "SIGN_UP_ALREADY_REGISTERED",
+    "SIGN_UP_WELCOME",
     "USER_EDITABLE_FIELDS",
     "TokenPair",
     "address_create",
@@ -66,7 +72,6 @@ __all__ = [
     "seller_apply",
     "seller_decision_email_send",
     "seller_set_status",
-    "sign_up_email_send",
     "user_api_sign_in",
     "user_api_sign_out",
     "user_api_token_refresh",

@@ -1,13 +1,15 @@
 """Registering a shopper, and the new-user steps every kind of sign-up shares."""
 
+import datetime as dt
 import logging
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
+from django.utils import timezone
+
+from common.outbox import notification_queue
 
 from ..exceptions import EmailTakenError, FieldError
 from ..models import Customer, User, UserPreferences, UserProfile
@@ -71,16 +73,21 @@ def customer_register(
     return user
 
 
-# The e-mails of the sign-up page: templates accounts/email/signup_<kind>.txt and _subject.txt.
-SIGN_UP_EMAILS = ("welcome", "already_registered")
+# The e-mails of the sign-up page (outbox kinds declared in accounts/notifications.py).
+SIGN_UP_WELCOME = "signup_welcome"
+SIGN_UP_ALREADY_REGISTERED = "signup_already_registered"
+# At most one "someone tried to register with your address" per address in this window: a
+# sign-up form must not become a way to flood someone's inbox.
+SIGN_UP_ATTEMPT_EMAIL_EVERY = dt.timedelta(hours=1)
 
 
 def customer_sign_up(
     *, email: str, password: str, first_name: str = "", last_name: str = "", phone_number: str = ""
 ) -> User | None:
     """The sign-up page's use case: `customer_register` that never tells whether the address was
-    already registered. Either way the address gets an e-mail (a welcome, or "someone tried to
-    register with your address"); returns the new user, or None when the address was taken.
+    already registered. Either way the address gets an e-mail through the outbox (a welcome, or
+    "someone tried to register with your address"); returns the new user, or None when the
+    address was taken.
 
     Raises: WeakPasswordError, FieldError (the input itself, the same for any address).
     """
@@ -91,30 +98,20 @@ def customer_sign_up(
     except EmailTakenError:
         # As long as a new account takes: hashing is most of it (no timing tells either).
         make_password(password)
-        _sign_up_email_after_commit(kind="already_registered", email=_normalize_email(email))
+        owner = User.objects.filter(email__iexact=_normalize_email(email)).first()
+        if owner is not None:
+            window = int(timezone.now().timestamp() // SIGN_UP_ATTEMPT_EMAIL_EVERY.total_seconds())
+            with transaction.atomic():
+                notification_queue(
+                    kind=SIGN_UP_ALREADY_REGISTERED,
+                    user=owner,
+                    subject=owner,
+                    dedupe_key=f"user:{owner.pk}:{SIGN_UP_ALREADY_REGISTERED}:{window}",
+                )
         logger.info("Sign-up with an address already registered; its owner is told by e-mail")
         return None
-    _sign_up_email_after_commit(kind="welcome", email=user.email)
+    with transaction.atomic():
+        notification_queue(
+            kind=SIGN_UP_WELCOME, user=user, subject=user, dedupe_key=f"user:{user.pk}:{SIGN_UP_WELCOME}", first=True
+        )
     return user
-
-
-def _sign_up_email_after_commit(*, kind: str, email: str) -> None:
-    from ..tasks import sign_up_email_task
-
-    transaction.on_commit(lambda: sign_up_email_task.delay(kind, email), robust=True)
-
-
-def sign_up_email_send(*, kind: str, email: str) -> bool:
-    """E-mail the account with this address about a sign-up (`SIGN_UP_EMAILS`). False when no
-    such account exists (nothing sent)."""
-    if kind not in SIGN_UP_EMAILS:
-        raise ValueError(f"No sign-up e-mail {kind!r}")
-    user = User.objects.filter(email__iexact=email).first()
-    if user is None:
-        return False
-    context = {"user": user}
-    subject = " ".join(render_to_string(f"accounts/email/signup_{kind}_subject.txt", context).split())
-    body = render_to_string(f"accounts/email/signup_{kind}.txt", context)
-    send_mail(subject, body, None, [user.email])
-    logger.info("Sign-up e-mail %s sent to user %s", kind, user.pk)
-    return True

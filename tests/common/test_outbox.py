@@ -352,3 +352,29 @@ def test_staff_see_every_notification_and_can_send_the_owed_ones_now(staff_clien
     said = [str(m) for m in get_messages(response.wsgi_request)]
     assert "1 notification queued." in said
     assert "1 is not to be sent (its last error says why) and was left alone." in said
+
+
+def test_sign_up_e_mails_go_through_the_outbox_and_survive_a_broker_outage(broker_down):
+    taken = UserFactory(email="owner@example.com")
+    form = {"first_name": "Eve", "last_name": "Else", "password": "a-long-enough-passphrase-9"}
+
+    assert accounts_services.customer_sign_up(email="new@example.com", **form) is not None
+    # Someone types the owner's address three times: the page says the same as for a new address,
+    # and the owner is told once in the hour, not once per try (no inbox flooding through the form).
+    for _ in range(3):
+        assert accounts_services.customer_sign_up(email="OWNER@example.com", **form) is None
+
+    owed = Notification.objects.order_by("pk")
+    assert [(n.kind, n.recipient, n.status) for n in owed] == [
+        ("signup_welcome", "new@example.com", DeliveryStatus.PENDING),
+        ("signup_already_registered", taken.email, DeliveryStatus.PENDING),
+    ]
+    assert mail.outbox == []
+
+    celery_app.conf.task_always_eager = True
+    backdate(*owed)
+    assert notifications_resend_task() == 2
+    assert notifications_resend_task() == 0
+    assert sorted(m.to[0] for m in mail.outbox) == ["new@example.com", "owner@example.com"]
+    told = next(m for m in mail.outbox if m.to == ["owner@example.com"])
+    assert "tried to create a new account" in told.body
