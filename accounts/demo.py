@@ -4,7 +4,7 @@ Idempotent: existing accounts are left as they are (their passwords too), missin
 The passwords are public; `seed_demo` refuses to run with DEBUG off unless forced.
 """
 
-from typing import TextIO
+from io import TextIOBase
 
 from django.db import transaction
 
@@ -35,7 +35,7 @@ def _profile_and_preferences(user: User, display_name: str) -> None:
 
 
 @transaction.atomic
-def seed(stdout: TextIO) -> None:
+def seed(stdout: TextIOBase) -> None:
     admin, created = _user(ADMIN_EMAIL, ADMIN_PASSWORD, first_name="Ada", last_name="Admin")
     if created:
         admin.is_staff = admin.is_superuser = True

@@ -31,7 +31,7 @@ class ServiceErrorsMixin:
     service_fields: dict[str, str] = {}
 
     def add_service_error(self, exc: DomainError) -> None:
-        form: forms.Form = self  # type: ignore[assignment]
+        form: forms.Form = self  # type: ignore[assignment]  # mixin: only mixed into forms
         if not isinstance(exc, FieldError):
             form.add_error(None, str(exc.message))
             return
@@ -61,10 +61,10 @@ class PasswordPairMixin:
     every problem at once; the service checks it again (the rule's home)."""
 
     def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]  # mixin: the Form after it in the MRO defines clean()
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
-            self.add_error("password2", _("The two passwords do not match."))  # type: ignore[attr-defined]
+            self.add_error("password2", _("The two passwords do not match."))  # type: ignore[attr-defined]  # mixin: the Form has add_error()
         elif first:
             candidate = User(
                 email=cleaned.get("email", ""),
@@ -74,7 +74,7 @@ class PasswordPairMixin:
             try:
                 password_validation.validate_password(first, user=candidate)
             except ValidationError as exc:
-                self.add_error("password1", exc)  # type: ignore[attr-defined]
+                self.add_error("password1", exc)  # type: ignore[attr-defined]  # mixin: the Form has add_error()
         return cleaned
 
 

@@ -63,7 +63,7 @@ class User(AbstractBaseUser, PermissionsMixin, TimeStampedModel):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS = []  # type: ignore[var-annotated]
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("user")

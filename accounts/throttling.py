@@ -131,4 +131,4 @@ class _PageThrottleView:
 def page_rate_allowed(request: HttpRequest, *, scope: str) -> bool:
     """Count one request of a page against the API's throttle `scope` (the same rate setting, the
     same per-address budget); False once that budget is spent."""
-    return ClientScopedRateThrottle().allow_request(request, _PageThrottleView(scope))  # type: ignore[arg-type]
+    return ClientScopedRateThrottle().allow_request(request, _PageThrottleView(scope))  # type: ignore[arg-type]  # the throttle reads only the address and throttle_scope

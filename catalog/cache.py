@@ -15,12 +15,18 @@ signal receivers below; stock movements through `inventory.signals.stock_moved`;
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
+from django.http import HttpRequest
 
 from common.public_cache import generations_bump
+
+if TYPE_CHECKING:
+    from .models import Product, ProductImage, ProductVariant
 
 CATALOG = "catalog"
 SHARED = "catalog:shared"
@@ -30,11 +36,11 @@ def product_scope(product_id: int) -> str:
     return f"catalog:product:{product_id}"
 
 
-def listing_scopes(request, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+def listing_scopes(request: HttpRequest, **kwargs: Any) -> list[str]:
     return [CATALOG]
 
 
-def product_page_scopes(request, *, pk: int, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+def product_page_scopes(request: HttpRequest, *, pk: int, **kwargs: Any) -> list[str]:
     return [SHARED, product_scope(pk)]
 
 
@@ -73,15 +79,15 @@ def stock_moved_received(
 # --- model saves (admin, sellers' pages, factories) -------------------------------------------
 
 
-def _product_saved(sender, instance, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _product_saved(sender: type[Model], instance: Product, **kwargs: Any) -> None:
     catalog_changed(product_ids=[instance.pk])
 
 
-def _part_saved(sender, instance, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _part_saved(sender: type[Model], instance: ProductVariant | ProductImage, **kwargs: Any) -> None:
     catalog_changed(product_ids=[instance.product_id])
 
 
-def _shared_saved(sender, instance, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _shared_saved(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     catalog_changed(shared=True)
 
 

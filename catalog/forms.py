@@ -1,6 +1,6 @@
 """Forms of the catalogue pages: the search and filter bar."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.forms.utils import flatatt
@@ -74,7 +74,7 @@ class ProductFilterForm(forms.Form):
         self.category_index = None
         if with_category:
             self.category_index = selectors.category_index()
-            self.fields["category"].choices = [("", _("All categories"))] + [
+            cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("All categories"))] + [
                 (node.category.slug, "\u2014 " * node.depth + node.category.name) for node in self.category_index.walk()
             ]
         else:
@@ -85,7 +85,7 @@ class ProductFilterForm(forms.Form):
         # Without an explicit sort a search ranks the best matches first, a listing the newest.
         searching = bool(self.is_bound and (self.data.get("q") or "").strip())
         default = ("", _("Best match")) if searching else ("", _("Newest"))
-        self.fields["sort"].choices = [default] + [
+        cast(forms.ChoiceField, self.fields["sort"]).choices = [default] + [
             choice for choice in SORT_CHOICES if searching or choice[0] != "-created_at"
         ]
 

@@ -79,7 +79,7 @@ class ProductVariantQuerySet(SoftDeleteQuerySet):
         )
 
 
-class ProductVariantManager(models.Manager.from_queryset(ProductVariantQuerySet)):  # type: ignore[misc]
+class ProductVariantManager(models.Manager.from_queryset(ProductVariantQuerySet)):  # type: ignore[misc]  # django-stubs cannot type Manager.from_queryset(...) as a base class
     """The default manager: deleted variants are invisible to the shop (as `AliveManager`)."""
 
     def get_queryset(self) -> ProductVariantQuerySet:

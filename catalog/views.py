@@ -81,7 +81,7 @@ class ProductDetailView(View):
         product = selectors.product_for_page(product_id=pk)
         if product is None:
             raise Http404
-        variants = product.sale_variants  # type: ignore[attr-defined]
+        variants = product.sale_variants  # type: ignore[attr-defined]  # Prefetch(to_attr=...) in product_for_page
         index = selectors.category_index()
         breadcrumbs = []
         if product.category_id in index.by_id:

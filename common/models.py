@@ -37,7 +37,7 @@ class SoftDeleteQuerySet(models.QuerySet):
         return self.filter(deleted_at__isnull=True)
 
 
-class AliveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # type: ignore[misc]
+class AliveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):  # type: ignore[misc]  # django-stubs cannot type Manager.from_queryset(...) as a base class
     """The default manager: soft-deleted rows are invisible to the shop."""
 
     def get_queryset(self) -> SoftDeleteQuerySet:

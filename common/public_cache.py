@@ -61,7 +61,7 @@ _PENDING = "_public_cache_pending"
 ScopesOf = Callable[..., Sequence[str]]
 
 
-def _local():  # type: ignore[no-untyped-def]
+def _local() -> Any:
     # The worker's own memory (locmem): a hit found here costs no second round trip to Redis.
     return caches["public_local"]
 

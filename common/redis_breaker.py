@@ -166,14 +166,14 @@ class _GuardedConnection:
     def connect_check_health(self, *args: Any, **kwargs: Any) -> None:
         if getattr(self, "_sock", None):
             return
-        self._guard(super().connect_check_health, *args, **kwargs)  # type: ignore[misc]
+        self._guard(super().connect_check_health, *args, **kwargs)  # type: ignore[misc]  # mixin: redis-py's Connection defines it
 
     def send_packed_command(self, command: Any, check_health: bool = True) -> None:
-        self._guard(super().send_packed_command, command, check_health)  # type: ignore[misc]
+        self._guard(super().send_packed_command, command, check_health)  # type: ignore[misc]  # mixin: redis-py's Connection defines it
 
     def read_response(self, *args: Any, **kwargs: Any) -> Any:
         try:
-            response = super().read_response(*args, **kwargs)  # type: ignore[misc]
+            response = super().read_response(*args, **kwargs)  # type: ignore[misc]  # mixin: redis-py's Connection defines it
         except redis.TimeoutError:
             self._breaker.failed()
             raise

@@ -1,6 +1,7 @@
 """The outbox's Celery tasks: thin, idempotent wrappers around `common.outbox`."""
 
 from celery import shared_task
+from celery.app.task import Task
 
 from . import outbox
 
@@ -8,7 +9,7 @@ from . import outbox
 @shared_task(
     bind=True, autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=8, acks_late=True
 )
-def notification_send_task(self, notification_id: int) -> bool:  # type: ignore[no-untyped-def]
+def notification_send_task(self: Task, notification_id: int) -> bool:
     return outbox.notification_send(notification_id=notification_id)
 
 

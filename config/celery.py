@@ -1,8 +1,10 @@
 """The Celery app: configured from Django settings (the CELERY_ prefix), tasks found per app."""
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.result import AsyncResult
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -15,7 +17,7 @@ class ShopCelery(Celery):
     notification's outbox row stays pending for `order_notifications_resend_task`.
     """
 
-    def send_task(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def send_task(self, *args: Any, **kwargs: Any) -> AsyncResult:
         from common.redis_breaker import guarded_publish
 
         return guarded_publish(self.conf.broker_url or "", lambda: super(ShopCelery, self).send_task(*args, **kwargs))

@@ -1,5 +1,11 @@
+from typing import TYPE_CHECKING, Any
+
 from django.apps import AppConfig
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
+
+if TYPE_CHECKING:
+    from .models import InventoryItem
 
 
 class InventoryConfig(AppConfig):
@@ -15,7 +21,7 @@ class InventoryConfig(AppConfig):
             signal.connect(_stock_row_saved, sender=InventoryItem, dispatch_uid=f"inventory-stock-row-{signal}")
 
 
-def _stock_row_saved(sender, instance, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def _stock_row_saved(sender: type[Model], instance: "InventoryItem", **kwargs: Any) -> None:
     from .signals import stock_changed
 
     stock_changed(variant_ids=[instance.variant_id])

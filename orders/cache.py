@@ -10,6 +10,9 @@ in it.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest
 from django.utils import timezone
 
 from common.public_cache import generations_bump, generations_current
@@ -21,7 +24,7 @@ def popular_scope() -> str:
     return f"popular:{timezone.now().date().isoformat()}"
 
 
-def popular_scopes(request, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
+def popular_scopes(request: HttpRequest, **kwargs: Any) -> list[str]:
     return [popular_scope()]
 
 

@@ -2,7 +2,7 @@
 checkout service, whose `DomainError`s the views show as messages.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -52,10 +52,10 @@ class OrderPlaceForm(OneTimeKeyForm):
         self.lines: list[OrderLine] = []
 
     def clean(self) -> dict[str, Any]:
-        cleaned: dict[str, Any] = super().clean()
-        raw_variants = self.data.getlist("line_variant_id") if hasattr(self.data, "getlist") else []
-        if raw_variants:
-            self.lines = self._clean_lines(raw_variants, self.data.getlist("line_quantity"))
+        cleaned = cast(dict[str, Any], super().clean())
+        getlist = getattr(self.data, "getlist", None)  # a QueryDict has it, a plain dict does not
+        if getlist is not None and (raw_variants := getlist("line_variant_id")):
+            self.lines = self._clean_lines(raw_variants, getlist("line_quantity"))
             return cleaned
         if self.errors:
             return cleaned

@@ -132,7 +132,7 @@ class Order(TimeStampedModel):
         return self.order_number or f"Order {self.pk}"
 
     @property
-    def original_amount(self):  # type: ignore[no-untyped-def]
+    def original_amount(self) -> Decimal:
         """Seed 000 ORDERS.originalAmount."""
         return self.subtotal
 

@@ -16,6 +16,8 @@ SUBJECTS = {
 
 
 def order_email_render(notification: Notification) -> RenderedMessage | None:
+    if notification.subject_id is None:
+        return None
     order = Order.objects.filter(pk=notification.subject_id).first()
     if order is None:
         return None

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from celery import shared_task
+from celery.app.task import Task
 from django.utils import timezone
 
 from common import outbox
@@ -18,7 +19,7 @@ from . import services
 @shared_task(
     bind=True, autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=600, max_retries=8, acks_late=True
 )
-def order_notification_send_task(self, notification_id: int) -> bool:  # type: ignore[no-untyped-def]
+def order_notification_send_task(self: Task, notification_id: int) -> bool:
     return outbox.notification_send(notification_id=notification_id)
 
 

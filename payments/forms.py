@@ -1,4 +1,6 @@
 import uuid
+from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -26,14 +28,14 @@ class WalletChargeForm(forms.Form):
         required=False, max_length=255, validators=[IDEMPOTENCY_KEY], widget=forms.HiddenInput
     )
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
         self.fields["amount"].help_text = _("Up to %(max)s, with at most two decimals.") % {
             "max": settings.WALLET_MAX_CHARGE
         }
 
-    def clean_amount(self):  # type: ignore[no-untyped-def]
+    def clean_amount(self) -> Decimal:
         try:
             return money_input(self.cleaned_data["amount"], maximum=settings.WALLET_MAX_CHARGE)
         except MoneyInputError as exc:

@@ -4,6 +4,8 @@ Every change of a wallet balance writes a `WalletEntry` in the same transaction,
 can always be recomputed as the sum of its ledger (charges and refunds add, uses subtract).
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -62,7 +64,7 @@ class WalletEntry(models.Model):
         return f"{self.get_entry_type_display()} {self.amount}"
 
     @property
-    def signed_amount(self):  # type: ignore[no-untyped-def]
+    def signed_amount(self) -> Decimal:
         return self.amount * self.SIGN[EntryType(self.entry_type)]
 
 

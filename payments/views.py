@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
+from django_htmx.middleware import HtmxDetails
 
 from accounts.request import signed_in_user
 from common.exceptions import DomainError, IdempotencyKeyReuseError
@@ -24,6 +25,12 @@ from .forms import WalletChargeForm
 LEDGER_PAGE_SIZE = 20
 
 
+class HtmxHttpRequest(HttpRequest):
+    """A request that went through django-htmx's middleware (typing only)."""
+
+    htmx: HtmxDetails
+
+
 class WalletView(LoginRequiredMixin, View):
     """The balance, the ledger (paginated) and the top-up form."""
 
@@ -32,7 +39,7 @@ class WalletView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         return self._render(request, form=WalletChargeForm())
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: HtmxHttpRequest) -> HttpResponse:
         form = WalletChargeForm(request.POST)
         if form.is_valid():
             try:
@@ -50,13 +57,13 @@ class WalletView(LoginRequiredMixin, View):
                     }
                 else:
                     message = _("That top-up was already made; nothing more was added.")
-                if request.htmx:  # type: ignore[attr-defined]
+                if request.htmx:
                     return self._render(
                         request, form=WalletChargeForm(), template="payments/wallet_charged.html", charged=message
                     )
                 messages.add_message(request, messages.SUCCESS if charged.created else messages.INFO, message)
                 return redirect("payments:wallet")
-        template = f"{self.template_name}#topup" if request.htmx else self.template_name  # type: ignore[attr-defined]
+        template = f"{self.template_name}#topup" if request.htmx else self.template_name
         return self._render(request, form=form, template=template)
 
     @staticmethod

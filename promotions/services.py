@@ -38,7 +38,7 @@ from .models import (
 )
 
 
-def coupon_is_live(coupon: Coupon, *, now=None) -> bool:  # type: ignore[no-untyped-def]
+def coupon_is_live(coupon: Coupon, *, now: datetime | None = None) -> bool:
     now = now or timezone.now()
     return (
         coupon.status == CouponStatus.ACTIVE

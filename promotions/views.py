@@ -30,7 +30,7 @@ class CouponListView(TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         user = self.request.user if self.request.user.is_authenticated else None
-        coupons = selectors.coupons_claimable(user=user)  # type: ignore[arg-type]
+        coupons = selectors.coupons_claimable(user=user)
         context["coupons"] = Paginator(coupons, PAGE_SIZE).get_page(self.request.GET.get("page"))
         return context
 

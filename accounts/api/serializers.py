@@ -17,11 +17,11 @@ from common.api.serializers import StrictJSONTypesMixin, untrimmed_text_errors
 # "[" and "]" only belong in an IP host, "#" only once, before the fragment.
 _PATH_CHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})"
 _QUERY_CHAR = r"([A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})"
-WEB_ADDRESS = RegexValidator(
+WEB_ADDRESS_PATTERN = (
     r"^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}(:[0-9]{1,4})?"
-    rf"(/{_PATH_CHAR}*)*(\?{_QUERY_CHAR}*)?(#{_QUERY_CHAR}*)?$",
-    _("Enter a web address such as https://example.com/me."),
+    rf"(/{_PATH_CHAR}*)*(\?{_QUERY_CHAR}*)?(#{_QUERY_CHAR}*)?$"
 )
+WEB_ADDRESS = RegexValidator(WEB_ADDRESS_PATTERN, _("Enter a web address such as https://example.com/me."))
 
 
 @extend_schema_field(
@@ -37,7 +37,7 @@ WEB_ADDRESS = RegexValidator(
                         "type": "string",
                         "format": "uri",
                         "maxLength": SOCIAL_LINK_MAX_LENGTH,
-                        "pattern": WEB_ADDRESS.regex.pattern,
+                        "pattern": WEB_ADDRESS_PATTERN,
                     },
                     {"type": "string", "maxLength": 0},
                 ]

@@ -50,7 +50,7 @@ class FieldErrorsMixin:
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, FieldError):
             exc = exceptions.ValidationError(exc.fields)
-        return super().handle_exception(exc)  # type: ignore[misc]
+        return super().handle_exception(exc)  # type: ignore[misc]  # mixin: APIView after it in the MRO defines it
 
 
 class PublicAuthApi(FieldErrorsMixin, APIView):
@@ -334,7 +334,7 @@ class SessionListApi(generics.ListAPIView):
         return selectors.user_session_list(user=signed_in_user(self.request))
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         session = getattr(self.request, "session", None)
         context["current_session_key"] = session.session_key if session is not None else None
         return context

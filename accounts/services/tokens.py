@@ -27,7 +27,7 @@ class TokenPair:
 def _refresh_token(raw: str) -> RefreshToken:
     try:
         # Checks the signature, the expiry and the blacklist.
-        return RefreshToken(raw)  # type: ignore[arg-type]
+        return RefreshToken(raw)  # type: ignore[arg-type]  # simplejwt annotates it Token | None; it takes the encoded str
     except TokenError as exc:
         raise TokenInvalidError() from exc
 

@@ -55,7 +55,7 @@ class ProductFilterApiForm(forms.Form):
             if problem:
                 # The value as sent is what is wrong: say that once, instead of the field's own
                 # reading of it (a too-long `search` said its length twice; "1e-05" said "digits").
-                self._errors.pop(name, None)
+                self.errors.pop(name, None)
                 self.add_error(name, problem)
         low, high = cleaned.get("min_price"), cleaned.get("max_price")
         if low is not None and high is not None and low > high:

@@ -1,5 +1,6 @@
 """Read-only shapes of the catalogue API. Money is a decimal string, never a float."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db import models
@@ -17,7 +18,7 @@ def _absolute(request: Any, url: str) -> str:
     return request.build_absolute_uri(url) if request is not None and url else url
 
 
-def _named_enum_field(choices: type[models.TextChoices], component_name: str) -> type[serializers.ChoiceField]:
+def _named_enum_field(choices: type[models.TextChoices], component_name: str) -> Callable[..., serializers.ChoiceField]:
     """A read-only choice field documented as its own named enum component. Left to itself the
     schema would name the enum after the field ("StatusEnum", "Status2f0Enum"), and every app has
     a `status`."""

@@ -8,6 +8,8 @@ empty value, spaces around a value or a number with a fraction where a whole num
 """
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -30,13 +32,13 @@ def sent_value_error(value: str) -> str | None:
 class QueryIntegerField(serializers.IntegerField):
     """An integer in a query string: digits (a minus sign before them) only, and present means given."""
 
-    def get_value(self, dictionary):  # type: ignore[no-untyped-def]
+    def get_value(self, dictionary: Mapping[Any, Any]) -> Any:
         # DRF reads `?days=` from a query string as "not given"; here it is a value, and wrong.
         if self.field_name in dictionary:
             return dictionary.get(self.field_name)
         return super().get_value(dictionary)
 
-    def to_internal_value(self, data):  # type: ignore[no-untyped-def]
+    def to_internal_value(self, data: Any) -> int:
         if not isinstance(data, str) or not INTEGER.fullmatch(data):
             self.fail("invalid")
         return super().to_internal_value(data)

@@ -32,7 +32,7 @@ class ErrorSerializer(serializers.Serializer):
     )
     message = serializers.CharField(help_text=_("A sentence to show the user."))
     # DRF's metaclass takes declared fields off the class: this does not shadow `Serializer.fields`.
-    fields = serializers.DictField(  # type: ignore[assignment]
+    fields = serializers.DictField(  # type: ignore[assignment]  # a declared field, see the comment above
         required=False,
         child=serializers.JSONField(),
         help_text=_(

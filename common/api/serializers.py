@@ -12,7 +12,7 @@ from rest_framework import serializers
 class MoneyField(serializers.DecimalField):
     """Money as a decimal string with two places (never a float)."""
 
-    def __init__(self, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("coerce_to_string", True)
@@ -37,7 +37,7 @@ class StrictJSONTypesMixin:
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, Mapping):
             errors: dict[str, list[str]] = {}
-            for name, field in self.fields.items():  # type: ignore[attr-defined]
+            for name, field in self.fields.items():  # type: ignore[attr-defined]  # mixin: the serializer has .fields
                 if field.read_only or name not in data or data[name] is None:
                     continue
                 expected = _json_type(field)
@@ -51,7 +51,7 @@ class StrictJSONTypesMixin:
                     errors[name] = problems
             if errors:
                 raise serializers.ValidationError(errors)
-        return super().to_internal_value(data)  # type: ignore[misc]
+        return super().to_internal_value(data)  # type: ignore[misc]  # mixin: the serializer after it in the MRO defines it
 
 
 def untrimmed_text_errors(field: serializers.Field, value: str) -> list[str]:
@@ -87,10 +87,10 @@ class RejectUnknownFieldsMixin:
     # A comment, not a docstring, for the reason given on StrictJSONTypesMixin.
 
     def to_internal_value(self, data: Any) -> Any:
-        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []  # type: ignore[attr-defined]
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []  # type: ignore[attr-defined]  # mixin: the serializer has .fields
         errors: dict[str, Any] = {name: [_("Unknown field.")] for name in unknown}
         try:
-            value = super().to_internal_value(data)  # type: ignore[misc]
+            value = super().to_internal_value(data)  # type: ignore[misc]  # mixin: the serializer after it in the MRO defines it
         except serializers.ValidationError as exc:
             if not errors or not isinstance(exc.detail, dict):
                 raise

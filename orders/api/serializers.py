@@ -54,7 +54,7 @@ class OrderCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["items"].max_length = settings.ORDER_MAX_LINES
+        self.fields["items"].max_length = settings.ORDER_MAX_LINES  # type: ignore[attr-defined]  # a ListSerializer has it
 
 
 class OrderCancelSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):

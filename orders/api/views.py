@@ -112,7 +112,7 @@ class OrderListCreateApi(generics.GenericAPIView):
         if placed.created:
             # The service hands back the whole order (lines, coupon, number); a replay reads the
             # same order back, and the two bodies are the same (tests/orders/test_api.py).
-            body = OrderSerializer(placed.order, context={"lines": placed.lines}).data
+            body: dict[str, Any] = OrderSerializer(placed.order, context={"lines": placed.lines}).data
             return Response(body, status=status.HTTP_201_CREATED)
         body = _order_body(user=user, order_id=placed.order.pk)
         return Response(body, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})

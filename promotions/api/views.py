@@ -58,9 +58,9 @@ class CouponClaimApi(APIView):
     )
     def post(self, request: Request, coupon_id: int) -> Response:
         user = signed_in_user(request)
-        issued = services.coupon_claim(coupon_id=coupon_id, user=user)
+        claimed = services.coupon_claim(coupon_id=coupon_id, user=user)
         # Read back through the owner: the answer carries the state and the quantity now left.
-        issued = selectors.issued_coupon_of(user=user, issued_coupon_id=issued.pk)
+        issued = selectors.issued_coupon_of(user=user, issued_coupon_id=claimed.pk)
         if issued is None:  # pragma: no cover - just created in a committed transaction
             raise NotFoundError()
         return Response(IssuedCouponSerializer(issued).data, status=status.HTTP_201_CREATED)

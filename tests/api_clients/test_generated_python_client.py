@@ -185,7 +185,7 @@ class CheckingTransport(httpx.BaseTransport):
         return response
 
     @contextmanager
-    def sending_invalid_request(self):  # type: ignore[no-untyped-def]
+    def sending_invalid_request(self):
         """For a request the schema forbids on purpose: it must fail validation; the answer is still checked."""
         self.invalid_request_expected = True
         try:

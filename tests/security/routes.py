@@ -31,7 +31,7 @@ class Route:
         return self.route.startswith("api/")
 
 
-def _walk(patterns: list, prefix: str = "", namespace: str | None = None):  # type: ignore[no-untyped-def]
+def _walk(patterns: list, prefix: str = "", namespace: str | None = None):
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
             ns = namespace
@@ -141,7 +141,7 @@ def admin_kwargs(route: Route) -> dict[str, object]:
         from catalog.models import Product
 
         kwargs["content_type_id"] = ContentType.objects.get_for_model(Product).pk
-        kwargs["object_id"] = Product.objects.order_by("pk").first().pk  # type: ignore[union-attr]
+        kwargs["object_id"] = Product.objects.order_by("pk").first().pk
     return kwargs
 
 

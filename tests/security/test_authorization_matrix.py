@@ -164,7 +164,7 @@ class Caller:
         if user is not None:
             self.api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
 
-    def call(self, route: Route, method: str, path: str, body: dict[str, Any] | None):  # type: ignore[no-untyped-def]
+    def call(self, route: Route, method: str, path: str, body: dict[str, Any] | None):
         if self.user is not None:
             # Signed in afresh for every probe: an earlier probe (sign-out) may have ended the session.
             self.page.force_login(self.user)

@@ -16,7 +16,7 @@ from .http import bearer, fire, many_customers, server_errors, statuses
 pytestmark = [pytest.mark.scorecard(row=7), pytest.mark.django_db(transaction=True)]
 
 
-def claim(url: str, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+def claim(url: str, headers: dict[str, str]):
     return lambda session: session.post(url, headers=headers, timeout=120)
 
 

@@ -25,7 +25,7 @@ from .http import bearer, deadlocks, fire, many_customers, server_errors, status
 pytestmark = [pytest.mark.scorecard(row=8), pytest.mark.django_db(transaction=True)]
 
 
-def variant(price: str, stock: int):  # type: ignore[no-untyped-def]
+def variant(price: str, stock: int):
     item = VariantFactory(
         product__seller=SellerFactory(), product__category=CategoryFactory(), price=Decimal(price), stock=False
     )
@@ -33,7 +33,7 @@ def variant(price: str, stock: int):  # type: ignore[no-untyped-def]
     return item
 
 
-def order_call(url: str, headers: dict[str, str], lines: list[tuple[int, int]], coupon_id: int | None = None):  # type: ignore[no-untyped-def]
+def order_call(url: str, headers: dict[str, str], lines: list[tuple[int, int]], coupon_id: int | None = None):
     body: dict = {"items": [{"variant_id": v, "quantity": q} for v, q in lines]}
     if coupon_id is not None:
         body["coupon_id"] = coupon_id

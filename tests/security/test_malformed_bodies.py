@@ -40,14 +40,14 @@ def world() -> World:
     return build_world()
 
 
-def _send(client: Client, method: str, path: str, body: bytes, content_type: str, **extra: str):  # type: ignore[no-untyped-def]
+def _send(client: Client, method: str, path: str, body: bytes, content_type: str, **extra: str):
     with transaction.atomic():
         response = client.generic(method.upper(), path, body, content_type=content_type, **extra)
         transaction.set_rollback(True)
     return response
 
 
-def _error_shape_problem(response) -> str | None:  # type: ignore[no-untyped-def]
+def _error_shape_problem(response) -> str | None:
     try:
         body = response.json()
     except ValueError:

@@ -43,7 +43,7 @@ JSON = {"HTTP_ACCEPT": "application/json"}
 CSRF_TOKEN = re.compile(r'"csrfToken": "([A-Za-z0-9]+)"')
 
 
-def directives(response) -> set[str]:  # type: ignore[no-untyped-def]
+def directives(response) -> set[str]:
     value = response.get("Cache-Control", "")
     return {part.strip().split("=", 1)[0].lower() for part in value.split(",") if part.strip()}
 
@@ -99,7 +99,7 @@ def test_row02_signed_in_answers_are_private_and_account_answers_not_stored(scor
 # --- the shop's public cache ----------------------------------------------------------------------
 
 
-def _token_secret(response) -> str | None:  # type: ignore[no-untyped-def]
+def _token_secret(response) -> str | None:
     found = CSRF_TOKEN.search(response.content.decode())
     return _unmask_cipher_token(found.group(1)) if found else None
 

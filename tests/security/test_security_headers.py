@@ -262,7 +262,7 @@ DRIVE_HTMX_CONTROL = """
 FORM_VALUES = ["not a number", "1", "2"]
 
 
-def drive_htmx(page, path: str) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
+def drive_htmx(page, path: str) -> tuple[int, list[str]]:
     """Trigger every htmx control on the page; (controls driven, problems)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -289,7 +289,7 @@ def drive_htmx(page, path: str) -> tuple[int, list[str]]:  # type: ignore[no-unt
     return count, problems
 
 
-def buy(page, product_id: int) -> None:  # type: ignore[no-untyped-def]
+def buy(page, product_id: int) -> None:
     """Order one of the product from its page (paid from the wallet): the browser lands on the order."""
     page.goto(f"/products/{product_id}/")
     page.check("form.order-form input[name=variant_id] >> nth=0")
@@ -297,7 +297,7 @@ def buy(page, product_id: int) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_url("**/orders/*/")
 
 
-def add_to_cart_and_check_out(page, product_id: int) -> None:  # type: ignore[no-untyped-def]
+def add_to_cart_and_check_out(page, product_id: int) -> None:
     """Put one of the product in the cart from its page, open the cart, check out."""
     page.goto(f"/products/{product_id}/")
     page.check("form.order-form input[name=variant_id] >> nth=0")
