@@ -16,7 +16,7 @@ SCENARIO ?=
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shop
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help run test scorecard bench worker lint format e2e clean
+.PHONY: help run test scorecard bench worker lint format e2e clean lighthouse
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,6 +35,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/acti
 
 run: $(VENV)/.runtime-installed  ## Install, migrate, load demo data and serve the shop on http://127.0.0.1:8000
 	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -56,6 +57,9 @@ $(VENV)/.bench-installed: requirements.txt requirements-bench.txt | $(VENV)/bin/
 
 bench: $(VENV)/.bench-installed  ## The benchmark suite (~15 min; SCENARIO=coupon runs one); see README "Performance"
 	$(PY) bench/run.py $(if $(SCENARIO),--scenario $(SCENARIO))
+
+lighthouse: $(VENV)/.runtime-installed  ## Lighthouse scores of four pages, mobile and desktop (needs npm and chromium)
+	scripts/lighthouse.sh
 
 worker: $(VENV)/.runtime-installed  ## Run a Celery worker with the beat scheduler
 	$(VENV)/bin/celery -A config worker --beat --loglevel=info \
