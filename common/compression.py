@@ -1,7 +1,7 @@
 """gzip for the shop's own answers: HTML pages and API JSON, cached or freshly rendered.
 
-Outermost in `MIDDLEWARE`, so it compresses the response every other middleware finished, the
-public cache's hits included. The public cache stores the view's uncompressed answer (see
+Right inside `PublicCacheMiddleware`, so it compresses the response every other middleware
+finished, the public cache's hits included. The public cache stores the view's uncompressed answer (see
 common/public_cache.py), so one entry serves clients with and without gzip and its key needs no
 `Accept-Encoding`; the compressed answer says `Vary: Accept-Encoding` for any cache downstream.
 

@@ -58,14 +58,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost of all: compresses the final HTML and JSON answers (cached or rendered) for clients
-    # that accept gzip, after the public cache has stored the uncompressed view answer, so cache
-    # entries are shared by every client and need no Accept-Encoding in their key. Static files
-    # are not its business: WhiteNoise serves them pre-compressed (common/compression.py).
-    "common.compression.GZipMiddleware",
-    # Then: decides whether a public answer may be kept on the final response, after every
+    # Outermost: decides whether a public answer may be kept on the final response, after every
     # middleware below has set its cookies and Vary (common/public_cache.py).
     "common.public_cache.PublicCacheMiddleware",
+    # Compresses the HTML and JSON answers, cache hits included, for clients that accept gzip.
+    # The public cache stores the view's own uncompressed answer, so one entry serves every
+    # client and its key needs no Accept-Encoding. Static files are WhiteNoise's, pre-compressed
+    # (common/compression.py).
+    "common.compression.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # private / no-store on personal answers; after WhiteNoise, so static files stay public.

@@ -11,12 +11,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.http import HttpResponse, StreamingHttpResponse
 from django.test import RequestFactory, override_settings
-from django.urls import reverse
+from django.urls import path, reverse
 
 from catalog.models import Category
 from catalog.templatetags.catalog_tags import image_src
 from common.compression import GZipMiddleware
-from common.public_cache import HIT_HEADER
+from common.public_cache import HIT_HEADER, cache_public_response
 from tests.factories.accounts import CustomerFactory
 
 GZIP = {"HTTP_ACCEPT_ENCODING": "gzip, deflate, br"}
@@ -114,6 +114,27 @@ def test_the_public_cache_keeps_one_uncompressed_answer_for_every_client(client,
     assert body(first) == body(plain_hit) == body(gzip_hit)
     assert "accept-encoding" in vary(plain_hit) and "accept-encoding" in vary(gzip_hit)
     assert "Content-Security-Policy" in gzip_hit
+
+
+@cache_public_response(lambda request: ["test-self-compressed"])
+def self_compressed(request):
+    """A view that compresses its own answer (none of ours does): only gzip clients may get it."""
+    response = HttpResponse(gzip.compress(b"a" * 1000), content_type="text/plain")
+    response["Content-Encoding"] = "gzip"
+    response["Vary"] = "Accept-Encoding"
+    return response
+
+
+urlpatterns = [path("self-compressed/", self_compressed)]
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.django_db(transaction=True)
+def test_an_answer_the_view_compressed_itself_is_not_stored(client, settings):
+    settings.PUBLIC_CACHE_ENABLED = True
+    for _ in range(2):
+        assert HIT_HEADER not in client.get("/self-compressed/", **GZIP)
+    assert HIT_HEADER not in client.get("/self-compressed/")
 
 
 # --- hashed, pre-compressed static files --------------------------------------------------------
