@@ -107,6 +107,9 @@ failed = defaultdict(set)
 for report in sorted(Path(sys.argv[1]).glob("*.json")):
     form, page, _run = report.stem.split("-")
     data = json.loads(report.read_text())
+    if data.get("runtimeError"):  # Lighthouse's own hiccup (NO_NAVSTART under load): not a score
+        print(f"{report.stem}: {data['runtimeError']['code']}, left out")
+        continue
     for category in categories:
         score = data["categories"][category]["score"]
         scores[(form, page.replace("_", " "))][category].append(round(100 * score) if score is not None else 0)
