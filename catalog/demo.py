@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.templatetags.static import static
 
 from accounts.models import Seller
 from common.demo_skus import DEMO_SKU_PREFIX
@@ -152,7 +152,9 @@ def seed(stdout: Any) -> None:
                         size=size,
                     )
                 )
-            picture = static(f"img/products/{sub.slug}.svg")
+            # The plain path: pages give it the static storage's hashed name when they show it
+            # (catalog_tags.image_src), so the rows stay right whatever the files' hashes become.
+            picture = f"{settings.STATIC_URL}img/products/{sub.slug}.svg"
             images.append(
                 ProductImage(product=product, image_url=picture, alt_text=f"{product.title}", is_primary=True)
             )

@@ -22,7 +22,8 @@ Only what is the same for every visitor is served or stored:
   are checked above; the view's own answer must not vary on `Cookie`).
 
 What is stored is the view's own answer (body and its own headers: type, caching, `Vary`); the
-middleware adds the rest (security headers, CSP) to every answer, served from the cache or not.
+middleware adds the rest (security headers, CSP, gzip for clients that accept it) to every
+answer, served from the cache or not.
 
 Entries also expire after `PUBLIC_CACHE_SECONDS`, which bounds how stale a page can be if a bump
 was lost (Redis away at the moment of a commit). When Redis does not answer, nothing is served
@@ -137,7 +138,8 @@ def _shareable_response(response: HttpResponse) -> bool:
     """The view's own answer could be shared: a rendered 200 that does not vary on the visitor."""
     if response.status_code != 200 or response.cookies or response.streaming:
         return False
-    return "cookie" not in _vary(response)
+    # Compression is the GZip middleware's, on the way out: the entry is the plain answer.
+    return "cookie" not in _vary(response) and not response.has_header("Content-Encoding")
 
 
 def _final_response_shareable(request: HttpRequest, response: HttpResponse, *, csrf_used: bool) -> bool:
@@ -152,8 +154,9 @@ def _final_response_shareable(request: HttpRequest, response: HttpResponse, *, c
     ):
         return False  # the answer may show what this visitor's session holds
     # Cookie: added by the session middleware when an (empty, cookie-less) session was read, or
-    # by the CSRF middleware with its cookie; both causes are ruled out above.
-    return _vary(response) <= KEYED_HEADERS | {"cookie"}
+    # by the CSRF middleware with its cookie; both causes are ruled out above. Accept-Encoding:
+    # added by the GZip middleware, which compresses the stored (uncompressed) answer per client.
+    return _vary(response) <= KEYED_HEADERS | {"cookie", "accept-encoding"}
 
 
 def _entry_key(request: HttpRequest, generations: dict[str, int]) -> str:

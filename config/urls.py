@@ -1,6 +1,9 @@
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponseRedirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.cache import patch_cache_control
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from backoffice.views import healthz, readyz
@@ -8,6 +11,16 @@ from orders.views import HomeView
 
 # sha256 of the inline <style> in drf_spectacular/swagger_ui.html (drf-spectacular 0.30).
 SWAGGER_PAGE_STYLE = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """/favicon.ico, which browsers and tools ask for whatever the page links: the shop's icon.
+
+    A temporary redirect kept a day, since the icon's hashed name changes with its content."""
+    response = HttpResponseRedirect(static("favicon.svg"))
+    patch_cache_control(response, public=True, max_age=60 * 60 * 24)
+    return response
+
 
 api_v1 = [
     # Before the catalogue's products/<…>/ routes, so products/popular/ is not taken for a product.
@@ -37,6 +50,7 @@ urlpatterns = [
         csp_update({"style-src": [SWAGGER_PAGE_STYLE]})(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
+    path("favicon.ico", favicon, name="favicon"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
 ]

@@ -5,6 +5,8 @@ from decimal import InvalidOperation
 from typing import Any
 
 from django import template
+from django.conf import settings
+from django.templatetags.static import static
 
 from common.money import money as to_money
 from inventory.selectors import LOW_STOCK_AT
@@ -35,3 +37,15 @@ def money(value: Any) -> str:
         return str(to_money(str(value)))
     except (InvalidOperation, TypeError, ValueError):
         return str(value)
+
+
+@register.filter
+def image_src(url: str) -> str:
+    """A picture's address as a page links it: a path among the static files (the demo pictures,
+    `/static/img/products/…`) gets the static storage's hashed name, which browsers keep for a year."""
+    if not url or not url.startswith(settings.STATIC_URL):
+        return url
+    try:
+        return static(url.removeprefix(settings.STATIC_URL).split("?", 1)[0])
+    except ValueError:  # not among the collected files (or already a hashed name): as it is
+        return url

@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -60,6 +61,11 @@ MIDDLEWARE = [
     # Outermost: decides whether a public answer may be kept on the final response, after every
     # middleware below has set its cookies and Vary (common/public_cache.py).
     "common.public_cache.PublicCacheMiddleware",
+    # Compresses the HTML and JSON answers, cache hits included, for clients that accept gzip.
+    # The public cache stores the view's own uncompressed answer, so one entry serves every
+    # client and its key needs no Accept-Encoding. Static files are WhiteNoise's, pre-compressed
+    # (common/compression.py).
+    "common.compression.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # private / no-store on personal answers; after WhiteNoise, so static files stay public.
@@ -332,10 +338,16 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Hashed names (css/shop.4f1c….css) that WhiteNoise serves with a year of immutable caching, and
+# .gz/.br copies made once by `collectstatic` (which `make run` and a deployment run). With DEBUG
+# on, `{% static %}` gives plain names and WhiteNoise serves straight from the source folders.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Source maps (5/6 of the bytes: the API docs' bundles) are only fetched by developer tools, so
+# `collectstatic` does not spend minutes compressing them.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "map"]
 
 # Content-Security-Policy: scripts only from our own origin (no inline scripts), no framing.
 CONTENT_SECURITY_POLICY = {
