@@ -14,6 +14,7 @@ from common.exceptions import DomainError
 
 from .exceptions import FieldError
 from .models import Address, Seller, User, UserPreferences, UserProfile
+from .services import ADDRESS_EDITABLE_FIELDS
 from .validators import SOCIAL_LINK_MAX_LENGTH, SOCIAL_NETWORKS, SOCIAL_URL_MESSAGE, validate_social_url
 
 
@@ -201,16 +202,7 @@ class ProfileForm(ServiceErrorsMixin, forms.Form):
 class AddressForm(ServiceErrorsMixin, forms.ModelForm):
     class Meta:
         model = Address
-        fields = [
-            "address_type",
-            "recipient_name",
-            "street_address",
-            "street_address_line2",
-            "city",
-            "state",
-            "postal_code",
-            "country",
-        ]
+        fields = list(ADDRESS_EDITABLE_FIELDS)
         labels = {
             "address_type": _("Type"),
             "recipient_name": _("Recipient"),

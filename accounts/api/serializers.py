@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import BIO_MAX_LENGTH, Address, User, UserPreferences, UserSession
+from accounts.services import ADDRESS_EDITABLE_FIELDS, PREFERENCES_EDITABLE_FIELDS
 from accounts.validators import SOCIAL_LINK_MAX_LENGTH, SOCIAL_NETWORKS
 from common.api.serializers import StrictJSONTypesMixin, untrimmed_text_errors
 
@@ -159,24 +160,13 @@ class MeSerializer(StrictJSONTypesMixin, serializers.Serializer):
 
 # --- addresses, preferences, sessions ---------------------------------------------------------
 
-ADDRESS_FIELDS = [
-    "address_type",
-    "recipient_name",
-    "street_address",
-    "street_address_line2",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-]
-
 
 class AddressSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     """An address. Which one is primary changes through `make-primary/`, not by editing."""
 
     class Meta:
         model = Address
-        fields = ["id", *ADDRESS_FIELDS, "is_primary", "created_at", "updated_at"]
+        fields = ["id", *ADDRESS_EDITABLE_FIELDS, "is_primary", "created_at", "updated_at"]
         read_only_fields = ["id", "is_primary", "created_at", "updated_at"]
 
 
@@ -187,25 +177,13 @@ class AddressCreateSerializer(StrictJSONTypesMixin, serializers.ModelSerializer)
 
     class Meta:
         model = Address
-        fields = [*ADDRESS_FIELDS, "is_primary"]
+        fields = [*ADDRESS_EDITABLE_FIELDS, "is_primary"]
 
 
 class PreferencesSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     class Meta:
         model = UserPreferences
-        fields = [
-            "language",
-            "theme",
-            "currency",
-            "date_format",
-            "time_format",
-            "email_notifications",
-            "push_notifications",
-            "marketing_emails",
-            "privacy_level",
-            "personalization_enabled",
-            "updated_at",
-        ]
+        fields = [*PREFERENCES_EDITABLE_FIELDS, "updated_at"]
         read_only_fields = ["updated_at"]
         # Preferences never changed are shown with their defaults and no date.
         extra_kwargs = {"updated_at": {"allow_null": True}}

@@ -1,6 +1,6 @@
 """Helpers the accounts services share: field checks, constraint names, the per-user lock."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -17,8 +17,8 @@ def _constraint_name(exc: IntegrityError) -> str:
     return str(getattr(diag, "constraint_name", "") or "")
 
 
-def _check_changes(data: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    unknown = set(data) - allowed
+def _check_changes(data: Mapping[str, Any], allowed: Collection[str]) -> None:
+    unknown = set(data).difference(allowed)
     if unknown:
         # A programming error, not user input: forms and serializers only pass known fields.
         raise ValueError(f"Fields that cannot be changed here: {sorted(unknown)}")

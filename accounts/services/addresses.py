@@ -15,17 +15,16 @@ from ..exceptions import AddressNotFoundError
 from ..models import Address, User
 from ._common import _check_changes, _lock_owner, _validate_fields
 
-ADDRESS_EDITABLE_FIELDS = frozenset(
-    {
-        "address_type",
-        "recipient_name",
-        "street_address",
-        "street_address_line2",
-        "city",
-        "state",
-        "postal_code",
-        "country",
-    }
+# In the order the page and the API show them; the form, the serializer and the admin use this list.
+ADDRESS_EDITABLE_FIELDS = (
+    "address_type",
+    "recipient_name",
+    "street_address",
+    "street_address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "country",
 )
 
 

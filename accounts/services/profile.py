@@ -11,19 +11,18 @@ from ._common import _check_changes, _constraint_name, _validate_fields
 
 USER_EDITABLE_FIELDS = frozenset({"first_name", "last_name", "phone_number"})
 PROFILE_EDITABLE_FIELDS = frozenset({"display_name", "bio", "website", "avatar_url", "social_links"})
-PREFERENCES_EDITABLE_FIELDS = frozenset(
-    {
-        "language",
-        "theme",
-        "currency",
-        "date_format",
-        "time_format",
-        "email_notifications",
-        "push_notifications",
-        "marketing_emails",
-        "privacy_level",
-        "personalization_enabled",
-    }
+# In the order the API shows them; the serializer uses this list.
+PREFERENCES_EDITABLE_FIELDS = (
+    "language",
+    "theme",
+    "currency",
+    "date_format",
+    "time_format",
+    "email_notifications",
+    "push_notifications",
+    "marketing_emails",
+    "privacy_level",
+    "personalization_enabled",
 )
 
 
