@@ -4,6 +4,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.templatetags.static import static
 from django.urls import include, path
 from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from backoffice.views import healthz, readyz
@@ -13,6 +14,7 @@ from orders.views import HomeView
 SWAGGER_PAGE_STYLE = "'sha256-MMpT0iDxyjALd9PdfepImGX3DBfJPXZ4IlDWdPAgtn0='"
 
 
+@require_safe
 def favicon(request: HttpRequest) -> HttpResponseRedirect:
     """/favicon.ico, which browsers and tools ask for whatever the page links: the shop's icon.
 

@@ -64,6 +64,7 @@ POLICY: dict[str, Policy] = {
     "home": Policy(PUBLIC),
     "healthz": Policy(PUBLIC),
     "readyz": Policy(PUBLIC),
+    "favicon": Policy(PUBLIC),
     "api-schema": Policy(PUBLIC),
     "api-docs": Policy(PUBLIC),
     "accounts:login": Policy(PUBLIC),

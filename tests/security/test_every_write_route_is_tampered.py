@@ -36,6 +36,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
 GET_ONLY: dict[str, str] = {
     "healthz": "@require_GET liveness probe",
     "readyz": "@require_GET readiness probe",
+    "favicon": "@require_safe redirect to the shop's icon",
 }
 
 
