@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
-from common.public_cache import generations_bump
+from common.public_cache import generations_bump, shared_value
 
 CATALOG = "catalog"
 SHARED = "catalog:shared"
@@ -36,6 +36,17 @@ def listing_scopes(request, **kwargs) -> list[str]:  # type: ignore[no-untyped-d
 
 def product_page_scopes(request, *, pk: int, **kwargs) -> list[str]:  # type: ignore[no-untyped-def]
     return [SHARED, product_scope(pk)]
+
+
+# --- the shared parts of live pages (common.public_cache.shared_value) ----------------------------
+
+
+def category_index():  # type: ignore[no-untyped-def]
+    """`selectors.category_index()`, kept until a category or seller changes (every catalogue page
+    and its filter form read it)."""
+    from . import selectors
+
+    return shared_value([SHARED], "catalog:category-index", selectors.category_index)
 
 
 def catalog_changed(*, product_ids: Iterable[int] = (), shared: bool = False) -> None:

@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
+from . import cache, selectors
 from .models import Category
 
 SEARCH_MAX_LENGTH = 100
@@ -73,7 +73,7 @@ class ProductFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.category_index = None
         if with_category:
-            self.category_index = selectors.category_index()
+            self.category_index = cache.category_index()
             self.fields["category"].choices = [("", _("All categories"))] + [
                 (node.category.slug, "\u2014 " * node.depth + node.category.name) for node in self.category_index.walk()
             ]

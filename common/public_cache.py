@@ -255,3 +255,41 @@ class PublicCacheMiddleware:
             _local().set(pending.key, pending.entry, pending.lifetime)
             response[HIT_HEADER] = "miss"
         return response
+
+
+# --- shared parts of live pages ---------------------------------------------------------------------
+
+_VALUE_PREFIX = "shared:"
+
+
+def shared_value(scopes: Sequence[str], name: str, compute: Callable[[], Any], *, timeout: int | None = None) -> Any:
+    """What `compute()` returns, kept while these scopes' generations are unchanged.
+
+    For the part of a page every shopper shares (a product's rows, a listing page, the category
+    tree), signed in or not, on any URL: the view asks for it by a `name` that says everything it
+    depends on besides the scopes (the product id, the normalised filters and page number) and
+    renders the per-customer parts (header, cart count, CSRF token, messages, forms) around it on
+    every request. A write bumps the scopes after commit, so the next request computes again.
+    The value must be picklable and must not hold anything of the visitor. A hit costs the
+    generations' MGET and, when this worker has not seen the value yet, one GET.
+    Without the public cache (tests, `PUBLIC_CACHE_ENABLED=False`) or Redis, it computes.
+    """
+    if not settings.PUBLIC_CACHE_ENABLED:
+        return compute()
+    generations = generations_current(scopes)
+    if generations is None:
+        return compute()
+    parts = [name, *(f"{scope}={value}" for scope, value in sorted(generations.items()))]
+    key = _VALUE_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    found = _local().get(key)
+    if found is None:
+        found = cache.get(key)
+        if found is not None:
+            _local().set(key, found, _lifetime(timeout))
+    if found is not None:
+        return found[0]
+    value = compute()
+    entry = (value,)  # a tuple, so a computed None is kept too
+    cache.set(key, entry, _lifetime(timeout))
+    _local().set(key, entry, _lifetime(timeout))
+    return value
