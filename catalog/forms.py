@@ -89,6 +89,13 @@ class ProductFilterForm(forms.Form):
             choice for choice in SORT_CHOICES if searching or choice[0] != "-created_at"
         ]
 
+    @property
+    def shared_name(self) -> str:
+        """Names the rendered fields for `{% shared %}` (templates/catalog/_filter_fields.html):
+        they show the category tree and what was sent for each field, nothing of the visitor."""
+        sent = sorted((name, self.data.getlist(name)) for name in self.fields) if self.is_bound else "unbound"
+        return f"catalog:filter-fields:{sorted(self.fields)}:{sent}"
+
     def has_active_filters(self) -> bool:
         """Whether the shopper narrowed or sorted the list (the filter panel then starts open)."""
         return self.is_bound and any(self.data.get(name) for name in self.fields if name != "q")

@@ -124,16 +124,33 @@ def variants_for_sale() -> QuerySet[ProductVariant]:
     )
 
 
-def product_for_page(*, product_id: int, with_variants: bool = True) -> Product | None:
+def product_for_page(*, product_id: int) -> Product | None:
     """One product for sale with its category, seller, every image and `sale_variants`
-    (see `variants_for_sale`; left out with `with_variants=False`, for a page that reads them
-    live); None when it is unknown, not active or deleted."""
-    prefetches: list[Prefetch] = [
-        Prefetch("images", queryset=ProductImage.objects.order_by("-is_primary", "display_order", "id"))
-    ]
-    if with_variants:
-        prefetches.append(Prefetch("variants", queryset=variants_for_sale(), to_attr="sale_variants"))
-    return products_for_listing().select_related("seller").prefetch_related(*prefetches).filter(pk=product_id).first()
+    (see `variants_for_sale`); None when it is unknown, not active or deleted."""
+    return (
+        products_for_listing()
+        .select_related("seller")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("-is_primary", "display_order", "id")),
+            Prefetch("variants", queryset=variants_for_sale(), to_attr="sale_variants"),
+        )
+        .filter(pk=product_id)
+        .first()
+    )
+
+
+def product_text_for_page(*, product_id: int) -> Product | None:
+    """What the product page shows of a product for sale besides its options, prices and stock
+    (which it reads live with `variants_for_sale`): the product with its category, seller and
+    every image (two queries); None when it is unknown, not active or deleted."""
+    return (
+        Product.objects.filter(status=ProductStatus.ACTIVE, pk=product_id)
+        .select_related("category", "seller")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("-is_primary", "display_order", "id"))
+        )
+        .first()
+    )
 
 
 # --- Categories ---------------------------------------------------------------------------------

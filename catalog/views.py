@@ -34,7 +34,9 @@ def _page(request: HttpRequest, filters: dict[str, Any]) -> Page:
     count, shown_number, rows = shared_value([CATALOG], name, compute)
     paginator = Paginator(rows, PAGE_SIZE)
     paginator.__dict__["count"] = count  # the whole result's count (a cached_property)
-    return Page(rows, shown_number, paginator)
+    page = Page(rows, shown_number, paginator)
+    page.shared_name = name  # type: ignore[attr-defined]  # the cards' {% shared %} fragment (templates)
+    return page
 
 
 @method_decorator(cache_public_response(listing_scopes), name="dispatch")
@@ -115,7 +117,7 @@ class ProductDetailView(View):
 
 
 def _product_page(pk: int) -> dict[str, Any] | None:
-    product = selectors.product_for_page(product_id=pk, with_variants=False)
+    product = selectors.product_text_for_page(product_id=pk)
     if product is None:
         return None
     index = cache.category_index()

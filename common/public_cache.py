@@ -31,6 +31,7 @@ from or stored in the cache: the page renders from the database.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 import logging
@@ -73,8 +74,26 @@ def _generation_key(scope: str) -> str:
 # --- generations -------------------------------------------------------------------------------
 
 
+# The generations one GET request has read, so the parts of one page (the public cache, each
+# shared value and fragment) cost one Redis round trip per scope, not one each. Set by
+# PublicCacheMiddleware for GET and HEAD only; emptied by every bump in this process.
+_request_generations: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "public_cache_request_generations", default=None
+)
+
+
 def generations_current(scopes: Sequence[str]) -> dict[str, int] | None:
     """The generation of each scope, starting missing ones; None when Redis does not answer."""
+    memo = _request_generations.get()
+    if memo is not None and all(scope in memo for scope in scopes):
+        return {scope: memo[scope] for scope in scopes}
+    found_now = _generations_read(scopes)
+    if memo is not None and found_now is not None:
+        memo.update(found_now)
+    return found_now
+
+
+def _generations_read(scopes: Sequence[str]) -> dict[str, int] | None:
     keys = [_generation_key(scope) for scope in scopes]
     found = cache.get_many(keys)
     for key in keys:
@@ -94,6 +113,9 @@ def generations_current(scopes: Sequence[str]) -> dict[str, int] | None:
 
 
 def _bump_now(scopes: Iterable[str]) -> None:
+    memo = _request_generations.get()
+    if memo:
+        memo.clear()
     for scope in set(scopes):
         key = _generation_key(scope)
         try:
@@ -248,7 +270,11 @@ class PublicCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        memo = _request_generations.set({} if request.method in ("GET", "HEAD") else None)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_generations.reset(memo)
         pending: _Pending | None = getattr(request, _PENDING, None)
         if pending is not None and _final_response_shareable(request, response, csrf_used=pending.csrf_used):
             cache.set(pending.key, pending.entry, pending.lifetime)
