@@ -11,6 +11,7 @@ import pytest
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from carts.services import cart_add_item
 from catalog.models import Category, ProductVariant
@@ -150,3 +151,22 @@ def test_a_price_stock_or_catalogue_change_shows_on_the_next_request(client, sig
         renamed.save()
         assert "Renamed Category" in client.get(detail).content.decode()
         assert "Renamed Category" in client.get(listing).content.decode()  # the filter's choices
+
+
+def test_the_catalogue_api_shows_a_change_on_the_next_request_for_a_signed_in_reader():
+    variant = VariantFactory(product=ProductFactory(title="Trail Running Shoe"), price=Decimal("60.00"), stock=3)
+    reader = APIClient()
+    reader.force_authenticate(CustomerFactory().user)
+    detail = reverse("catalog_api:product-detail", args=[variant.product_id])
+    listing = reverse("catalog_api:product-list")
+    assert reader.get(detail).json()["variants"][0]["price"] == "60.00"
+    assert "60.00" in reader.get(listing).content.decode()
+
+    changed = ProductVariant.objects.get(pk=variant.pk)
+    changed.price = Decimal("55.50")
+    changed.save()
+
+    assert reader.get(detail).json()["variants"][0]["price"] == "55.50"
+    assert "55.50" in reader.get(listing).content.decode() and "60.00" not in reader.get(listing).content.decode()
+    assert reader.get(reverse("catalog_api:product-detail", args=[variant.product_id + 1000])).status_code == 404
+    assert reader.get(listing, {"page": "0"}).status_code == 400
