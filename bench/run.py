@@ -318,7 +318,12 @@ class Run:
         return rps / floor_rps if floor_rps else 0.0
 
     def query_counts(self, paths: list[str]) -> list[int]:
-        """The queries each path costs when the shop renders it (a URL no cache has seen)."""
+        """The queries each path costs when the shop renders it (a URL no whole-page cache has
+        seen). Each path is asked for once first, so the parts every visitor shares
+        (`common.public_cache.shared_value`) are kept, as they are for every path but the first
+        visit's: a count that still differs between pages is a query per row."""
+        for path in paths:
+            self.server.get(path)
         counts = []
         for n, path in enumerate(paths):
             rendered = f"{path}{'&' if '?' in path else '?'}_bench=probe-{time.time_ns()}-{n}"
