@@ -39,6 +39,15 @@ class SignInBackend(ModelBackend):
     def user_can_authenticate(self, user: Any) -> bool:
         return user_can_sign_in(user)
 
+    def get_user(self, user_id: Any) -> User | None:
+        """The session's user for every browser request, with the seller profile the header's
+        account menu reads (one query instead of two on every signed-in page)."""
+        try:
+            user = User._default_manager.select_related("seller").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
 
 # --- is this sign-in still active? -------------------------------------------------------------
 

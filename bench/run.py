@@ -33,7 +33,7 @@ HOST = "127.0.0.1"  # the only address any scenario sends to
 DB_NAME = "shop_bench"
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
-SCENARIOS = ["browse", "popular", "coupon", "wallet", "hotstock", "orderpay"]
+SCENARIOS = ["browse", "render", "popular", "coupon", "wallet", "hotstock", "orderpay"]
 WARMUP = int(os.environ.get("BENCH_WARMUP", "5"))  # wrk: seconds before each endpoint is measured
 MEASURE = int(os.environ.get("BENCH_MEASURE", "15"))  # wrk: seconds measured per endpoint and concurrency
 FLOW_WARMUP = int(os.environ.get("BENCH_FLOW_WARMUP", "10"))  # locust flows
@@ -144,12 +144,15 @@ class Server:
 # --- load generators --------------------------------------------------------------------------
 
 
-def wrk(server: Server, paths: list[str], *, connections: int, seconds: int, unique: bool = False) -> dict[str, Any]:
+def wrk(server: Server, paths: list[str], *, connections: int, seconds: int, unique: bool = False,
+        header: str | None = None) -> dict[str, Any]:  # fmt: skip
     """GETs rotating over `paths` for `seconds`; requests/s, p50, p99 (ms) and errors. With
-    `unique`, every request's URL is one of a kind, so the shop renders every answer."""
+    `unique`, every request's URL is one of a kind, so the shop renders every answer; `header`
+    ("Name: value") goes with every request (a session cookie, a bearer token)."""
     paths_file = RESULTS / "paths.txt"
     paths_file.write_text("\n".join(paths) + "\n")
-    env = {**os.environ, "BENCH_PATHS": str(paths_file), **({"BENCH_UNIQUE": "1"} if unique else {})}
+    env = {**os.environ, "BENCH_PATHS": str(paths_file), **({"BENCH_UNIQUE": "1"} if unique else {}),
+           **({"BENCH_HEADER": header} if header else {})}  # fmt: skip
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
          "-s", str(BENCH / "wrk" / "rotate.lua"), server.url],
@@ -267,14 +270,16 @@ class Run:
         return row
 
     def measure_get(
-        self, paths: list[str], connections: list[int], *, beside: bool = True, unique: bool = False
-    ) -> dict[int, dict[str, Any]]:
+        self, paths: list[str], connections: list[int], *, beside: bool = True, unique: bool = False,
+        header: str | None = None, warmup: bool = True,
+    ) -> dict[int, dict[str, Any]]:  # fmt: skip
         """Each concurrency measured for MEASURE s after one warm-up; with `beside`, the framework
         floor is measured at the same concurrency right after (`floor_rps`)."""
-        wrk(self.server, paths, connections=connections[0], seconds=WARMUP, unique=unique)  # warm-up, not measured
+        if warmup:  # not measured
+            wrk(self.server, paths, connections=connections[0], seconds=WARMUP, unique=unique, header=header)
         results = {}
         for c in connections:
-            results[c] = wrk(self.server, paths, connections=c, seconds=MEASURE, unique=unique)
+            results[c] = wrk(self.server, paths, connections=c, seconds=MEASURE, unique=unique, header=header)
             if beside:
                 results[c]["floor_rps"] = wrk(self.server, ["/_bench/floor"], connections=c, seconds=FLOOR_SECONDS)[
                     "rps"
@@ -313,7 +318,12 @@ class Run:
         return rps / floor_rps if floor_rps else 0.0
 
     def query_counts(self, paths: list[str]) -> list[int]:
-        """The queries each path costs when the shop renders it (a URL no cache has seen)."""
+        """The queries each path costs when the shop renders it (a URL no whole-page cache has
+        seen). Each path is asked for once first, so the parts every visitor shares
+        (`common.public_cache.shared_value`) are kept, as they are for every path but the first
+        visit's: a count that still differs between pages is a query per row."""
+        for path in paths:
+            self.server.get(path)
         counts = []
         for n, path in enumerate(paths):
             rendered = f"{path}{'&' if '?' in path else '?'}_bench=probe-{time.time_ns()}-{n}"
@@ -362,6 +372,71 @@ class Run:
             self.row("browse", f"{label}, rendered (no cache)", 8, rendered,
                      invariant=f"{'ok' if ok else 'FAIL'}: queries/render {counts[0] if constant else counts}",
                      target=f"{ratio:.0%} of floor ({rendered['floor_rps']:.0f}/s)", queries=counts)  # fmt: skip
+
+    # 2. fresh renders, as shoppers arrive: every product, signed in or on a URL nobody asked for
+    def render(self) -> None:
+        """Pages rendered for the visitor (no whole-page cache can answer): anonymous on URLs no
+        one asked for before (`unique`), signed in with a session cookie, the API with a JWT,
+        rotating over EVERY product and category; no warm-up, so what the shared parts of pages
+        (`common.public_cache.shared_value`) have not seen yet is computed during the measure."""
+        from catalog.models import Category, Product
+
+        every_product = list(Product.objects.filter(status="active").order_by("?").values_list("id", flat=True))
+        categories = list(Category.objects.filter(is_active=True).values_list("slug", flat=True))
+        words = ["lamp", "chair", "table", "mug", "shirt", "scarf", "kettle", "bowl", "pen", "notebook", "rug", "vase"]
+        cookie, token = self.signed_in_customer(every_product)
+        product_pages = [f"/products/{i}/" for i in every_product]
+        list_pages = [f"/products/?page={n}" for n in range(1, 51)]
+        rows: list[tuple[str, list[str], str | None, bool, float]] = [
+            ("product detail, anonymous, every product", product_pages, None, True, 0.25),
+            ("product detail, signed in, every product", product_pages, cookie, False, 0.25),
+            ("product list, anonymous, pages 1-50", list_pages, None, True, 0.25),
+            ("product list, signed in, pages 1-50", list_pages, cookie, False, 0.25),
+            ("search, anonymous", [f"/products/?q={w}" for w in words], None, True, 0.25),
+            ("search, signed in", [f"/products/?q={w}" for w in words], cookie, False, 0.25),
+            ("category, anonymous, every category", [f"/categories/{c}/" for c in categories], None, True, 0.25),
+            ("category, signed in, every category", [f"/categories/{c}/" for c in categories], cookie, False, 0.25),
+            ("product detail API, JWT, every product", [f"/api/v1/products/{i}/" for i in every_product],
+             token, False, 0.25),
+            ("product list API, JWT, pages 1-50", [f"/api/v1/products/?page={n}" for n in range(1, 51)], token,
+             False, 0.25),
+            ("cart page, signed in", ["/cart/"], cookie, False, 0.15),
+            ("order history, signed in", ["/orders/"], cookie, False, 0.15),
+        ]  # fmt: skip
+        for label, paths, header, unique, share in rows:
+            r = self.measure_get(paths, [8], unique=unique, header=header, warmup=False)[8]
+            ratio = self.ratio(r["rps"], r["floor_rps"])
+            met = ratio >= share and r["p99"] <= 50 and r["errors"] == 0
+            invariant = "ok" if r["errors"] == 0 else f"FAIL: {r['non2xx']} non-2xx, {r['socket_errors']} socket errors"
+            target = f"{ratio:.0%} of floor ({r['floor_rps']:.0f}/s) (≥{share:.0%}), p99 ≤ 50 ms"
+            self.row("render", label, 8, r, invariant=invariant, target=target, met=met)
+
+    def signed_in_customer(self, product_ids: list[int]) -> tuple[str, str]:
+        """A bench customer's session cookie (with a CSRF cookie, as a browser sends) and bearer
+        header; their cart gets three lines so the cart page shows some."""
+        from django.conf import settings
+        from django.contrib.auth import get_user_model
+        from django.middleware.csrf import _get_new_csrf_string
+        from django.test import Client
+
+        from bench import fixtures
+        from carts.models import CartItem
+        from carts.services import cart_add_item
+        from catalog.models import ProductVariant
+
+        customer = fixtures.customers(self.tokens)[0]
+        user = get_user_model().objects.get(pk=customer["id"])
+        if not CartItem.objects.filter(cart__customer=user, cart__status="active").exists():
+            variants = ProductVariant.objects.filter(product_id__in=product_ids[:3], status="active")
+            for variant in variants[:3]:
+                cart_add_item(user=user, variant_id=variant.pk, quantity=1)
+        client = Client()
+        client.force_login(user)
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        cookie = (
+            f"Cookie: {settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={_get_new_csrf_string()}"
+        )
+        return cookie, f"Authorization: Bearer {customer['token']}"
 
     def prime(self, paths: list[str]) -> None:
         """Ask for every path once (8 at a time), as visitors would have before the rush."""

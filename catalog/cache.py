@@ -23,7 +23,7 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 
-from common.public_cache import generations_bump
+from common.public_cache import generations_bump, generations_current, shared_value
 
 if TYPE_CHECKING:
     from .models import Product, ProductImage, ProductVariant
@@ -42,6 +42,31 @@ def listing_scopes(request: HttpRequest, **kwargs: Any) -> list[str]:
 
 def product_page_scopes(request: HttpRequest, *, pk: int, **kwargs: Any) -> list[str]:
     return [SHARED, product_scope(pk)]
+
+
+# --- the shared parts of live pages (common.public_cache.shared_value) ----------------------------
+
+
+# The worker's last category tree and its generation: read on every catalogue page, and
+# unpickling ~50 categories from the local cache each time cost more than the rest of the lookup.
+_index_memo: tuple[int, Any] | None = None
+
+
+def category_index():  # type: ignore[no-untyped-def]
+    """`selectors.category_index()`, kept until a category or seller changes (every catalogue page
+    and its filter form read it). Read-only: callers never change the tree they get."""
+    global _index_memo
+    from . import selectors
+
+    generations = generations_current([SHARED]) if settings.PUBLIC_CACHE_ENABLED else None
+    if generations is None:
+        return selectors.category_index()
+    memo = _index_memo
+    if memo is not None and memo[0] == generations[SHARED]:
+        return memo[1]
+    index = shared_value([SHARED], "catalog:category-index", selectors.category_index)
+    _index_memo = (generations[SHARED], index)
+    return index
 
 
 def catalog_changed(*, product_ids: Iterable[int] = (), shared: bool = False) -> None:

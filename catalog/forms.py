@@ -4,11 +4,12 @@ from typing import Any, cast
 
 from django import forms
 from django.forms.utils import flatatt
+from django.http import QueryDict
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from . import selectors
+from . import cache, selectors
 from .models import Category
 
 SEARCH_MAX_LENGTH = 100
@@ -73,7 +74,7 @@ class ProductFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.category_index = None
         if with_category:
-            self.category_index = selectors.category_index()
+            self.category_index = cache.category_index()
             cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("All categories"))] + [
                 (node.category.slug, "\u2014 " * node.depth + node.category.name) for node in self.category_index.walk()
             ]
@@ -88,6 +89,16 @@ class ProductFilterForm(forms.Form):
         cast(forms.ChoiceField, self.fields["sort"]).choices = [default] + [
             choice for choice in SORT_CHOICES if searching or choice[0] != "-created_at"
         ]
+
+    @property
+    def shared_name(self) -> str:
+        """Names the rendered fields for `{% shared %}` (templates/catalog/_filter_fields.html):
+        they show the category tree and what was sent for each field, nothing of the visitor."""
+        data = self.data
+        # A page binds the form to a QueryDict (several values per name); a test may bind a dict.
+        values = data.getlist if isinstance(data, QueryDict) else (lambda name: [data.get(name)])
+        sent = sorted((name, values(name)) for name in self.fields) if self.is_bound else "unbound"
+        return f"catalog:filter-fields:{sorted(self.fields)}:{sent}"
 
     def has_active_filters(self) -> bool:
         """Whether the shopper narrowed or sorted the list (the filter panel then starts open)."""

@@ -112,6 +112,20 @@ def product_for_page(*, product_id: int) -> Product | None:
     )
 
 
+def product_text_for_page(*, product_id: int) -> Product | None:
+    """What the product page shows of a product for sale besides its options, prices and stock
+    (which it reads live with `variants_for_sale`): the product with its category, seller and
+    every image (two queries); None when it is unknown, not active or deleted."""
+    return (
+        Product.objects.filter(status=ProductStatus.ACTIVE, pk=product_id)
+        .select_related("category", "seller")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.order_by("-is_primary", "display_order", "id"))
+        )
+        .first()
+    )
+
+
 # --- Categories ---------------------------------------------------------------------------------
 
 

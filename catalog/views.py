@@ -4,25 +4,39 @@ import uuid
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from common.public_cache import cache_public_response
+from common.public_cache import cache_public_response, shared_value
 
-from . import selectors
-from .cache import listing_scopes, product_page_scopes
+from . import cache, selectors
+from .cache import CATALOG, listing_scopes, product_page_scopes
 from .forms import ProductFilterForm
 from .models import Product, VariantStatus
 
 PAGE_SIZE = 24
 
 
-def _page(request: HttpRequest, products: QuerySet[Product]) -> Page:
-    return Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, filters: dict[str, Any]) -> Page:
+    """The requested page of `selectors.products_search(**filters)`, shared by every shopper
+    who asks for the same filters and page until the catalogue changes (any URL, signed in or not)."""
+    number = request.GET.get("page")
+    shown = {**filters, "category": filters["category"].pk if filters["category"] else None}
+    name = f"catalog:listing:{sorted(shown.items())}:page={number}"
+
+    def compute() -> tuple[int, int, list[Product]]:
+        page = Paginator(selectors.products_search(**filters), PAGE_SIZE).get_page(number)
+        return page.paginator.count, page.number, list(page.object_list)
+
+    count, shown_number, rows = shared_value([CATALOG], name, compute)
+    paginator = Paginator(rows, PAGE_SIZE)
+    paginator.__dict__["count"] = count  # the whole result's count (a cached_property)
+    page = Page(rows, shown_number, paginator)
+    page.shared_name = name  # type: ignore[attr-defined]  # the cards' {% shared %} fragment (templates)
+    return page
 
 
 @method_decorator(cache_public_response(listing_scopes), name="dispatch")
@@ -32,7 +46,7 @@ class ProductListView(View):
     def get(self, request: HttpRequest) -> HttpResponse:
         form = ProductFilterForm(request.GET or None)
         filters = form.filters() if form.is_bound else ProductFilterForm.empty_filters()
-        page = _page(request, selectors.products_search(**filters))
+        page = _page(request, filters)
         context: dict[str, Any] = {
             "form": form,
             "page_obj": page,
@@ -48,14 +62,14 @@ class CategoryDetailView(View):
     """A category with its subcategory links and the products of it and its descendants."""
 
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
-        index = selectors.category_index()
+        index = cache.category_index()
         node = index.by_slug.get(slug)
         if node is None:
             raise Http404
         form = ProductFilterForm(request.GET or None, with_category=False)
         filters = form.filters() if form.is_bound else ProductFilterForm.empty_filters()
         filters["category"] = node.category
-        page = _page(request, selectors.products_search(**filters))
+        page = _page(request, filters)
         context: dict[str, Any] = {
             "category": node.category,
             "subcategories": [child.category for child in node.children],
@@ -78,21 +92,36 @@ class ProductDetailView(View):
     """
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        product = selectors.product_for_page(product_id=pk)
-        if product is None:
+        # What every shopper sees of this product (title, text, images, breadcrumbs), kept until
+        # it or the category tree changes; its options, prices and stock are read live (one
+        # query), and the per-customer parts (header, order form, CSRF token) render around it.
+        shared = shared_value(
+            product_page_scopes(request, pk=pk), f"catalog:product-page:{pk}", lambda: _product_page(pk)
+        )
+        if shared is None:
             raise Http404
-        variants = product.sale_variants  # type: ignore[attr-defined]  # Prefetch(to_attr=...) in product_for_page
-        index = selectors.category_index()
-        breadcrumbs = []
-        if product.category_id in index.by_id:
-            breadcrumbs = [*index.ancestors(product.category_id), product.category]
+        product = shared["product"]
+        variants = list(selectors.variants_for_sale().filter(product_id=pk))
+        active = [variant for variant in variants if variant.status == VariantStatus.ACTIVE]
+        # What products_for_listing() annotates, from the live rows.
+        product.price = min((v.price for v in active), default=product.base_price)
+        product.available = sum(v.available for v in active)  # type: ignore[attr-defined]  # annotated by variants_for_sale()
         context: dict[str, Any] = {
-            "product": product,
-            "images": list(product.images.all()),
+            **shared,
             "variants": variants,
-            "orderable_variants": [variant for variant in variants if variant.available > 0],
-            "price_varies": len({v.price for v in variants if v.status == VariantStatus.ACTIVE}) > 1,
-            "breadcrumbs": breadcrumbs,
+            "orderable_variants": [v for v in variants if v.available > 0],  # type: ignore[attr-defined]  # annotated
+            "price_varies": len({v.price for v in active}) > 1,
             "order_form_key": uuid.uuid4().hex,
         }
         return render(request, "catalog/product_detail.html", context)
+
+
+def _product_page(pk: int) -> dict[str, Any] | None:
+    product = selectors.product_text_for_page(product_id=pk)
+    if product is None:
+        return None
+    index = cache.category_index()
+    breadcrumbs = []
+    if product.category_id in index.by_id:
+        breadcrumbs = [*index.ancestors(product.category_id), product.category]
+    return {"product": product, "images": list(product.images.all()), "breadcrumbs": breadcrumbs}

@@ -32,6 +32,7 @@ from or stored in the cache: the page renders from the database.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 import logging
@@ -74,8 +75,26 @@ def _generation_key(scope: str) -> str:
 # --- generations -------------------------------------------------------------------------------
 
 
+# The generations one GET request has read, so the parts of one page (the public cache, each
+# shared value and fragment) cost one Redis round trip per scope, not one each. Set by
+# PublicCacheMiddleware for GET and HEAD only; emptied by every bump in this process.
+_request_generations: contextvars.ContextVar[dict[str, int] | None] = contextvars.ContextVar(
+    "public_cache_request_generations", default=None
+)
+
+
 def generations_current(scopes: Sequence[str]) -> dict[str, int] | None:
     """The generation of each scope, starting missing ones; None when Redis does not answer."""
+    memo = _request_generations.get()
+    if memo is not None and all(scope in memo for scope in scopes):
+        return {scope: memo[scope] for scope in scopes}
+    found_now = _generations_read(scopes)
+    if memo is not None and found_now is not None:
+        memo.update(found_now)
+    return found_now
+
+
+def _generations_read(scopes: Sequence[str]) -> dict[str, int] | None:
     keys = [_generation_key(scope) for scope in scopes]
     found = cache.get_many(keys)
     for key in keys:
@@ -95,6 +114,9 @@ def generations_current(scopes: Sequence[str]) -> dict[str, int] | None:
 
 
 def _bump_now(scopes: Iterable[str]) -> None:
+    memo = _request_generations.get()
+    if memo:
+        memo.clear()
     for scope in set(scopes):
         key = _generation_key(scope)
         try:
@@ -251,10 +273,52 @@ class PublicCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        memo = _request_generations.set({} if request.method in ("GET", "HEAD") else None)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_generations.reset(memo)
         pending: _Pending | None = getattr(request, _PENDING, None)
         if pending is not None and _final_response_shareable(request, response, csrf_used=pending.csrf_used):
             cache.set(pending.key, pending.entry, pending.lifetime)
             _local().set(pending.key, pending.entry, pending.lifetime)
             response[HIT_HEADER] = "miss"
         return response
+
+
+# --- shared parts of live pages ---------------------------------------------------------------------
+
+_VALUE_PREFIX = "shared:"
+
+
+def shared_value(scopes: Sequence[str], name: str, compute: Callable[[], Any], *, timeout: int | None = None) -> Any:
+    """What `compute()` returns, kept while these scopes' generations are unchanged.
+
+    For the part of a page every shopper shares (a product's rows, a listing page, the category
+    tree), signed in or not, on any URL: the view asks for it by a `name` that says everything it
+    depends on besides the scopes (the product id, the normalised filters and page number) and
+    renders the per-customer parts (header, cart count, CSRF token, messages, forms) around it on
+    every request. A write bumps the scopes after commit, so the next request computes again.
+    The value must be picklable and must not hold anything of the visitor. A hit costs the
+    generations' MGET and, when this worker has not seen the value yet, one GET.
+    Without the public cache (tests, `PUBLIC_CACHE_ENABLED=False`) or Redis, it computes.
+    """
+    if not settings.PUBLIC_CACHE_ENABLED:
+        return compute()
+    generations = generations_current(scopes)
+    if generations is None:
+        return compute()
+    parts = [name, *(f"{scope}={value}" for scope, value in sorted(generations.items()))]
+    key = _VALUE_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    found = _local().get(key)
+    if found is None:
+        found = cache.get(key)
+        if found is not None:
+            _local().set(key, found, _lifetime(timeout))
+    if found is not None:
+        return found[0]
+    value = compute()
+    entry = (value,)  # a tuple, so a computed None is kept too
+    cache.set(key, entry, _lifetime(timeout))
+    _local().set(key, entry, _lifetime(timeout))
+    return value

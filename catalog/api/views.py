@@ -1,5 +1,7 @@
 """The public, read-only catalogue API. Thin: validate the query, call selectors, serialize."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.decorators import method_decorator
@@ -12,7 +14,7 @@ from rest_framework.response import Response
 from catalog import selectors
 from catalog.cache import listing_scopes, product_page_scopes
 from catalog.models import Product
-from common.public_cache import cache_public_response
+from common.public_cache import cache_public_response, shared_value
 
 from .filters import ProductFilter
 from .serializers import CategoryTreeSerializer, ProductDetailSerializer, ProductListSerializer
@@ -31,6 +33,14 @@ class ProductListApi(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Product]:
         return selectors.products_for_listing().order_by("-created_at", "-id")
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The same for every reader, signed in or not (a mobile client always is): kept per
+        # catalogue generation under the absolute URL (pagination links name it). A refused
+        # query raises inside and is never kept.
+        name = f"catalog:api-products:{request.build_absolute_uri()}"
+        compute = super().list
+        return Response(shared_value(listing_scopes(request), name, lambda: compute(request, *args, **kwargs).data))
+
 
 @extend_schema(tags=["catalog"], summary="One product with its images and variants")
 @method_decorator(cache_public_response(product_page_scopes), name="dispatch")
@@ -47,6 +57,22 @@ class ProductDetailApi(generics.RetrieveAPIView):
         if product is None:
             raise Http404
         return product
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # The same for every reader: kept until the product (or what every product shows) changes;
+        # the host is in the name, image URLs are absolute.
+        pk = self.kwargs["pk"]
+        name = f"catalog:api-product:{pk}:{request.build_absolute_uri('/')}"
+        data = shared_value(product_page_scopes(request, pk=pk), name, lambda: self._data_or_none())
+        if data is None:
+            raise Http404
+        return Response(data)
+
+    def _data_or_none(self) -> Any:
+        try:
+            return self.get_serializer(self.get_object()).data
+        except Http404:
+            return None
 
 
 @extend_schema(

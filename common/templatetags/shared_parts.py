@@ -1,0 +1,50 @@
+"""`{% shared %}`: a part of a template every shopper sees the same, rendered once per generation.
+
+    {% load shared_parts %}
+    {% shared "catalog" name=cards_key %}
+      {% for product in products %}{% include "catalog/_product_card.html" %}{% endfor %}
+    {% endshared %}
+
+The first arguments are the scopes (common/public_cache.py) the part shows; `name` says
+everything else it depends on (the view builds it, e.g. from the filters and the page number).
+The active language is added to it. The part must not show anything of the visitor (no `user`,
+no `csrf_token`, no `request`, no messages): those render outside it, on every request.
+Without the public cache (tests) or Redis, or with an empty name, it renders every time.
+"""
+
+from typing import Any
+
+from django import template
+from django.utils import translation
+from django.utils.safestring import mark_safe
+
+from common.public_cache import shared_value
+
+register = template.Library()
+
+
+class SharedNode(template.Node):
+    def __init__(self, nodelist: template.NodeList, scopes: list[Any], name: Any) -> None:
+        self.nodelist, self.scopes, self.name = nodelist, scopes, name
+
+    def render(self, context: template.Context) -> str:
+        scopes = [str(scope.resolve(context)) for scope in self.scopes]
+        given = self.name.resolve(context)
+        if not given:  # a page that did not name it: rendered every time
+            return str(self.nodelist.render(context))
+        name = f"fragment:{given}:{translation.get_language() or ''}"
+        html = shared_value(scopes, name, lambda: str(self.nodelist.render(context)))
+        # The template engine's own output, escaped as it rendered: safe as the same part rendered inline.
+        return mark_safe(html)  # noqa: S308 - see above  # nosec B703 - see above
+
+
+@register.tag("shared")
+def do_shared(parser: template.base.Parser, token: template.base.Token) -> SharedNode:
+    bits = token.split_contents()[1:]
+    scopes = [parser.compile_filter(bit) for bit in bits if not bit.startswith("name=")]
+    names = [bit[len("name=") :] for bit in bits if bit.startswith("name=")]
+    if not scopes or len(names) != 1:
+        raise template.TemplateSyntaxError("{% shared %} takes one or more scopes and name=…")
+    nodelist = parser.parse(("endshared",))
+    parser.delete_first_token()
+    return SharedNode(nodelist, scopes, parser.compile_filter(names[0]))

@@ -1,0 +1,172 @@
+"""Live pages built around shared parts (common.public_cache.shared_value): what every shopper
+sees of the catalogue is computed once per generation, the per-customer parts on every request.
+
+Transactional: the bumps that keep shared parts fresh run after commit, as in the shop.
+"""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.middleware.csrf import _unmask_cipher_token
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from carts.services import cart_add_item
+from catalog.models import Category, ProductVariant
+from common.public_cache import generations_bump, shared_value
+from inventory.services import stock_restock
+from promotions.models import IssuedCoupon
+from tests.factories.accounts import CustomerFactory
+from tests.factories.commerce import CouponFactory, ProductFactory, VariantFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _cache_on(settings):
+    settings.PUBLIC_CACHE_ENABLED = True
+
+
+@pytest.fixture
+def variant():
+    product = ProductFactory(title="Trail Running Shoe")
+    return VariantFactory(product=product, name="EU 42", price=Decimal("60.00"), stock=30)
+
+
+def test_shared_value_is_computed_once_per_generation(settings):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"n": len(calls)}
+
+    assert shared_value(["t:scope"], "t:name", compute) == {"n": 1}
+    assert shared_value(["t:scope"], "t:name", compute) == {"n": 1}  # kept
+    assert shared_value(["t:scope"], "t:other", compute) == {"n": 2}  # another name, another value
+    generations_bump(["t:scope"])  # outside a transaction: at once
+    assert shared_value(["t:scope"], "t:name", compute) == {"n": 3}
+    settings.PUBLIC_CACHE_ENABLED = False
+    assert shared_value(["t:scope"], "t:name", compute) == {"n": 4}  # without the cache: always computed
+
+
+def _csrf_secrets(html: str) -> set[str]:
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    tokens += re.findall(r'"X-CSRFToken": "([^"]+)"', html)
+    return {_unmask_cipher_token(token) for token in tokens}
+
+
+def test_customers_and_visitors_never_see_each_others_parts_through_the_shared_caches(variant):
+    """Two customers and an anonymous visitor, interleaved over the same pages: each page carries
+    its own customer's cart count, CSRF token, coupons and messages, and nobody else's."""
+    other = VariantFactory(product=ProductFactory(title="Camp Stove"), price=Decimal("20.00"), stock=30)
+    category_slug = variant.product.category.slug if variant.product.category_id else None
+    ann, bob = CustomerFactory().user, CustomerFactory().user
+    cart_add_item(user=ann, variant_id=variant.pk, quantity=2)
+    cart_add_item(user=bob, variant_id=other.pk, quantity=7)
+    ann_coupon = CouponFactory(code="ANNONLY")
+    IssuedCoupon.objects.create(coupon=ann_coupon, user=ann)
+    clients = {"ann": Client(), "bob": Client(), "anon": Client()}
+    clients["ann"].force_login(ann)
+    clients["bob"].force_login(bob)
+    for client in clients.values():
+        client.get(reverse("home"))  # every browser holds its CSRF cookie, as after a first visit
+    # A message waiting for Ann only: she added to her cart (a redirect; the next page shows it).
+    clients["ann"].post(
+        reverse("carts:add"),
+        {"variant_id": variant.pk, "quantity": 1, "next": reverse("catalog:product_detail", args=[other.product_id])},
+    )
+    pages = [
+        reverse("catalog:product_detail", args=[variant.product_id]),
+        reverse("catalog:product_detail", args=[other.product_id]),
+        reverse("catalog:product_list"),
+        reverse("catalog:product_list") + "?q=shoe",
+    ]
+    if category_slug:
+        pages.append(reverse("catalog:category_detail", args=[category_slug]))
+    seen_message = []
+    own: dict[str, set[str]] = {}
+    for _round in range(2):
+        for page in pages:
+            for who in ("ann", "anon", "bob"):
+                client = clients[who]
+                response = client.get(page)
+                assert response.status_code == 200, (who, page)
+                html = response.content.decode()
+                secrets = _csrf_secrets(html)
+                if who == "anon":
+                    assert not secrets, page
+                    assert "cart-count" not in html and "ANNONLY" not in html
+                else:
+                    # One secret per browser, the same on every page it is shown.
+                    assert len(secrets) == 1, (who, page)
+                    assert own.setdefault(who, secrets) == secrets, (who, page)
+                if who == "ann":
+                    assert re.search(r'cart-count">3<', html), page
+                    if "/products/" in page and page.rstrip("/").split("/")[-1].isdigit():
+                        assert "ANNONLY" in html
+                    if "Added to your cart" in html:
+                        seen_message.append(page)
+                if who == "bob":
+                    assert re.search(r'cart-count">7<', html), page
+                    assert "ANNONLY" not in html and "Added to your cart" not in html
+                if who == "anon":
+                    assert "Added to your cart" not in html
+    assert len(seen_message) == 1  # shown once, to Ann
+    assert own["ann"] != own["bob"]
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_a_price_stock_or_catalogue_change_shows_on_the_next_request(client, signed_in):
+    variant = VariantFactory(product=ProductFactory(title="Trail Running Shoe"), price=Decimal("60.00"), stock=3)
+    if signed_in:
+        client.force_login(CustomerFactory().user)
+    detail = reverse("catalog:product_detail", args=[variant.product_id])
+    listing = reverse("catalog:product_list")
+    category = variant.product.category
+    for url in (detail, listing, listing + "?q=trail"):
+        assert "60.00" in client.get(url).content.decode()  # the shared parts are kept now
+
+    changed = ProductVariant.objects.get(pk=variant.pk)
+    changed.price = Decimal("55.50")
+    changed.save()
+    for url in (detail, listing, listing + "?q=trail"):
+        html = client.get(url + ("&" if "?" in url else "?") + "again=1").content.decode()
+        assert "55.50" in html and "60.00" not in html, url
+
+    assert "Only 3 left" in client.get(detail).content.decode()
+    stock_restock(variant_id=variant.pk, quantity=1000)
+    assert "Only 3 left" not in client.get(detail).content.decode()
+
+    product = variant.product
+    product.title = "Trail Running Shoe II"
+    product.save()
+    assert "Trail Running Shoe II" in client.get(detail).content.decode()
+    assert "Trail Running Shoe II" in client.get(listing).content.decode()
+
+    if category is not None:
+        renamed = Category.objects.get(pk=category.pk)
+        renamed.name = "Renamed Category"
+        renamed.save()
+        assert "Renamed Category" in client.get(detail).content.decode()
+        assert "Renamed Category" in client.get(listing).content.decode()  # the filter's choices
+
+
+def test_the_catalogue_api_shows_a_change_on_the_next_request_for_a_signed_in_reader():
+    variant = VariantFactory(product=ProductFactory(title="Trail Running Shoe"), price=Decimal("60.00"), stock=3)
+    reader = APIClient()
+    reader.force_authenticate(CustomerFactory().user)
+    detail = reverse("catalog_api:product-detail", args=[variant.product_id])
+    listing = reverse("catalog_api:product-list")
+    assert reader.get(detail).json()["variants"][0]["price"] == "60.00"
+    assert "60.00" in reader.get(listing).content.decode()
+
+    changed = ProductVariant.objects.get(pk=variant.pk)
+    changed.price = Decimal("55.50")
+    changed.save()
+
+    assert reader.get(detail).json()["variants"][0]["price"] == "55.50"
+    assert "55.50" in reader.get(listing).content.decode() and "60.00" not in reader.get(listing).content.decode()
+    assert reader.get(reverse("catalog_api:product-detail", args=[variant.product_id + 1000])).status_code == 404
+    assert reader.get(listing, {"page": "0"}).status_code == 400
