@@ -215,25 +215,33 @@ def _deliver(notification: Notification, message: RenderedMessage) -> None:
 
 
 def _record(notification_id: int, status: str, reason: str) -> None:
-    Notification.objects.filter(pk=notification_id).update(
-        status=status, last_error=reason[:255], updated_at=timezone.now()
-    )
+    _record_until_the_database_answers(notification_id, status=status, last_error=reason[:255])
 
 
 def _record_sent(*, notification_id: int) -> None:
+    _record_until_the_database_answers(
+        notification_id, status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
+    )
+
+
+def _record_until_the_database_answers(notification_id: int, **values: Any) -> None:
+    """Write how a claimed send went, retried while the database is away (a restart, a failover).
+
+    A claimed row nobody records stays `sending` until NOTIFICATION_CLAIM_TIMEOUT: a sent mail
+    must be recorded (or it goes out twice), and a failed one released as `failed` (or it waits
+    that long for its retry) — the failure is often the same outage, met while rendering.
+    Called with no transaction open.
+    """
     deadline = time.monotonic() + NOTIFICATION_RECORD_SECONDS
     pause = 0.5
     while True:
         try:
-            now = timezone.now()
-            Notification.objects.filter(pk=notification_id).update(
-                status=DeliveryStatus.SENT, sent_at=now, last_error="", updated_at=now
-            )
+            Notification.objects.filter(pk=notification_id).update(updated_at=timezone.now(), **values)
             return
         except (OperationalError, InterfaceError):
             if time.monotonic() > deadline:
                 raise  # the row stays `sending`; it is sent again after NOTIFICATION_CLAIM_TIMEOUT
-            logger.warning("Notification %s was sent; the database is away, recording it again", notification_id)
+            logger.warning("Notification %s: the database is away, recording %s again", notification_id, values)
             connection.close()  # the next query opens a fresh connection
             time.sleep(pause)
             pause = min(pause * 2, 5)

@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.contrib.messages import get_messages
 from django.core import mail
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +16,13 @@ from accounts import services as accounts_services
 from accounts.models import Seller, SellerStatus
 from accounts.tasks import seller_decision_email_task
 from common.models import DeliveryStatus, Notification
-from common.outbox import RenderedMessage, notification_kind_register, notification_queue, notification_send
+from common.outbox import (
+    RenderedMessage,
+    notification_kind_register,
+    notification_queue,
+    notification_send,
+    notifications_pending,
+)
 from common.tasks import notification_send_task, notifications_resend_task
 from config.celery import app as celery_app
 from orders.models import OrderNotification
@@ -378,3 +384,37 @@ def test_sign_up_e_mails_go_through_the_outbox_and_survive_a_broker_outage(broke
     assert sorted(m.to[0] for m in mail.outbox) == ["new@example.com", "owner@example.com"]
     told = next(m for m in mail.outbox if m.to == ["owner@example.com"])
     assert "tried to create a new account" in told.body
+
+
+def _render_meets_the_outage(notification: Notification) -> RenderedMessage:
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+notification_kind_register("test_render_meets_the_outage", render=_render_meets_the_outage)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_that_meets_a_database_outage_is_released_as_failed_when_the_database_is_back():
+    # A restart between the claim and the render: the render fails, and so does the first try at
+    # releasing the row. Left `sending`, it would wait NOTIFICATION_CLAIM_TIMEOUT (10 minutes)
+    # for its retry; released as `failed`, the task's retry or the resend task sends it at once.
+    notification_id = notification_queue(
+        kind="test_render_meets_the_outage", recipient="ada@example.com", dedupe_key="outage", send_after_commit=False
+    )
+    updates = {"seen": 0}
+
+    def database_away_for_two_writes(execute, sql, params, many, context):
+        if sql.startswith("UPDATE") and "common_notification" in sql:
+            updates["seen"] += 1
+            if updates["seen"] in (2, 3):  # the claim (1st) goes through; the release meets the outage
+                raise OperationalError("the database system is shutting down")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(database_away_for_two_writes), pytest.raises(OperationalError):
+        notification_send(notification_id=notification_id)
+
+    row = Notification.objects.get(pk=notification_id)
+    assert (row.status, row.attempts, updates["seen"]) == (DeliveryStatus.FAILED, 1, 4)
+    assert "OperationalError" in row.last_error
+    assert notification_id in notifications_pending(older_than=dt.timedelta(0))
+    assert mail.outbox == []
