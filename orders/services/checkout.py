@@ -29,7 +29,7 @@ from promotions.services import issued_coupon_lock_for_use, issued_coupon_mark_u
 from ..exceptions import InvalidOrderError, ProductUnavailableError
 from ..models import NotificationKind, Order, OrderHistory, OrderItem, OrderState, ProductSaleStat
 from ..numbering import order_number_assign
-from .notifications import _notification_queue
+from .notifications import order_notification_queue
 
 
 @dataclass(frozen=True)
@@ -223,7 +223,7 @@ def _order_place_atomic(
         _sale_stats_write(items=items, day=now.date())
         _history_write_placed(order=order, actor=user, ip_address=ip_address, user_agent=user_agent)
         # The order is new in this transaction, so its notification is too: a plain insert.
-        _notification_queue(order=order, kind=NotificationKind.CONFIRMATION, first=True)
+        order_notification_queue(order=order, kind=NotificationKind.CONFIRMATION, first=True)
         if issued is not None:
             issued_coupon_mark_used(issued=issued, order_id=order.pk)
         payment_record_wallet_capture(user=user, order_id=order.pk, amount=order.total_amount, currency=order.currency)

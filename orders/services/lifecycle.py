@@ -25,7 +25,7 @@ from ..models import (
     OrderState,
     ProductSaleStat,
 )
-from .notifications import _notification_queue
+from .notifications import order_notification_queue
 from .sales import _daily_sales_take_back
 
 
@@ -92,5 +92,5 @@ def order_cancel(*, order_id: int, user: User, reason: str = "", as_staff: bool 
         _transition(order, OrderState.CANCELLED, actor=user, reason=reason)
         order.cancelled_at = timezone.now()
         order.save(update_fields=["status", "cancelled_at", "updated_at"])
-        _notification_queue(order=order, kind=NotificationKind.CANCELLATION)
+        order_notification_queue(order=order, kind=NotificationKind.CANCELLATION)
     return order
