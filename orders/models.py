@@ -192,8 +192,26 @@ class OrderHistory(models.Model):
 
 
 class NotificationKind(models.TextChoices):
+    """Every customer-visible order event. The message of each is `templates/orders/email/<value>.txt`;
+    `context` on the row carries the id of the object the event is about (see each service)."""
+
     CONFIRMATION = "confirmation", _("Order confirmation")
     CANCELLATION = "cancellation", _("Cancellation")
+    SHIPPED = "shipped", _("Shipment sent")  # context: {"tracking_id": …}
+    DELIVERED = "delivered", _("Shipment delivered")  # context: {"tracking_id": …}
+    CANCELLATION_REQUESTED = "cancellation_requested", _("Cancellation requested")  # {"cancellation_id": …}
+    CANCELLATION_APPROVED = "cancellation_approved", _("Cancellation approved")
+    CANCELLATION_REJECTED = "cancellation_rejected", _("Cancellation rejected")
+    RETURN_REQUESTED = "return_requested", _("Return requested")  # {"return_id": …}
+    RETURN_APPROVED = "return_approved", _("Return approved")
+    RETURN_REJECTED = "return_rejected", _("Return rejected")
+    RETURN_RECEIVED = "return_received", _("Return received")
+    RETURN_INSPECTED = "return_inspected", _("Return inspected")
+    RETURN_REFUNDED = "return_refunded", _("Return refunded")
+    ISSUE_REPORTED = "issue_reported", _("Issue reported")  # {"issue_id": …}
+    ISSUE_UPDATED = "issue_updated", _("Issue updated")
+    ISSUE_RESOLVED = "issue_resolved", _("Issue resolved")
+    ISSUE_CLOSED = "issue_closed", _("Issue closed")
 
 
 class OrderNotificationManager(models.Manager):
