@@ -93,6 +93,7 @@ class ChangeType(models.TextChoices):
     TRANSFER_IN = "transfer_in", _("Transfer in")
     TRANSFER_OUT = "transfer_out", _("Transfer out")
     WRITEOFF = "writeoff", _("Write-off")
+    RETURN = "return", _("Customer return")
 
 
 class ChangeSource(models.TextChoices):

@@ -291,3 +291,52 @@ def stock_adjust(
         )
         _apply([movement])
     return movement
+
+
+def stock_return_for_order_item(
+    *, order_item_id: int, quantity: int, reference: str, reason: str, actor: User | None = None
+) -> InventoryHistory | None:
+    """Put `quantity` units of a sold line back on the shelf it was sold from (a customer return).
+
+    Once per `reference`: when the ledger already holds a return movement of this line with this
+    reference (a retried step), nothing moves and None is returned. The caller holds the lock that
+    makes the step itself happen once (the return's row); this check is the ledger's own backstop.
+    Runs inside the caller's transaction.
+    """
+    assert transaction.get_connection().in_atomic_block, "stock_return runs inside the caller's transaction"
+    if quantity <= 0:
+        raise InvalidStockChangeError(_("Return a positive number of units."))
+    already = InventoryHistory.objects.filter(
+        order_item_id=order_item_id, change_type=ChangeType.RETURN, reference=reference
+    ).exists()
+    if already:
+        return None
+    sale = (
+        InventoryHistory.objects.filter(order_item_id=order_item_id, change_type=ChangeType.SALE)
+        .order_by("pk")
+        .values_list("inventory_item_id", flat=True)
+        .first()
+    )
+    if sale is not None:
+        item = _locked_items(pk=sale).get()
+    else:  # a line sold before the ledger knew its lines: the variant's row in the default warehouse
+        from orders.models import OrderItem  # orders depends on inventory, not the other way round
+
+        variant_id = OrderItem.objects.values_list("variant_id", flat=True).get(pk=order_item_id)
+        warehouse_id = default_warehouse().pk
+        InventoryItem.objects.get_or_create(variant_id=variant_id, warehouse_id=warehouse_id)
+        item = _locked_items(variant_id=variant_id, warehouse_id=warehouse_id).get()
+    movement = InventoryHistory(
+        inventory_item=item,
+        change_type=ChangeType.RETURN,
+        change_source=ChangeSource.SYSTEM,
+        quantity_before=item.quantity,
+        quantity_after=item.quantity + quantity,
+        quantity_delta=quantity,
+        reason=reason[:255],
+        reference=reference[:64],
+        order_item_id=order_item_id,
+        actor=actor,
+    )
+    _apply([movement])
+    return movement

@@ -277,3 +277,175 @@ class ProductDailySales(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.date}: {self.quantity}"
+
+
+# --- Returns (RMA) ---------------------------------------------------------------------------
+# The customer asks to send delivered lines back; staff approve (or reject), receive, inspect and
+# refund. Services: `orders.services.returns`. Selectors: `orders.selectors` (returns_of, …).
+
+RETURN_REASON_TEXT_MAX_LENGTH = 1000
+RETURN_NOTES_MAX_LENGTH = 2000
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    RECEIVED = "received", _("Received")
+    INSPECTED = "inspected", _("Inspected")
+    REFUNDED = "refunded", _("Refunded")
+    REJECTED = "rejected", _("Rejected")
+
+
+# The only allowed steps of a return; `orders.services.returns` enforces them. Rejection is
+# possible until the parcel is received: once the goods are back, staff inspect and refund what
+# the inspection allows (a restocking fee, a damaged item's lower value) instead.
+RETURN_TRANSITIONS: dict[str, frozenset[str]] = {
+    ReturnStatus.REQUESTED: frozenset({ReturnStatus.APPROVED, ReturnStatus.REJECTED}),
+    ReturnStatus.APPROVED: frozenset({ReturnStatus.RECEIVED, ReturnStatus.REJECTED}),
+    ReturnStatus.RECEIVED: frozenset({ReturnStatus.INSPECTED}),
+    ReturnStatus.INSPECTED: frozenset({ReturnStatus.REFUNDED}),
+    ReturnStatus.REFUNDED: frozenset(),
+    ReturnStatus.REJECTED: frozenset(),
+}
+# A return in any of these holds its quantities: they cannot be asked for again.
+RETURN_HOLDS_QUANTITY = frozenset(set(ReturnStatus.values) - {ReturnStatus.REJECTED})
+
+
+class ReturnReason(models.TextChoices):
+    DAMAGED = "damaged", _("Arrived damaged")
+    DEFECTIVE = "defective", _("Does not work")
+    WRONG_ITEM = "wrong_item", _("Wrong item sent")
+    NOT_AS_DESCRIBED = "not_as_described", _("Not as described")
+    NO_LONGER_NEEDED = "no_longer_needed", _("No longer needed")
+    OTHER = "other", _("Other")
+
+
+# The shop's fault: the shop pays the return shipping unless staff decide otherwise at approval.
+RETURN_REASONS_SHOP_PAYS = frozenset(
+    {ReturnReason.DAMAGED, ReturnReason.DEFECTIVE, ReturnReason.WRONG_ITEM, ReturnReason.NOT_AS_DESCRIBED}
+)
+
+
+class RefundDestination(models.TextChoices):
+    ORIGINAL = "original", _("Original payment")
+    WALLET = "wallet", _("Store credit in your wallet")
+
+
+class ReturnCondition(models.IntegerChoices):
+    """The condition staff find at inspection (seed `condition_rating`, 1-5)."""
+
+    UNUSABLE = 1, _("Unusable")
+    DAMAGED = 2, _("Damaged")
+    USED = 3, _("Used, not resaleable")
+    GOOD = 4, _("Good, resaleable")
+    AS_NEW = 5, _("As new")
+
+
+# At or above this rating the returned items go back to stock.
+RETURN_RESALEABLE_MIN_CONDITION = ReturnCondition.GOOD
+
+
+class OrderReturn(TimeStampedModel):
+    """A return (RMA) of some delivered lines of one order (seed 003 order_returns).
+
+    Refund = value of the returned lines - restocking fee - return shipping cost when the customer
+    pays it; never below zero (`refund_due`). The value of a line is what was paid for it: its
+    price times the quantity, less its share of the order's discount (`OrderReturnItem.value`).
+    The seed's `return_shipping_carrier_id` is a free-text carrier name here.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="returns")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="order_returns")
+    status = models.CharField(max_length=12, choices=ReturnStatus.choices, default=ReturnStatus.REQUESTED)
+    reason = models.CharField(max_length=20, choices=ReturnReason.choices)
+    reason_text = bounded_text_field(RETURN_REASON_TEXT_MAX_LENGTH, blank=True)
+    notes = bounded_text_field(RETURN_NOTES_MAX_LENGTH, blank=True, help_text=_("Staff notes."))
+    refund_destination = models.CharField(
+        max_length=10, choices=RefundDestination.choices, default=RefundDestination.ORIGINAL
+    )
+    currency = currency_field()
+    items_value = money_field(default=0)
+    return_shipping_cost = money_field(default=0)
+    customer_pays_shipping = models.BooleanField(default=True)
+    restocking_fee = money_field(default=0)
+    refund_amount = money_field(null=True, blank=True, help_text=_("What was given back, once refunded."))
+    return_carrier = models.CharField(max_length=80, blank=True)
+    return_tracking_number = models.CharField(max_length=64, blank=True)
+    inspection_notes = bounded_text_field(RETURN_NOTES_MAX_LENGTH, blank=True)
+    condition_rating = models.PositiveSmallIntegerField(choices=ReturnCondition.choices, null=True, blank=True)
+    rejection_reason = models.CharField(max_length=255, blank=True)
+    restocked_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rejected_at = models.DateTimeField(null=True, blank=True)
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    received_at = models.DateTimeField(null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    inspected_at = models.DateTimeField(null=True, blank=True)
+    inspected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    refunded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(items_value__gte=0, return_shipping_cost__gte=0, restocking_fee__gte=0)
+                & (Q(refund_amount__isnull=True) | Q(refund_amount__gte=0)),
+                name="order_return_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(condition_rating__isnull=True) | Q(condition_rating__gte=1, condition_rating__lte=5),
+                name="order_return_condition_1_to_5",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-created_at"]), models.Index(fields=["customer", "-id"])]
+
+    def __str__(self) -> str:
+        return f"RMA-{self.pk}"
+
+    @property
+    def shipping_charged(self) -> Decimal:
+        return self.return_shipping_cost if self.customer_pays_shipping else Decimal("0.00")
+
+    @property
+    def refund_due(self) -> Decimal:
+        """What the refund step gives back: never below zero."""
+        return max(self.items_value - self.restocking_fee - self.shipping_charged, Decimal("0.00"))
+
+    @property
+    def is_resaleable(self) -> bool:
+        return self.condition_rating is not None and self.condition_rating >= RETURN_RESALEABLE_MIN_CONDITION
+
+
+class OrderReturnItem(models.Model):
+    """Which line of the order, and how many of it, a return sends back."""
+
+    order_return = models.ForeignKey(OrderReturn, on_delete=models.CASCADE, related_name="items")
+    order_item = models.ForeignKey(OrderItem, on_delete=models.PROTECT, related_name="return_items")
+    quantity = models.PositiveIntegerField()
+    value = money_field(help_text=_("What was paid for these units (the line's share of the discount taken off)."))
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="order_return_item_quantity_positive"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="order_return_item_value_not_negative"),
+            models.UniqueConstraint(fields=["order_return", "order_item"], name="order_return_item_once_per_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.order_item_id}"
+
+
+# --- end of returns (RMA) --------------------------------------------------------------------

@@ -7,11 +7,18 @@ from django.utils.translation import gettext_lazy as _
 from common.models import Notification
 from common.outbox import RenderedMessage, notification_kind_register
 
-from .models import NotificationKind, Order
+from .models import NotificationKind, Order, OrderReturn
 
 SUBJECTS = {
     NotificationKind.CONFIRMATION: _("Your order %(number)s is confirmed"),
     NotificationKind.CANCELLATION: _("Your order %(number)s is cancelled"),
+    # Returns (RMA): the context carries {"return_id": …}, rendered as `order_return`.
+    NotificationKind.RETURN_REQUESTED: _("We received your return request for order %(number)s"),
+    NotificationKind.RETURN_APPROVED: _("Your return for order %(number)s is approved"),
+    NotificationKind.RETURN_REJECTED: _("Your return for order %(number)s was not accepted"),
+    NotificationKind.RETURN_RECEIVED: _("Your returned items for order %(number)s have arrived"),
+    NotificationKind.RETURN_INSPECTED: _("Your returned items for order %(number)s are inspected"),
+    NotificationKind.RETURN_REFUNDED: _("Your return for order %(number)s is refunded"),
 }
 
 
@@ -22,6 +29,10 @@ def order_email_render(notification: Notification) -> RenderedMessage | None:
     if order is None:
         return None
     context = {"order": order, "items": list(order.items.all()), "notification": notification}
+    if return_id := (notification.context or {}).get("return_id"):
+        context["order_return"] = (
+            OrderReturn.objects.filter(pk=return_id, order=order).prefetch_related("items__order_item").first()
+        )
     kind = NotificationKind(notification.kind)
     subject = str(SUBJECTS[kind]) % {"number": order.order_number}
     return RenderedMessage(subject=subject, body=render_to_string(f"orders/email/{kind.value}.txt", context))

@@ -1,10 +1,11 @@
 """Reads shared by pages, the API and tasks."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Case, DateTimeField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -13,7 +14,17 @@ from catalog.selectors import products_for_listing
 from payments.models import Payment
 
 from .cache import popular_cache_key
-from .models import Order, OrderHistory, OrderItem, ProductDailySales, ProductSaleStat
+from .models import (
+    RETURN_HOLDS_QUANTITY,
+    Order,
+    OrderHistory,
+    OrderItem,
+    OrderReturn,
+    OrderReturnItem,
+    OrderState,
+    ProductDailySales,
+    ProductSaleStat,
+)
 
 
 def orders_of(*, user: User) -> QuerySet[Order]:
@@ -108,3 +119,125 @@ def popular_products(*, days: int = 3, limit: int = 5, cached: bool = True) -> l
     if key:
         cache.set(key, result, settings.POPULAR_PRODUCTS_CACHE_SECONDS)
     return result
+
+
+# --- Returns (RMA) ---------------------------------------------------------------------------
+
+
+def _delivered_at_subquery(order_ref: str) -> Subquery:
+    return Subquery(
+        OrderHistory.objects.filter(
+            order_id=OuterRef(order_ref), field_name="status", new_value=OrderState.DELIVERED.value
+        )
+        .order_by("-id")
+        .values("created_at")[:1]
+    )
+
+
+def order_items_with_delivered_at(items: QuerySet[OrderItem]) -> QuerySet[OrderItem]:
+    """Annotate each line with `delivered_at` (None while not delivered), as `order_item_delivered_at`."""
+    return items.annotate(
+        delivered_at=Case(
+            When(order__status_id=OrderState.DELIVERED.value, then=_delivered_at_subquery("order_id")),
+            default=Value(None, output_field=DateTimeField()),
+            output_field=DateTimeField(),
+        )
+    )
+
+
+def order_delivered_at(*, order: Order) -> dt.datetime | None:
+    """When the order was delivered: the time of its last change to DELIVERED in its history.
+
+    None while the order is not DELIVERED. Until shipments exist this is order-wide; see
+    `order_item_delivered_at`.
+    """
+    if order.status_id != OrderState.DELIVERED:
+        return None
+    return (
+        OrderHistory.objects.filter(order=order, field_name="status", new_value=OrderState.DELIVERED.value)
+        .order_by("-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def order_item_delivered_at(item: OrderItem) -> dt.datetime | None:
+    """When this line reached the customer, or None: the return window counts from here.
+
+    Today: the order's delivery (the order is DELIVERED; the time of that status change in
+    `OrderHistory`). Once shipments exist (`OrderTracking`, one per shipment with its actual
+    delivery time), the shipment that carried the line decides, so a line delivered earlier
+    can be returned before the rest of the order arrives.
+    """
+    annotated = getattr(item, "delivered_at", _UNSET)
+    if annotated is not _UNSET:
+        return annotated  # type: ignore[return-value]
+    return order_delivered_at(order=item.order)
+
+
+_UNSET = object()
+
+
+def return_window_closes_at(delivered_at: dt.datetime | None) -> dt.datetime | None:
+    if delivered_at is None:
+        return None
+    return delivered_at + dt.timedelta(days=settings.ORDER_RETURN_WINDOW_DAYS)
+
+
+def returned_quantities(*, order_item_ids: list[int]) -> dict[int, int]:
+    """{order line id: units already returned or being returned} (rejected returns hold none)."""
+    rows = (
+        OrderReturnItem.objects.filter(order_item_id__in=order_item_ids, order_return__status__in=RETURN_HOLDS_QUANTITY)
+        .values("order_item_id")
+        .annotate(quantity=Sum("quantity"))
+        .order_by()
+    )
+    return {row["order_item_id"]: row["quantity"] for row in rows}
+
+
+@dataclass(frozen=True)
+class ReturnableLine:
+    item: OrderItem
+    returnable: int  # bought minus returned or being returned; 0 when none can go back now
+    delivered_at: dt.datetime | None
+    window_closes_at: dt.datetime | None
+
+
+def order_returnable_lines(*, order: Order, now: dt.datetime | None = None) -> list[ReturnableLine]:
+    """Each line of the order with how many units can still be returned now (two queries)."""
+    now = now or timezone.now()
+    items = list(order_items_with_delivered_at(OrderItem.objects.filter(order=order)).order_by("id"))
+    held = returned_quantities(order_item_ids=[item.pk for item in items])
+    lines = []
+    for item in items:
+        closes = return_window_closes_at(item.delivered_at)  # type: ignore[attr-defined]
+        open_now = closes is not None and now <= closes
+        returnable = max(item.quantity - held.get(item.pk, 0), 0) if open_now else 0
+        lines.append(ReturnableLine(item, returnable, item.delivered_at, closes))  # type: ignore[attr-defined]
+    return lines
+
+
+def _returns_with_details(returns: QuerySet[OrderReturn]) -> QuerySet[OrderReturn]:
+    return returns.select_related("order").prefetch_related(
+        Prefetch("items", queryset=OrderReturnItem.objects.select_related("order_item").order_by("id"))
+    )
+
+
+def returns_of(*, user: User, order_id: int | None = None) -> QuerySet[OrderReturn]:
+    """A customer's own returns (of one order when given), newest first, with their lines."""
+    returns = OrderReturn.objects.filter(customer=user, order__customer=user)
+    if order_id is not None:
+        returns = returns.filter(order_id=order_id)
+    return _returns_with_details(returns).order_by("-id")
+
+
+def return_of(*, user: User, return_id: int) -> OrderReturn | None:
+    """One of this customer's returns, or None: another customer's return does not exist for them."""
+    return returns_of(user=user).filter(pk=return_id).first()
+
+
+def returns_of_seller(*, seller_id: int) -> QuerySet[OrderReturn]:
+    """Returns that send back at least one of this seller's lines (the seller center, read-only)."""
+    return _returns_with_details(
+        OrderReturn.objects.filter(items__order_item__seller_id=seller_id).distinct()
+    ).order_by("-id")

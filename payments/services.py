@@ -289,3 +289,51 @@ def order_payments_refund(*, order_id: int, reason: str, actor: User | None) -> 
                     )
                 )
     return refunds
+
+
+# --- the one cap on money given back for an order (returns; the `cancel` branch owns the final form) ---
+
+REFUND_DESTINATIONS = ("original", "wallet")
+
+
+def order_refund(*, order_id: int, amount: Decimal, reason: str, actor: User | None, destination: str) -> list[Refund]:
+    """Give back `amount` of what an order's payments took; never more than was paid, all told.
+
+    The one door for money back on an order after the fact (a return, an issue's compensation): it
+    locks the order's payments in primary-key order, so parallel refunds of one order queue, and
+    refuses (RefundExceedsPaymentError, nothing changed) what the payments no longer hold. Store
+    credit (`destination="wallet"`) is recorded as a refund of the payment too, so the cap counts
+    it: with the wallet as the shop's only payment method both destinations land in the wallet,
+    and the wallet ledger's reference tells them apart (`order:<id>` / `store-credit:order:<id>`).
+    Split over several payments, oldest first. Raises InvalidAmountError for zero or less.
+    """
+    if destination not in REFUND_DESTINATIONS:
+        raise ValueError(f"destination must be one of {REFUND_DESTINATIONS}")
+    amount = money(amount)
+    if amount <= ZERO:
+        raise InvalidAmountError(_("A refund must be more than zero."))
+    reference = f"order:{order_id}" if destination == "original" else f"store-credit:order:{order_id}"
+    refunds: list[Refund] = []
+    with transaction.atomic():
+        payments = list(
+            Payment.objects.select_for_update()
+            .filter(order_id=order_id, status__in=(*_REFUNDABLE_STATES, PaymentStatus.REFUNDED))
+            .order_by("pk")
+        )
+        refundable = sum((p.amount - p.refunded_amount for p in payments), ZERO)
+        if amount > refundable:
+            raise RefundExceedsPaymentError(
+                _("At most %(refundable)s can still be given back for this order.") % {"refundable": refundable},
+                extra={"refundable": str(refundable), "requested": str(amount)},
+            )
+        remaining = amount
+        for payment in payments:
+            share = min(remaining, payment.amount - payment.refunded_amount)
+            if share > ZERO:
+                refunds.append(
+                    payment_refund(payment_id=payment.pk, amount=share, reason=reason, actor=actor, reference=reference)
+                )
+                remaining -= share
+            if remaining == ZERO:
+                break
+    return refunds

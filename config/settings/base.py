@@ -384,6 +384,8 @@ SHOP_CURRENCY = env("SHOP_CURRENCY", default="USD")
 WALLET_MAX_CHARGE = Decimal(env("WALLET_MAX_CHARGE", default="10000.00"))
 ORDER_MAX_LINES = env.int("ORDER_MAX_LINES", default=50)
 ORDER_MAX_LINE_QUANTITY = env.int("ORDER_MAX_LINE_QUANTITY", default=99)
+# Days after delivery during which a customer can ask to return a line.
+ORDER_RETURN_WINDOW_DAYS = env.int("ORDER_RETURN_WINDOW_DAYS", default=30)
 POPULAR_PRODUCTS_CACHE_SECONDS = env.int("POPULAR_PRODUCTS_CACHE_SECONDS", default=60)
 
 LOGGING = {
