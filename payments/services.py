@@ -305,7 +305,8 @@ def order_refund(*, order_id: int, amount: Decimal, reason: str, actor: User | N
     credit (`destination="wallet"`) is recorded as a refund of the payment too, so the cap counts
     it: with the wallet as the shop's only payment method both destinations land in the wallet,
     and the wallet ledger's reference tells them apart (`order:<id>` / `store-credit:order:<id>`).
-    Split over several payments, oldest first. Raises InvalidAmountError for zero or less.
+    Split over several payments, oldest first. Lock order: order row -> payments (by primary key)
+    -> wallet. Raises InvalidAmountError for zero or less.
     """
     if destination not in REFUND_DESTINATIONS:
         raise ValueError(f"destination must be one of {REFUND_DESTINATIONS}")
@@ -315,6 +316,11 @@ def order_refund(*, order_id: int, amount: Decimal, reason: str, actor: User | N
     reference = f"order:{order_id}" if destination == "original" else f"store-credit:order:{order_id}"
     refunds: list[Refund] = []
     with transaction.atomic():
+        # The order row first, as every service that also holds it (cancel, returns) takes it first:
+        # a refund's rows point at the order, and inserting them waits on a lock of the order's row,
+        # so taking the payments first could deadlock with a service that holds the order.
+        order_model = Payment._meta.get_field("order").related_model
+        order_model._default_manager.select_for_update().filter(pk=order_id).values_list("pk").first()
         payments = list(
             Payment.objects.select_for_update()
             .filter(order_id=order_id, status__in=(*_REFUNDABLE_STATES, PaymentStatus.REFUNDED))
