@@ -274,3 +274,7 @@ class ProductDailySalesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(OrderNumberCounter)
 class OrderNumberCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["year", "last_value"]
+
+
+# Returns (RMA): their own module, registered on import.
+from . import admin_returns  # noqa: E402, F401

@@ -2,13 +2,16 @@
 checkout service, whose `DomainError`s the views show as messages.
 """
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .services import OrderLine
+from .models import RETURN_REASON_TEXT_MAX_LENGTH, RefundDestination, ReturnCondition, ReturnReason
+from .selectors import ReturnableLine
+from .services import OrderLine, ReturnLine
 
 
 class OneTimeKeyForm(forms.Form):
@@ -106,3 +109,95 @@ class CartCheckoutForm(OneTimeKeyForm):
     special_instructions = forms.CharField(
         label=_("Notes for the seller"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+# --- Returns (RMA) ---
+
+
+class OrderReturnForm(forms.Form):
+    """Ask to return delivered lines: a quantity box per line that can still go back (`quantity_<line id>`).
+
+    The boxes' maximums are what could be returned when the page was drawn; the service counts
+    again under the order's lock, so a parallel request cannot take the same units twice. A field
+    for a line that cannot be returned is not a field of the form, and is ignored.
+    """
+
+    reason = forms.ChoiceField(label=_("Why are you returning it?"), choices=ReturnReason.choices)
+    reason_text = forms.CharField(
+        label=_("Tell us more (optional)"),
+        max_length=RETURN_REASON_TEXT_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    destination = forms.ChoiceField(
+        label=_("Refund to"),
+        choices=RefundDestination.choices,
+        initial=RefundDestination.ORIGINAL,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: Any, lines: Sequence[ReturnableLine], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line_fields: list[tuple[ReturnableLine, str]] = []
+        for line in lines:
+            if line.returnable <= 0:
+                continue
+            name = f"quantity_{line.item.pk}"
+            self.fields[name] = forms.IntegerField(
+                label=line.item.product_title, min_value=0, max_value=line.returnable, required=False, initial=0
+            )
+            self.line_fields.append((line, name))
+        self.lines: list[ReturnLine] = []
+
+    def bound_line_fields(self) -> list[tuple[ReturnableLine, forms.BoundField]]:
+        return [(line, self[name]) for line, name in self.line_fields]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = cast(dict[str, Any], super().clean())
+        self.lines = [
+            ReturnLine(order_item_id=line.item.pk, quantity=cleaned[name])
+            for line, name in self.line_fields
+            if cleaned.get(name)
+        ]
+        if not self.errors and not self.lines:
+            self.add_error(None, _("Choose how many of at least one item to return."))
+        return cleaned
+
+
+class ReturnRejectForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it rejected? (the customer sees this)"), max_length=255)
+
+
+class ReturnApproveForm(forms.Form):
+    return_shipping_cost = forms.DecimalField(
+        label=_("Return shipping cost"), min_value=0, max_digits=14, decimal_places=2, required=False
+    )
+    customer_pays_shipping = forms.BooleanField(label=_("The customer pays the return shipping"), required=False)
+    restocking_fee = forms.DecimalField(
+        label=_("Restocking fee"), min_value=0, max_digits=14, decimal_places=2, required=False
+    )
+    notes = forms.CharField(label=_("Staff notes"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReturnReceiveForm(forms.Form):
+    carrier = forms.CharField(label=_("Carrier"), max_length=80, required=False)
+    tracking_number = forms.CharField(label=_("Return tracking number"), max_length=64, required=False)
+
+
+class ReturnInspectForm(forms.Form):
+    condition_rating = forms.TypedChoiceField(
+        label=_("Condition"),
+        choices=ReturnCondition.choices,
+        coerce=int,
+        help_text=_("Good or better goes back to stock."),
+    )
+    inspection_notes = forms.CharField(
+        label=_("Inspection notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    restocking_fee = forms.DecimalField(
+        label=_("Restocking fee (leave empty to keep)"), min_value=0, max_digits=14, decimal_places=2, required=False
+    )
+
+
+class ReturnRefundForm(forms.Form):
+    """No input: the amount is the return's `refund_due`; the page shows it before staff confirm."""

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts.models import User
 from accounts.request import signed_in_user
 from catalog.cache import CATALOG
 from catalog.selectors import categories_active, products_for_listing
@@ -25,7 +26,7 @@ from common.public_cache import cache_public_response
 
 from . import selectors, services
 from .cache import popular_scope
-from .forms import CartCheckoutForm, OrderCancelForm, OrderPlaceForm
+from .forms import CartCheckoutForm, OrderCancelForm, OrderPlaceForm, OrderReturnForm
 from .models import CANCELLABLE_BY_CUSTOMER, Order
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ class OrderDetailView(OwnOrderMixin, TemplateView):
         order = self.get_order()
         context["order"] = order
         context["can_cancel"] = order.status_id in CANCELLABLE_BY_CUSTOMER
+        context.update(order_returns_context(order=order, user=signed_in_user(self.request)))  # returns (RMA)
         return context
 
 
@@ -201,3 +203,71 @@ class OrderCancelView(OwnOrderMixin, TemplateView):
             % {"number": order.order_number, "total": order.total_amount, "currency": order.currency},
         )
         return redirect("orders:detail", pk=pk)
+
+
+# --- Returns (RMA) ---------------------------------------------------------------------------
+
+
+def order_returns_context(*, order: Order, user: User) -> dict[str, Any]:
+    """What `orders/_order_returns.html` on the order page needs (three queries)."""
+    lines = selectors.order_returnable_lines(order=order)
+    return {
+        "order_returns": list(selectors.returns_of(user=user, order_id=order.pk)),
+        "can_return": any(line.returnable for line in lines),
+        "return_window_closes_at": max(
+            (line.window_closes_at for line in lines if line.window_closes_at), default=None
+        ),
+    }
+
+
+class OrderReturnCreateView(OwnOrderMixin, TemplateView):
+    """GET: choose lines and quantities, a reason and where the refund goes; POST: ask for the return."""
+
+    template_name = "orders/return_create.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["order"] = order = kwargs.get("order") or self.get_order()
+        context.setdefault("form", OrderReturnForm(lines=selectors.order_returnable_lines(order=order)))
+        return context
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        order = self.get_order()
+        form = OrderReturnForm(request.POST, lines=selectors.order_returnable_lines(order=order))
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(order=order, form=form), status=400)
+        try:
+            rma = services.return_request(
+                order_id=order.pk,
+                user=signed_in_user(request),
+                lines=form.lines,
+                reason=form.cleaned_data["reason"],
+                reason_text=form.cleaned_data["reason_text"],
+                destination=form.cleaned_data["destination"],
+                **client_meta(request),
+            )
+        except NotFoundError:
+            raise Http404(_("No such order.")) from None
+        except DomainError as exc:  # a parallel request took the units, or the window closed meanwhile
+            form.add_error(None, str(exc.message))
+            return self.render_to_response(self.get_context_data(order=order, form=form), status=exc.http_status)
+        messages.success(
+            request,
+            _("Return %(rma)s is requested. We will e-mail you when it is approved.") % {"rma": rma},
+        )
+        return redirect("orders:return_detail", pk=rma.pk)
+
+
+class ReturnDetailView(LoginRequiredMixin, TemplateView):
+    """One of the customer's returns and where it stands; another customer's return is a 404."""
+
+    template_name = "orders/return_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        rma = selectors.return_of(user=signed_in_user(self.request), return_id=self.kwargs["pk"])
+        if rma is None:
+            raise Http404(_("No such return."))
+        context["order_return"] = rma
+        context["order"] = rma.order
+        return context

@@ -10,7 +10,17 @@ from rest_framework import serializers
 from common.api.query import QueryIntegerField
 from common.api.serializers import MoneyField, RejectUnknownFieldsMixin, StrictJSONTypesMixin
 
-from ..models import Order, OrderItem, OrderState
+from ..models import (
+    RETURN_REASON_TEXT_MAX_LENGTH,
+    Order,
+    OrderItem,
+    OrderReturn,
+    OrderReturnItem,
+    OrderState,
+    RefundDestination,
+    ReturnReason,
+    ReturnStatus,
+)
 
 BIGINT_MAX = 2**63 - 1
 
@@ -157,3 +167,86 @@ class PopularProductSerializer(serializers.Serializer):
 class PopularEntrySerializer(serializers.Serializer):
     product = PopularProductSerializer()
     quantity = serializers.IntegerField(help_text=_("Units sold in the window."))
+
+
+# --- returns (RMA) ----------------------------------------------------------------------------
+
+
+class ReturnItemInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    order_item_id = StrictIntegerField(
+        min_value=1, max_value=BIGINT_MAX, help_text=_("The `id` of one of the order's `items`.")
+    )
+    quantity = StrictIntegerField(min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"] = StrictIntegerField(min_value=1, max_value=settings.ORDER_MAX_LINE_QUANTITY)
+
+
+class ReturnCreateSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
+    items = ReturnItemInputSerializer(many=True, allow_empty=False, min_length=1, max_length=50)
+    reason = serializers.ChoiceField(choices=ReturnReason.choices)
+    reason_text = serializers.CharField(
+        max_length=RETURN_REASON_TEXT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    destination = serializers.ChoiceField(
+        choices=RefundDestination.choices,
+        default=RefundDestination.ORIGINAL.value,
+        help_text=_("`original`: back to the payment; `wallet`: store credit in your wallet."),
+    )
+
+
+class OrderReturnItemSerializer(serializers.ModelSerializer):
+    product_title = serializers.CharField(source="order_item.product_title", read_only=True)
+    sku = serializers.CharField(source="order_item.sku", read_only=True)
+    value = MoneyField(read_only=True)
+
+    class Meta:
+        model = OrderReturnItem
+        fields = ["order_item_id", "product_title", "sku", "quantity", "value"]
+        read_only_fields = fields
+
+
+class OrderReturnSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=ReturnStatus.choices, read_only=True)
+    items = OrderReturnItemSerializer(many=True, read_only=True)
+    destination = serializers.ChoiceField(
+        source="refund_destination", choices=RefundDestination.choices, read_only=True
+    )
+    items_value = MoneyField(read_only=True)
+    return_shipping_cost = MoneyField(read_only=True)
+    restocking_fee = MoneyField(read_only=True)
+    refund_due = MoneyField(
+        read_only=True, help_text=_("items_value - restocking_fee - return shipping when you pay it; never below 0.")
+    )
+    refund_amount = MoneyField(read_only=True, allow_null=True, help_text=_("What was given back, once refunded."))
+
+    class Meta:
+        model = OrderReturn
+        fields = [
+            "id",
+            "order_id",
+            "status",
+            "reason",
+            "reason_text",
+            "destination",
+            "items",
+            "currency",
+            "items_value",
+            "return_shipping_cost",
+            "customer_pays_shipping",
+            "restocking_fee",
+            "refund_due",
+            "refund_amount",
+            "return_carrier",
+            "return_tracking_number",
+            "condition_rating",
+            "rejection_reason",
+            "created_at",
+            "approved_at",
+            "rejected_at",
+            "received_at",
+            "inspected_at",
+            "refunded_at",
+        ]
+        read_only_fields = fields

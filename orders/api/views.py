@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,13 +28,16 @@ from common.public_cache import cache_public_response
 
 from .. import selectors, services
 from ..cache import popular_scopes
-from ..models import Order
+from ..exceptions import InvalidReturnError
+from ..models import Order, OrderReturn
 from .serializers import (
     OrderCancelSerializer,
     OrderCreateSerializer,
+    OrderReturnSerializer,
     OrderSerializer,
     PopularEntrySerializer,
     PopularProductsQuerySerializer,
+    ReturnCreateSerializer,
 )
 
 BAD_ORDER = error_response(
@@ -185,3 +188,83 @@ class PopularProductsApi(APIView):
         entries = selectors.popular_products(days=days, limit=limit, cached=False)
         body = PopularEntrySerializer([{"product": p, "quantity": q} for p, q in entries], many=True).data
         return Response(body)
+
+
+# --- returns (RMA) ----------------------------------------------------------------------------
+
+
+class OrderReturnListCreateApi(generics.GenericAPIView):
+    serializer_class = OrderReturnSerializer
+
+    def get_queryset(self) -> QuerySet[OrderReturn]:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no user
+            return OrderReturn.objects.none()
+        user = signed_in_user(self.request)
+        if not selectors.orders_of(user=user).filter(pk=self.kwargs["pk"]).exists():
+            raise NotFoundError(_("No such order."))
+        return selectors.returns_of(user=user, order_id=self.kwargs["pk"])
+
+    @extend_schema(
+        tags=["returns"],
+        summary="The returns of one of your orders, newest first",
+        responses={200: OrderReturnSerializer(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(OrderReturnSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["returns"],
+        summary="Ask to return delivered items of one of your orders",
+        description=(
+            "Only delivered items, within the return window (ORDER_RETURN_WINDOW_DAYS after delivery), and "
+            "never more of an item than you bought less what is already returned or being returned. Staff "
+            "then approve or reject it; once the items are back and inspected, the refund goes to the "
+            "original payment or to your wallet as store credit."
+        ),
+        request=ReturnCreateSerializer,
+        responses={
+            201: OrderReturnSerializer,
+            400: VALIDATION_ERROR,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: error_response(
+                "`return_not_allowed` (not delivered, or the window closed; `extra.why`), "
+                "`return_quantity_exceeded` (`extra.returnable`)."
+            ),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = ReturnCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = signed_in_user(request)
+        try:
+            rma = services.return_request(
+                order_id=pk,
+                user=user,
+                lines=[services.ReturnLine(**line) for line in data["items"]],
+                reason=data["reason"],
+                reason_text=data["reason_text"],
+                destination=data["destination"],
+                **client_meta(request),
+            )
+        except InvalidReturnError as exc:  # a field the service judged: the API's field errors
+            raise serializers.ValidationError(
+                {exc.extra.get("field", "non_field_errors"): [str(exc.message)]}
+            ) from None
+        body = OrderReturnSerializer(selectors.return_of(user=user, return_id=rma.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ReturnDetailApi(APIView):
+    @extend_schema(
+        tags=["returns"],
+        summary="One of your returns",
+        responses={200: OrderReturnSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        rma = selectors.return_of(user=signed_in_user(request), return_id=pk)
+        if rma is None:
+            raise NotFoundError(_("No such return."))
+        return Response(OrderReturnSerializer(rma).data)

@@ -23,8 +23,8 @@ from carts.services import cart_add_item
 from catalog.models import Category, Product, ProductVariant
 from inventory.models import InventoryItem
 from inventory.services import stock_restock
-from orders.models import Order
-from orders.services import order_place
+from orders.models import Order, OrderReturn, OrderState
+from orders.services import ReturnLine, order_place, order_transition, return_request
 from payments.services import wallet_charge
 from promotions.models import Coupon, IssuedCoupon
 from promotions.services import coupon_claim
@@ -41,6 +41,7 @@ class Customer:
     order: Order
     cart_item: CartItem
     token: str
+    order_return: OrderReturn | None = None  # of a second order, delivered (see _returned)
 
 
 @dataclass
@@ -113,6 +114,15 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
     )
 
 
+def _returned(customer: Customer, variant: ProductVariant, staff: User) -> OrderReturn:
+    """A second order of the customer, delivered, with a return requested for its line."""
+    order = order_place(user=customer.user, lines=[{"variant_id": variant.pk, "quantity": 1}]).order
+    for to in (OrderState.PROCESSING, OrderState.SHIPPED, OrderState.DELIVERED):
+        order_transition(order_id=order.pk, to=to, actor=staff)
+    line = ReturnLine(order_item_id=order.items.get().pk, quantity=1)
+    return return_request(order_id=order.pk, user=customer.user, lines=[line], reason="other")
+
+
 def build_world() -> World:
     category = CategoryFactory()
     coupon = CouponFactory(initial_quantity=10)
@@ -122,6 +132,8 @@ def build_world() -> World:
     a = _customer(seller_a.variant, coupon, 1)
     b = _customer(seller_b.variant, coupon, 2)
     staff = AdministratorFactory(user__is_superuser=True).user
+    a.order_return = _returned(a, seller_a.variant, staff)
+    b.order_return = _returned(b, seller_b.variant, staff)
     return World(
         a=a,
         b=b,
