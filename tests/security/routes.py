@@ -103,9 +103,9 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "orders_api:order-detail": {"pk": a.order.pk},
         "orders_api:order-cancel": {"pk": a.order.pk},
         # --- returns (RMA) ---
-        "orders:return_create": {"pk": a.order.pk},
+        "orders:return_create": {"pk": a.order_return.order_id if a.order_return else 0},
         "orders:return_detail": {"pk": a.order_return.pk if a.order_return else 0},
-        "orders_api:order-returns": {"pk": a.order.pk},
+        "orders_api:order-returns": {"pk": a.order_return.order_id if a.order_return else 0},
         "orders_api:return-detail": {"pk": a.order_return.pk if a.order_return else 0},
         "inventory:seller_product": {"pk": seller.product.pk},
         "inventory:seller_restock": {"variant_id": seller.variant.pk},

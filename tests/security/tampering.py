@@ -42,7 +42,7 @@ from accounts.models import UserSession as SignIn
 from carts.models import Cart, CartItem
 from catalog.models import ProductVariant
 from inventory.models import InventoryItem
-from orders.models import Order
+from orders.models import Order, OrderReturnItem
 from payments.models import Payment, Refund, Wallet, WalletEntry
 from promotions.models import Coupon, IssuedCoupon
 from scorecard.invariants import all_violations
@@ -145,6 +145,7 @@ def snapshot(world: World) -> dict[str, Any]:
         "prices": list(ProductVariant.objects.order_by("pk").values("pk", "price")),
         "carts": list(Cart.all_objects.order_by("pk").values("pk", "customer_id", "status", "total_amount")),
         "cart items": cart_item_rows(),
+        "returns": list(OrderReturnItem.objects.order_by("pk").values("pk", "order_item_id", "quantity")),
     }
 
 

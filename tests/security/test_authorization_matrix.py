@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 from accounts.models import Address, UserSession
 from carts.models import Cart, CartItem
 from inventory.models import InventoryItem
-from orders.models import Order
+from orders.models import Order, OrderReturn
 from payments.models import Wallet
 from promotions.models import IssuedCoupon
 
@@ -109,6 +109,13 @@ POLICY: dict[str, Policy] = {
     "orders_api:order-detail": Policy(CUSTOMER_OWNED),
     "orders_api:order-cancel": Policy(CUSTOMER_OWNED, {"reason": "probe"}),
     "orders_api:products-popular": Policy(PUBLIC),
+    # --- returns (RMA) ---
+    "orders:return_create": Policy(CUSTOMER_OWNED, {"reason": "damaged", "destination": "original"}),
+    "orders:return_detail": Policy(CUSTOMER_OWNED),
+    "orders_api:order-returns": Policy(
+        CUSTOMER_OWNED, {"items": [{"order_item_id": 1, "quantity": 1}], "reason": "damaged"}
+    ),
+    "orders_api:return-detail": Policy(CUSTOMER_OWNED),
     "accounts_api:register": Policy(PUBLIC),
     "accounts_api:token": Policy(PUBLIC),
     "accounts_api:token_refresh": Policy(PUBLIC),
@@ -147,6 +154,7 @@ def snapshot(world: World) -> dict[str, Any]:
             CartItem.all_objects.filter(cart__customer=a.user).values("pk", "quantity", "deleted_at").order_by("pk")
         ),
         "product": [seller.product.title, seller.product.status],
+        "returns": list(OrderReturn.objects.filter(customer=a.user).values("pk", "status").order_by("pk")),
     }
 
 

@@ -115,8 +115,8 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
 
 
 def _returned(customer: Customer, variant: ProductVariant, staff: User) -> OrderReturn:
-    """A second order of the customer, delivered, with a return requested for its line."""
-    order = order_place(user=customer.user, lines=[{"variant_id": variant.pk, "quantity": 1}]).order
+    """A second order of the customer, two of one line delivered, with a return requested for one."""
+    order = order_place(user=customer.user, lines=[{"variant_id": variant.pk, "quantity": 2}]).order
     for to in (OrderState.PROCESSING, OrderState.SHIPPED, OrderState.DELIVERED):
         order_transition(order_id=order.pk, to=to, actor=staff)
     line = ReturnLine(order_item_id=order.items.get().pk, quantity=1)
