@@ -24,6 +24,7 @@ from accounts.models import User
 from accounts.request import signed_in_user
 from common.admin import ReadOnlyAdminMixin
 from common.exceptions import DomainError
+from common.http import ClientMeta, client_meta
 
 from . import services
 from .forms import ReturnApproveForm, ReturnInspectForm, ReturnReceiveForm, ReturnRefundForm, ReturnRejectForm
@@ -37,26 +38,31 @@ class OrderReturnItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     readonly_fields = fields
 
 
-def _approve(rma: OrderReturn, staff: User, data: dict[str, Any]) -> OrderReturn:
-    return services.return_approve(return_id=rma.pk, actor=staff, **data)
+# Each step: the return, the staff member, the form's data, and the client's address and agent.
+def _approve(rma: OrderReturn, staff: User, data: dict[str, Any], meta: ClientMeta) -> OrderReturn:
+    return services.return_approve(return_id=rma.pk, actor=staff, **data, **meta)
 
 
-def _reject(rma: OrderReturn, staff: User, data: dict[str, Any]) -> OrderReturn:
-    return services.return_reject(return_id=rma.pk, actor=staff, reason=data["reason"])
+def _reject(rma: OrderReturn, staff: User, data: dict[str, Any], meta: ClientMeta) -> OrderReturn:
+    return services.return_reject(return_id=rma.pk, actor=staff, reason=data["reason"], **meta)
 
 
-def _receive(rma: OrderReturn, staff: User, data: dict[str, Any]) -> OrderReturn:
+def _receive(rma: OrderReturn, staff: User, data: dict[str, Any], meta: ClientMeta) -> OrderReturn:
     return services.return_receive(
-        return_id=rma.pk, actor=staff, tracking_number=data.get("tracking_number", ""), carrier=data.get("carrier", "")
+        return_id=rma.pk,
+        actor=staff,
+        tracking_number=data.get("tracking_number", ""),
+        carrier=data.get("carrier", ""),
+        **meta,
     )
 
 
-def _inspect(rma: OrderReturn, staff: User, data: dict[str, Any]) -> OrderReturn:
-    return services.return_inspect(return_id=rma.pk, actor=staff, **data)
+def _inspect(rma: OrderReturn, staff: User, data: dict[str, Any], meta: ClientMeta) -> OrderReturn:
+    return services.return_inspect(return_id=rma.pk, actor=staff, **data, **meta)
 
 
-def _refund(rma: OrderReturn, staff: User, data: dict[str, Any]) -> OrderReturn:
-    return services.return_refund(return_id=rma.pk, actor=staff)
+def _refund(rma: OrderReturn, staff: User, data: dict[str, Any], meta: ClientMeta) -> OrderReturn:
+    return services.return_refund(return_id=rma.pk, actor=staff, **meta)
 
 
 # step name -> (the status it leads to, its form, the service call, the button's label)
@@ -78,7 +84,7 @@ def _bulk_action(step: str, description: Any) -> Any:
         done = 0
         for rma in queryset.order_by("pk"):
             try:
-                STEPS[step][2](rma, staff, {})
+                STEPS[step][2](rma, staff, {}, client_meta(request))
             except DomainError as exc:
                 modeladmin.message_user(request, f"{rma}: {exc.message}", messages.ERROR)
             else:
@@ -205,7 +211,7 @@ class OrderReturnAdmin(admin.ModelAdmin):
             if step == "approve":
                 data["customer_pays_shipping"] = form.cleaned_data["customer_pays_shipping"]
             try:
-                call(rma, signed_in_user(request), data)
+                call(rma, signed_in_user(request), data, client_meta(request))
             except DomainError as exc:
                 form.add_error(None, str(exc.message))
             else:

@@ -236,8 +236,11 @@ def return_of(*, user: User, return_id: int) -> OrderReturn | None:
     return returns_of(user=user).filter(pk=return_id).first()
 
 
-def returns_of_seller(*, seller_id: int) -> QuerySet[OrderReturn]:
-    """Returns that send back at least one of this seller's lines (the seller center, read-only)."""
-    return _returns_with_details(
-        OrderReturn.objects.filter(items__order_item__seller_id=seller_id).distinct()
-    ).order_by("-id")
+def return_lines_of_seller(*, seller_id: int) -> QuerySet[OrderReturnItem]:
+    """The returned lines of this seller's order lines, newest return first (the seller center,
+    read-only): never another seller's lines, even when one return holds both. One query."""
+    return (
+        OrderReturnItem.objects.filter(order_item__seller_id=seller_id)
+        .select_related("order_return__order", "order_item")
+        .order_by("-order_return_id", "id")
+    )

@@ -130,9 +130,8 @@ def return_request(
     for line in lines:
         if line.quantity <= 0:
             raise InvalidReturnError(_("Return at least one unit of each item you choose."), extra={"field": "items"})
-        if line.order_item_id in wanted:
-            raise InvalidReturnError(_("Name each item once."), extra={"field": "items"})
-        wanted[line.order_item_id] = line.quantity
+        # The same line named twice is one line with both quantities (the quantity rule then judges it).
+        wanted[line.order_item_id] = wanted.get(line.order_item_id, 0) + line.quantity
     now = now or timezone.now()
     with transaction.atomic():
         # The order row is the lock every return of this order queues on (see the module's docstring).
@@ -257,13 +256,17 @@ def return_approve(
     customer_pays_shipping: bool | None = None,
     restocking_fee: Decimal | None = None,
     notes: str = "",
+    ip_address: str | None = None,
+    user_agent: str = "",
 ) -> OrderReturn:
     """Staff accept the request; the costs set here come off the refund (see `OrderReturn`)."""
     shipping = _amount(return_shipping_cost, "return_shipping_cost")
     fee = _amount(restocking_fee, "restocking_fee")
     with transaction.atomic():
         rma = _locked_return(return_id)
-        fields = _step(rma, ReturnStatus.APPROVED, actor=actor, reason=notes)
+        fields = _step(
+            rma, ReturnStatus.APPROVED, actor=actor, reason=notes, ip_address=ip_address, user_agent=user_agent
+        )
         if shipping is not None:
             rma.return_shipping_cost = shipping
         if customer_pays_shipping is not None:
@@ -276,24 +279,43 @@ def return_approve(
     return rma
 
 
-def return_reject(*, return_id: int, actor: User, reason: str) -> OrderReturn:
+def return_reject(
+    *, return_id: int, actor: User, reason: str, ip_address: str | None = None, user_agent: str = ""
+) -> OrderReturn:
     """Staff refuse the return (before the goods are received); the customer is told why."""
     reason = reason.strip()
     if not reason:
         raise InvalidReturnError(_("Say why the return is rejected."), extra={"field": "reason"})
     with transaction.atomic():
         rma = _locked_return(return_id)
-        fields = _step(rma, ReturnStatus.REJECTED, actor=actor, reason=reason)
+        fields = _step(
+            rma, ReturnStatus.REJECTED, actor=actor, reason=reason, ip_address=ip_address, user_agent=user_agent
+        )
         rma.rejection_reason = reason[:255]
         rma.save(update_fields=[*fields, "rejection_reason"])
     return rma
 
 
-def return_receive(*, return_id: int, actor: User, tracking_number: str = "", carrier: str = "") -> OrderReturn:
+def return_receive(
+    *,
+    return_id: int,
+    actor: User,
+    tracking_number: str = "",
+    carrier: str = "",
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> OrderReturn:
     """The parcel is back at the warehouse."""
     with transaction.atomic():
         rma = _locked_return(return_id)
-        fields = _step(rma, ReturnStatus.RECEIVED, actor=actor, reason=tracking_number.strip())
+        fields = _step(
+            rma,
+            ReturnStatus.RECEIVED,
+            actor=actor,
+            reason=tracking_number.strip(),
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
         if tracking_number.strip():
             rma.return_tracking_number = tracking_number.strip()[:64]
         if carrier.strip():
@@ -309,6 +331,8 @@ def return_inspect(
     condition_rating: int,
     inspection_notes: str = "",
     restocking_fee: Decimal | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
 ) -> OrderReturn:
     """Record the goods' condition; resaleable goods (rating >= GOOD) go back to stock, once.
 
@@ -322,7 +346,14 @@ def return_inspect(
     fee = _amount(restocking_fee, "restocking_fee")
     with transaction.atomic():
         rma = _locked_return(return_id)
-        fields = _step(rma, ReturnStatus.INSPECTED, actor=actor, reason=str(ReturnCondition(condition_rating).label))
+        fields = _step(
+            rma,
+            ReturnStatus.INSPECTED,
+            actor=actor,
+            reason=str(ReturnCondition(condition_rating).label),
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
         rma.condition_rating = condition_rating
         rma.inspection_notes = inspection_notes.strip()
         if fee is not None:
@@ -343,7 +374,7 @@ def return_inspect(
     return rma
 
 
-def return_refund(*, return_id: int, actor: User) -> OrderReturn:
+def return_refund(*, return_id: int, actor: User, ip_address: str | None = None, user_agent: str = "") -> OrderReturn:
     """Give back `refund_due` to the original payment or as store credit, within what was paid.
 
     A refund due of zero (fees as large as the value) moves no money but still closes the return.
@@ -353,7 +384,14 @@ def return_refund(*, return_id: int, actor: User) -> OrderReturn:
     with transaction.atomic():
         rma = _locked_return(return_id)
         amount = rma.refund_due
-        fields = _step(rma, ReturnStatus.REFUNDED, actor=actor, reason=f"{amount} {rma.currency}")
+        fields = _step(
+            rma,
+            ReturnStatus.REFUNDED,
+            actor=actor,
+            reason=f"{amount} {rma.currency}",
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
         if amount > ZERO:
             order_refund(
                 order_id=rma.order_id,

@@ -9,7 +9,7 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from inventory.models import ChangeType, InventoryHistory
-from orders.models import OrderReturn, ReturnStatus
+from orders.models import OrderHistory, OrderReturn, ReturnStatus
 from orders.services import return_approve, return_inspect, return_receive
 from payments.models import Wallet
 
@@ -189,6 +189,8 @@ def test_staff_take_a_return_all_the_way(staff_client, order, customer, variant)
     assert (rma.return_tracking_number, rma.condition_rating) == ("RT9", 5)
     assert Wallet.objects.get(user=customer).balance == balance + Decimal("34.00") == ledger_sum(customer)
     assert InventoryHistory.objects.filter(change_type=ChangeType.RETURN).count() == 1
+    approved = OrderHistory.objects.get(order=order, change_type="return", new_value="approved")
+    assert (approved.ip_address, approved.actor.is_staff) == ("127.0.0.1", True)
 
 
 def test_staff_reject_needs_a_reason(staff_client, order, customer):
@@ -237,3 +239,36 @@ def test_customers_cannot_open_the_return_admin(client, customer, order):
     assert response.status_code == 302 and reverse("admin:login") in response["Location"]
     rma.refresh_from_db()
     assert rma.status == ReturnStatus.REQUESTED
+
+
+# --- the seller center (read-only) -----------------------------------------------------------
+
+
+def test_a_seller_sees_the_returns_of_their_own_lines_only(client, customer, superuser, django_assert_max_num_queries):
+    from tests.factories.commerce import VariantFactory
+
+    own = VariantFactory(price=Decimal("20.00"), stock=10)
+    foreign = VariantFactory(price=Decimal("9.00"), stock=10)
+    from orders.services import ReturnLine, return_request
+
+    order = delivered_order(customer, own, superuser, quantity=1)
+    other = delivered_order(customer, foreign, superuser, quantity=1)
+    mine = return_request(
+        order_id=order.pk, user=customer, lines=[ReturnLine(order.items.get().pk, 1)], reason="damaged"
+    )
+    theirs = return_request(
+        order_id=other.pk, user=customer, lines=[ReturnLine(other.items.get().pk, 1)], reason="damaged"
+    )
+    client.force_login(own.product.seller.user)
+
+    page = client.get(reverse("seller_returns:list"))
+
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert str(mine) in content and own.product.title in content
+    assert str(theirs) not in content and foreign.product.title not in content
+    assert page["Cache-Control"].startswith(("private", "no-store")) or "no-store" in page["Cache-Control"]
+
+
+def test_a_customer_cannot_open_the_seller_returns(shopper):
+    assert shopper.get(reverse("seller_returns:list")).status_code == 403

@@ -116,6 +116,7 @@ POLICY: dict[str, Policy] = {
         CUSTOMER_OWNED, {"items": [{"order_item_id": 1, "quantity": 1}], "reason": "damaged"}
     ),
     "orders_api:return-detail": Policy(CUSTOMER_OWNED),
+    "seller_returns:list": Policy(SELLER_ONLY),
     "accounts_api:register": Policy(PUBLIC),
     "accounts_api:token": Policy(PUBLIC),
     "accounts_api:token_refresh": Policy(PUBLIC),
