@@ -359,7 +359,7 @@ class OrderReturn(TimeStampedModel):
     status = models.CharField(max_length=12, choices=ReturnStatus.choices, default=ReturnStatus.REQUESTED)
     reason = models.CharField(max_length=20, choices=ReturnReason.choices)
     reason_text = bounded_text_field(RETURN_REASON_TEXT_MAX_LENGTH, blank=True)
-    notes = bounded_text_field(RETURN_NOTES_MAX_LENGTH, blank=True, help_text=_("Staff notes."))
+    notes = bounded_text_field(RETURN_NOTES_MAX_LENGTH, blank=True)  # staff notes
     refund_destination = models.CharField(
         max_length=10, choices=RefundDestination.choices, default=RefundDestination.ORIGINAL
     )

@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
                     "notes",
                     models.TextField(
                         blank=True,
-                        help_text="Staff notes.",
+                        help_text="Up to 2,000 characters.",
                         max_length=2000,
                         validators=[django.core.validators.MaxLengthValidator(2000)],
                     ),
