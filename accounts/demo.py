@@ -54,7 +54,7 @@ def seed(stdout: TextIOBase) -> None:
             street_address="1 Demo Street",
             city="Springfield",
             postal_code="12345",
-            country="United States",
+            country="US",
             is_primary=True,
         )
 

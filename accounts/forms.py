@@ -216,7 +216,8 @@ class AddressForm(ServiceErrorsMixin, forms.ModelForm):
             "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
             "state": forms.TextInput(attrs={"autocomplete": "address-level1"}),
             "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
-            "country": forms.TextInput(attrs={"autocomplete": "country-name"}),
+            "country": forms.Select(attrs={"autocomplete": "country"}),
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         }
 
     def address_data(self) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Validators of account data that the model, the page form and the API share."""
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -67,3 +68,13 @@ def _url_problem(url: Any) -> Any:
     except ValidationError:
         return SOCIAL_URL_MESSAGE
     return None
+
+
+# A phone number as people write it: digits with spaces, dots, dashes, brackets and a leading +.
+_PHONE = re.compile(r"\+?[0-9][0-9 ().-]{3,30}")
+
+
+def validate_phone(value: str) -> None:
+    """A phone number for a courier: 4 to 31 characters of digits and `+ ( ) . -` and spaces."""
+    if value and (not _PHONE.fullmatch(value) or sum(c.isdigit() for c in value) < 4):
+        raise ValidationError(_("Enter a phone number such as +44 20 7946 0000."), code="invalid_phone")

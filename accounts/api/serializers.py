@@ -6,6 +6,7 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.core.validators import RegexValidator
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -161,8 +162,35 @@ class MeSerializer(StrictJSONTypesMixin, serializers.Serializer):
 # --- addresses, preferences, sessions ---------------------------------------------------------
 
 
+COUNTRY_CODE_PATTERN = r"^[A-Za-z]{2}$"
+
+
+class CountryCodeField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 country code: any case in ("gb"), capitals out ("GB")."""
+
+    default_error_messages = {"invalid_country": _("Enter a two-letter ISO 3166 country code, such as GB or US.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text",
+            _("The ISO 3166-1 alpha-2 code of the country, such as GB or US; lower case is accepted."),
+        )
+        super().__init__(max_length=2, min_length=2, validators=[RegexValidator(COUNTRY_CODE_PATTERN)], **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        code = super().to_internal_value(data).upper()
+        if code not in countries:
+            self.fail("invalid_country")
+        return code
+
+    def to_representation(self, value: Any) -> str:
+        return str(getattr(value, "code", value) or "")
+
+
 class AddressSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     """An address. Which one is primary changes through `make-primary/`, not by editing."""
+
+    country = CountryCodeField()
 
     class Meta:
         model = Address
@@ -171,6 +199,7 @@ class AddressSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
 
 
 class AddressCreateSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
+    country = CountryCodeField()
     is_primary = serializers.BooleanField(
         default=False, help_text=_("Make it the primary address. The first address is primary anyway.")
     )

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "csp",
     "axes",
+    "django_countries",
     # ours, in dependency order (an app imports only from apps above it)
     "common",
     "accounts",

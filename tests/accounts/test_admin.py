@@ -175,7 +175,7 @@ def test_address_admin_keeps_one_primary(admin_client):
             "street_address": "S",
             "city": "C",
             "postal_code": "P",
-            "country": "X",
+            "country": "GB",
         },
     )
     assert response.status_code == 302

@@ -16,7 +16,7 @@ from tests.factories.accounts import UserFactory
 # data migrations put there come back after the flush through the root conftest's _reference_data.
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
-ADDRESS = {"recipient_name": "R", "street_address": "S", "city": "C", "postal_code": "P", "country": "X"}
+ADDRESS = {"recipient_name": "R", "street_address": "S", "city": "C", "postal_code": "P", "country": "GB"}
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -29,7 +29,7 @@ ADDRESS_FORM = {
     "city": "London",
     "state": "",
     "postal_code": "N1 9GU",
-    "country": "United Kingdom",
+    "country": "GB",
 }
 
 

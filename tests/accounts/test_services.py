@@ -50,7 +50,7 @@ ADDRESS = {
     "street_address": "12 Analytical Row",
     "city": "London",
     "postal_code": "N1 9GU",
-    "country": "United Kingdom",
+    "country": "GB",
 }
 
 

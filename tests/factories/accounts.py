@@ -87,7 +87,7 @@ class AddressFactory(DjangoModelFactory):
     street_address = factory.Faker("street_address")
     city = factory.Faker("city")
     postal_code = factory.Faker("postcode")
-    country = "United States"
+    country = "US"
 
 
 class UserSessionFactory(DjangoModelFactory):

@@ -47,7 +47,7 @@ ADDRESS = {
     "street_address": "1 Attacker Road",
     "city": "Elsewhere",
     "postal_code": "99999",
-    "country": "Nowhere",
+    "country": "US",
 }
 
 

@@ -95,7 +95,7 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
             "street_address": f"{n} Main Street",
             "city": "Springfield",
             "postal_code": "12345",
-            "country": "United States",
+            "country": "US",
         },
     )
     user_api_sign_in(user=user, user_agent="ShopApp/1.0", ip_address="198.51.100.7")
