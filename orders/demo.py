@@ -5,6 +5,10 @@ The orders are placed through `order_place` (stock, wallet and ledgers stay righ
 buyers with funded wallets, then back-dated; the demo customer gets one small order and keeps
 most of their wallet. Past days are rolled up into `ProductDailySales`. Idempotent: the orders
 are placed once (their idempotency keys mark them); the rollup is rerun every time.
+
+Before the orders, staff-style pricing: shipping rules (free over a threshold in the US, a flat
+rate in the UK, per kilogram everywhere else) and tax rates (Illinois sales tax, UK VAT, German
+VAT), so the cart and checkout pages show shipping and tax. Created once, by name.
 """
 
 import datetime as dt
@@ -16,13 +20,23 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Customer, User
+from accounts.models import Address, Customer, User
 from catalog.models import ProductStatus, ProductVariant, VariantStatus
 from common.exceptions import DomainError
 from payments.models import Wallet
 from payments.services import wallet_charge
 
-from .models import DeliveryStatus, Order, OrderHistory, OrderItem, OrderNotification, OrderState, ProductSaleStat
+from .models import (
+    DeliveryStatus,
+    Order,
+    OrderHistory,
+    OrderItem,
+    OrderNotification,
+    OrderState,
+    ProductSaleStat,
+    ShippingRule,
+    TaxRate,
+)
 from .services import order_cancel, order_place, order_transition, sales_rollup
 
 DEMO_CUSTOMER_EMAIL = "customer@example.com"
@@ -41,6 +55,17 @@ def _buyers() -> list[User]:
         if user is None:
             user = User.objects.create_user(email=email, password=None, first_name="Demo", last_name="Buyer")
             Customer.objects.get_or_create(user=user)
+        if not Address.objects.filter(user=user).exists():
+            Address.objects.create(
+                user=user,
+                recipient_name="Demo Buyer",
+                street_address="2 Demo Street",
+                city="Springfield",
+                state="IL",
+                postal_code="62701",
+                country="US",
+                is_primary=True,
+            )
         buyers.append(user)
     return buyers
 
@@ -150,7 +175,43 @@ def _place_orders(stdout: Any) -> int:
     return len(placed)
 
 
+# name, country ("" is everywhere else), flat rate, per kg, free over
+DEMO_SHIPPING_RULES = [
+    ("Standard delivery (US)", "US", "4.95", "0.50", "50.00"),
+    ("Royal Mail (UK)", "GB", "3.95", "0.00", "40.00"),
+    ("International", "", "14.90", "2.00", None),
+]
+# name, country, region ("" is the whole country), rate in percent
+DEMO_TAX_RATES = [
+    ("Sales tax", "US", "IL", "6.250"),
+    ("VAT", "GB", "", "20.000"),
+    ("MwSt", "DE", "", "19.000"),
+]
+
+
+def _pricing_rules(stdout: Any) -> None:
+    made = 0
+    for name, country, flat_rate, per_kg, free_over in DEMO_SHIPPING_RULES:
+        if not ShippingRule.objects.filter(country=country, is_active=True).exists():
+            ShippingRule.objects.create(
+                name=name,
+                country=country,
+                flat_rate=Decimal(flat_rate),
+                per_kg=Decimal(per_kg),
+                free_over=Decimal(free_over) if free_over else None,
+            )
+            made += 1
+    for name, country, region, rate in DEMO_TAX_RATES:
+        if not TaxRate.objects.filter(country=country, region__iexact=region, is_active=True).exists():
+            TaxRate.objects.create(name=name, country=country, region=region, rate=Decimal(rate))
+            made += 1
+    stdout.write(
+        f"orders: {made} shipping rules and tax rates added" if made else "orders: pricing rules already there"
+    )
+
+
 def seed(stdout: Any) -> None:
+    _pricing_rules(stdout)
     if Order.objects.filter(idempotency_key__startswith=KEY_PREFIX).exists():
         stdout.write("orders: demo orders already there")
     else:

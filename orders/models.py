@@ -5,9 +5,12 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 from common.models import DeliveryStatus as DeliveryStatus  # re-exported: the order code's name for it
 from common.models import Notification, TimeStampedModel, bounded_text_field
@@ -100,6 +103,21 @@ class Order(TimeStampedModel):
     request_fingerprint = models.CharField(max_length=64, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # --- pricing: the delivery address, copied from the customer's address book at checkout, so
+    # a later edit of the address does not move the order; and the tax rate the quote applied.
+    # Orders from before checkout asked for an address have these blank.
+    shipping_name = models.CharField(_("recipient"), max_length=150, blank=True)
+    shipping_line1 = models.CharField(_("address line 1"), max_length=255, blank=True)
+    shipping_line2 = models.CharField(_("address line 2"), max_length=255, blank=True)
+    shipping_city = models.CharField(_("city"), max_length=100, blank=True)
+    shipping_region = models.CharField(_("state or region"), max_length=100, blank=True)
+    shipping_postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    shipping_country = CountryField(_("country"), blank=True)
+    shipping_phone = models.CharField(_("phone"), max_length=32, blank=True)
+    tax_rate = models.DecimalField(
+        _("tax rate (%)"), max_digits=6, decimal_places=3, null=True, blank=True, help_text=_("As applied at checkout.")
+    )
+    # --- end pricing
     # The outbox rows about this order (no column: `common.Notification.subject` points here).
     notifications = GenericRelation(
         "common.Notification",
@@ -277,3 +295,87 @@ class ProductDailySales(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.date}: {self.quantity}"
+
+
+# --- pricing: shipping rules and tax rates (orders.pricing reads them; orders.services.quote applies them)
+
+
+class ShippingRule(TimeStampedModel):
+    """What delivery costs, as staff set it in admin.
+
+    Which rule applies (`orders.pricing.shipping_rule_for`): the active rule for the destination
+    country; else the active rule with no country (everywhere else); else none, and delivery is
+    free (0.00). Within the rule: free when the goods, after the coupon, cost at least
+    `free_over`; otherwise `flat_rate` plus `per_kg` for each kilogram the order weighs (lines
+    whose variant has no weight count as 0 kg), rounded half up to the cent.
+    """
+
+    name = models.CharField(max_length=100)
+    country = CountryField(blank=True, help_text=_("Empty: every destination that has no rule of its own."))
+    flat_rate = money_field(default=0, help_text=_("Charged on every order this rule covers."))
+    per_kg = money_field(default=0, help_text=_("Added for each kilogram the order weighs."))
+    free_over = money_field(
+        null=True,
+        blank=True,
+        help_text=_("Delivery is free when the goods, after the coupon, cost at least this. Empty: never free."),
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["country", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country"],
+                condition=Q(is_active=True),
+                name="shipping_rule_one_active_per_country",
+                violation_error_message=_("An active rule for this destination exists already; deactivate it first."),
+            ),
+            models.CheckConstraint(
+                condition=Q(flat_rate__gte=0, per_kg__gte=0) & (Q(free_over__isnull=True) | Q(free_over__gte=0)),
+                name="shipping_rule_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.country.name if self.country else _('everywhere')})"
+
+
+class TaxRate(TimeStampedModel):
+    """The tax charged on deliveries to a country, or to one region of it (`region` matches the
+    address's state or region, ignoring case). The most specific active rate wins: the region's,
+    else the country's; a destination with neither pays no tax. See `orders.services.quote` for
+    what is taxed and how it is rounded."""
+
+    name = models.CharField(max_length=60, help_text=_("As the invoice names it: VAT, GST, sales tax."))
+    country = CountryField()
+    region = models.CharField(
+        max_length=100, blank=True, help_text=_("Empty: the whole country, except regions with a rate of their own.")
+    )
+    rate = models.DecimalField(
+        _("rate (%)"),
+        max_digits=6,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+        help_text=_("A percentage: 20 for 20%."),
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["country", "region"]
+        constraints = [
+            models.UniqueConstraint(
+                "country",
+                Lower("region"),
+                condition=Q(is_active=True),
+                name="tax_rate_one_active_per_region",
+                violation_error_message=_("An active rate for this country and region exists already."),
+            ),
+            models.CheckConstraint(condition=Q(rate__gte=0, rate__lte=100), name="tax_rate_is_a_percentage"),
+        ]
+
+    def __str__(self) -> str:
+        where = f"{self.country.code}-{self.region}" if self.region else self.country.code
+        return f"{self.name} {self.rate}% ({where})"
+
+
+# --- end pricing

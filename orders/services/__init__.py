@@ -9,6 +9,7 @@ held; notifications are written as pending rows and sent after commit.
 One module per concern; callers import from here (`from orders import services`):
 
 - `checkout`: placing an order, from lines or from the cart;
+- `quote`: what an order costs (subtotal, coupon, shipping, tax, total), shown and stored;
 - `lifecycle`: status changes and cancellation;
 - `notifications`: the order e-mails, queued in the shop's one outbox (`common.outbox`);
 - `sales`: the daily sales rollup.
@@ -16,11 +17,16 @@ One module per concern; callers import from here (`from orders import services`)
 
 from .checkout import OrderLine, PlacedOrder, normalize_lines, order_place, order_place_from_cart
 from .lifecycle import order_cancel, order_transition
+from .quote import AddressRequiredError, Quote, ShippingAddressInvalidError, checkout_quote, shipping_address_of
 from .sales import sales_rollup, sales_rollup_day, sales_rollup_finished_day
 
 __all__ = [
+    "AddressRequiredError",
     "OrderLine",
     "PlacedOrder",
+    "Quote",
+    "ShippingAddressInvalidError",
+    "checkout_quote",
     "normalize_lines",
     "order_cancel",
     "order_place",
@@ -29,4 +35,5 @@ __all__ = [
     "sales_rollup",
     "sales_rollup_day",
     "sales_rollup_finished_day",
+    "shipping_address_of",
 ]
