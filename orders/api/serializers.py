@@ -52,9 +52,25 @@ class OrderCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         ),
     )
 
+    shipping_address_id = StrictIntegerField(
+        min_value=1,
+        max_value=BIGINT_MAX,
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "The `id` of one of your addresses (GET me/addresses/) to deliver to; omitted or null: your primary "
+            "address. With no address at all the answer is a 400 `address_required`; an id that is not one of "
+            "your addresses is a 400 `validation_error` on this field."
+        ),
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["items"].max_length = settings.ORDER_MAX_LINES  # type: ignore[attr-defined]  # a ListSerializer has it
+
+
+class CheckoutQuoteSerializer(OrderCreateSerializer):
+    """The same body as POST orders/: what it would cost, without ordering."""
 
 
 class OrderCancelSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
@@ -95,6 +111,22 @@ class OrderItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ShippingAddressSerializer(serializers.Serializer):
+    """The delivery address as copied onto the order at checkout (later address edits do not change it)."""
+
+    name = serializers.CharField(source="shipping_name", read_only=True)
+    line1 = serializers.CharField(source="shipping_line1", read_only=True)
+    line2 = serializers.CharField(source="shipping_line2", read_only=True)
+    city = serializers.CharField(source="shipping_city", read_only=True)
+    region = serializers.CharField(source="shipping_region", read_only=True)
+    postal_code = serializers.CharField(source="shipping_postal_code", read_only=True)
+    country = serializers.SerializerMethodField(help_text=_("ISO 3166-1 alpha-2 code; empty on orders from before."))
+    phone = serializers.CharField(source="shipping_phone", read_only=True)
+
+    def get_country(self, order: Order) -> str:
+        return str(order.shipping_country or "")
+
+
 class OrderCouponSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text=_("The issued coupon's id: what `coupon_id` of POST orders/ names."))
     coupon_id = serializers.IntegerField(help_text=_("The id of the coupon it was issued from (GET coupons/)."))
@@ -111,6 +143,14 @@ class OrderSerializer(serializers.ModelSerializer):
     tax_amount = MoneyField()
     total_amount = MoneyField()
     coupon = OrderCouponSerializer(source="issued_coupon", allow_null=True, read_only=True)
+    shipping_address = ShippingAddressSerializer(source="*", read_only=True)
+    tax_rate = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        read_only=True,
+        allow_null=True,
+        help_text=_("The tax rate applied, in percent; null when the destination had none."),
+    )
 
     class Meta:
         model = Order
@@ -126,12 +166,37 @@ class OrderSerializer(serializers.ModelSerializer):
             "total_amount",
             "currency",
             "coupon",
+            "shipping_address",
+            "tax_rate",
             "special_instructions",
             "created_at",
             "paid_at",
             "cancelled_at",
         ]
         read_only_fields = fields
+
+
+class QuoteLineSerializer(serializers.Serializer):
+    variant_id = serializers.IntegerField(source="line.variant.pk")
+    quantity = serializers.IntegerField(source="line.quantity")
+    unit_price = MoneyField(source="line.variant.price")
+    total = MoneyField(source="line.total", help_text=_("Unit price x quantity."))
+    discount = MoneyField(help_text=_("This line's share of the coupon."))
+    tax = MoneyField(help_text=_("Tax on the line after its discount, rounded on its own."))
+
+
+class QuoteSerializer(serializers.Serializer):
+    """What POST orders/ with the same body would store now: the same numbers, the same rounding."""
+
+    items = QuoteLineSerializer(source="lines", many=True)
+    subtotal = MoneyField()
+    discount = MoneyField()
+    shipping = MoneyField()
+    tax = MoneyField(help_text=_("The lines' taxes plus the tax on shipping, each rounded half up to the cent."))
+    total = MoneyField(help_text=_("subtotal - discount + shipping + tax"))
+    currency = serializers.CharField()
+    tax_rate = serializers.DecimalField(max_digits=6, decimal_places=3, allow_null=True)
+    shipping_address_id = serializers.IntegerField(source="address.pk")
 
 
 class PopularProductsQuerySerializer(serializers.Serializer):

@@ -9,4 +9,6 @@ urlpatterns = [
     path("orders/<int:pk>/", views.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<int:pk>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
     path("products/popular/", views.PopularProductsApi.as_view(), name="products-popular"),
+    # --- pricing
+    path("checkout/quote/", views.CheckoutQuoteApi.as_view(), name="checkout-quote"),
 ]

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,17 +30,26 @@ from .. import selectors, services
 from ..cache import popular_scopes
 from ..models import Order
 from .serializers import (
+    CheckoutQuoteSerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
     OrderSerializer,
     PopularEntrySerializer,
     PopularProductsQuerySerializer,
+    QuoteSerializer,
 )
 
 BAD_ORDER = error_response(
-    "`validation_error` with `fields`; `invalid_order` (too much of one item); `coupon_not_usable` "
-    "(not yours, used, expired, or the order is under its minimum; `message` says which)."
+    "`validation_error` with `fields` (also for a `shipping_address_id` that is not one of your addresses); "
+    "`invalid_order` (too much of one item); `coupon_not_usable` (not yours, used, expired, or the order is "
+    "under its minimum; `message` says which); `address_required` (no `shipping_address_id` and no primary "
+    "address: add one with POST me/addresses/)."
 )
+
+
+def _as_field_error(exc: services.ShippingAddressInvalidError) -> serializers.ValidationError:
+    """The API's shape for a bad `shipping_address_id`: a field error, like any other bad field."""
+    return serializers.ValidationError({exc.field: [str(exc.message)]})
 
 
 def _order_body(*, user: User, order_id: int) -> dict[str, Any]:
@@ -74,8 +83,10 @@ class OrderListCreateApi(generics.GenericAPIView):
         description=(
             "Takes the stock, uses the coupon, pays from the wallet and confirms the order in one step, "
             "or changes nothing. Prices, totals and status come from the shop, never from the request: "
-            "fields other than `items` and `coupon_id` are refused. `coupon_id` is the `id` of one of your "
-            "issued coupons (GET me/coupons/), never a coupon's id from GET coupons/."
+            "fields other than `items`, `coupon_id` and `shipping_address_id` are refused. `coupon_id` is the "
+            "`id` of one of your issued coupons (GET me/coupons/), never a coupon's id from GET coupons/. The "
+            "order is delivered to `shipping_address_id` (default: your primary address), copied onto the "
+            "order; shipping and tax are what POST checkout/quote/ shows for the same body."
         ),
         request=OrderCreateSerializer,
         parameters=[
@@ -102,13 +113,17 @@ class OrderListCreateApi(generics.GenericAPIView):
         key = idempotency_key_from(request)
         user = signed_in_user(request)
         data = serializer.validated_data
-        placed = services.order_place(
-            user=user,
-            lines=[services.OrderLine(**line) for line in data["items"]],
-            coupon_ref=data.get("coupon_id"),
-            idempotency_key=key,
-            **client_meta(request),
-        )
+        try:
+            placed = services.order_place(
+                user=user,
+                lines=[services.OrderLine(**line) for line in data["items"]],
+                coupon_ref=data.get("coupon_id"),
+                idempotency_key=key,
+                shipping_address_id=data.get("shipping_address_id"),
+                **client_meta(request),
+            )
+        except services.ShippingAddressInvalidError as exc:
+            raise _as_field_error(exc) from None
         if placed.created:
             # The service hands back the whole order (lines, coupon, number); a replay reads the
             # same order back, and the two bodies are the same (tests/orders/test_api.py).
@@ -116,6 +131,41 @@ class OrderListCreateApi(generics.GenericAPIView):
             return Response(body, status=status.HTTP_201_CREATED)
         body = _order_body(user=user, order_id=placed.order.pk)
         return Response(body, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
+
+
+class CheckoutQuoteApi(APIView):
+    @extend_schema(
+        tags=["orders"],
+        summary="What an order would cost: subtotal, discount, shipping, tax, total",
+        description=(
+            "Takes the body of POST orders/ and answers with the numbers that order would store if placed now, "
+            "computed by the same code: the coupon's discount shared over the lines, shipping from the shop's "
+            "rule for the destination, tax per line (after its discount) and on shipping, each rounded half up "
+            "to the cent. Nothing is reserved or written. Prices, rules or the coupon may change before you "
+            "order; POST orders/ computes again."
+        ),
+        request=CheckoutQuoteSerializer,
+        responses={
+            200: QuoteSerializer,
+            400: BAD_ORDER,
+            401: UNAUTHENTICATED,
+            409: error_response("`product_unavailable`; see `extra`."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CheckoutQuoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            quote = services.checkout_quote(
+                customer=signed_in_user(request),
+                lines=services.normalize_lines([services.OrderLine(**line) for line in data["items"]]),
+                shipping_address_id=data.get("shipping_address_id"),
+                coupon_ref=data.get("coupon_id"),
+            )
+        except services.ShippingAddressInvalidError as exc:
+            raise _as_field_error(exc) from None
+        return Response(QuoteSerializer(quote).data)
 
 
 class OrderDetailApi(APIView):
