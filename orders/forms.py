@@ -35,6 +35,8 @@ class OrderPlaceForm(OneTimeKeyForm):
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, required=False, initial=1)
     # The id of one of the customer's issued coupons, as in the API (never a coupon's own id).
     coupon_id = forms.IntegerField(label=_("Coupon"), min_value=1, required=False)
+    # One of the customer's addresses; none: the primary one.
+    shipping_address_id = forms.IntegerField(label=_("Deliver to"), min_value=1, required=False)
     special_instructions = forms.CharField(
         label=_("Notes for the seller"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -100,9 +102,18 @@ class OrderCancelForm(forms.Form):
 
 
 class CartCheckoutForm(OneTimeKeyForm):
-    """Checkout from the cart page: the lines are the cart's, so only the coupon and a note."""
+    """Checkout from the cart or checkout page: the lines are the cart's, so the coupon, a note and
+    where to deliver (one of the customer's addresses; none chosen: the primary one)."""
 
     coupon_id = forms.IntegerField(label=_("Coupon"), min_value=1, required=False)
+    shipping_address_id = forms.IntegerField(label=_("Deliver to"), min_value=1, required=False)
     special_instructions = forms.CharField(
         label=_("Notes for the seller"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class CheckoutChoiceForm(forms.Form):
+    """The checkout page's GET choices: which address and coupon to price the cart with."""
+
+    address = forms.IntegerField(min_value=1, required=False)
+    coupon = forms.IntegerField(min_value=1, required=False)

@@ -8,6 +8,8 @@ urlpatterns = [
     path("", views.OrderListView.as_view(), name="list"),
     path("place/", views.OrderPlaceView.as_view(), name="place"),
     path("checkout/", views.CartCheckoutView.as_view(), name="checkout"),
+    # --- pricing
+    path("checkout/address/", views.CheckoutAddressView.as_view(), name="checkout_address"),
     path("<int:pk>/", views.OrderDetailView.as_view(), name="detail"),
     path("<int:pk>/cancel/", views.OrderCancelView.as_view(), name="cancel"),
 ]

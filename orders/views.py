@@ -1,6 +1,7 @@
 """Order pages and the home page. Thin: parse the form, call a service, render or redirect."""
 
 import logging
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -9,13 +10,19 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts.forms import AddressCreateForm
+from accounts.models import Address
 from accounts.request import signed_in_user
+from accounts.selectors import address_list
+from accounts.services import address_create
+from carts.selectors import cart_for_page
 from catalog.cache import CATALOG
 from catalog.selectors import categories_active, products_for_listing
 from common.exceptions import DomainError, IdempotencyKeyReuseError, NotFoundError
@@ -25,7 +32,7 @@ from common.public_cache import cache_public_response
 
 from . import selectors, services
 from .cache import popular_scope
-from .forms import CartCheckoutForm, OrderCancelForm, OrderPlaceForm
+from .forms import CartCheckoutForm, CheckoutChoiceForm, OrderCancelForm, OrderPlaceForm
 from .models import CANCELLABLE_BY_CUSTOMER, Order
 
 logger = logging.getLogger(__name__)
@@ -116,15 +123,20 @@ class OrderPlaceView(CheckoutView):
             coupon_ref=data.get("coupon_id"),
             idempotency_key=data["idempotency_key"],
             special_instructions=data.get("special_instructions", ""),
+            shipping_address_id=data.get("shipping_address_id"),
             **client_meta(request),
         )
 
 
 class CartCheckoutView(CheckoutView):
-    """POST from the cart page: order everything in the cart; on a refusal, back to the cart."""
+    """The checkout page (GET) and its order (POST): everything in the cart, delivered to the
+    address chosen (the primary one preselected), with shipping and tax shown before placing.
+    The cart page's own form posts here too. On a refusal, back to the page the form was on."""
 
+    http_method_names = ["get", "post"]
     form_class = CartCheckoutForm
     back_fallback = "carts:detail"
+    template_name = "orders/checkout.html"
 
     def place(self, request: HttpRequest, form: Any) -> services.PlacedOrder:
         data = form.cleaned_data
@@ -133,8 +145,66 @@ class CartCheckoutView(CheckoutView):
             coupon_ref=data.get("coupon_id"),
             idempotency_key=data["idempotency_key"],
             special_instructions=data.get("special_instructions", ""),
+            shipping_address_id=data.get("shipping_address_id"),
             **client_meta(request),
         )
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return checkout_page(request)
+
+
+def checkout_page(request: HttpRequest, address_form: AddressCreateForm | None = None) -> HttpResponse:
+    """The checkout page for the signed-in customer's cart, priced by the one quote service."""
+    user = signed_in_user(request)
+    cart = cart_for_page(user=user)
+    if not cart.lines:
+        messages.info(request, _("Your cart is empty."))
+        return redirect("carts:detail")
+    choice = CheckoutChoiceForm(request.GET)
+    chosen = choice.cleaned_data if choice.is_valid() else {}
+    addresses: list[Address] = list(address_list(user=user))
+    address = next((a for a in addresses if a.pk == chosen.get("address")), None)
+    address = address or next((a for a in addresses if a.is_primary), None)
+    priced_to = address if address is not None and address.country else None
+    quote, coupon_problem = services.cart_quote(
+        customer=user,
+        lines=[(line.item.variant, line.item.quantity) for line in cart.lines],
+        address=priced_to,
+        coupon_ref=chosen.get("coupon"),
+    )
+    context = {
+        "cart": cart,
+        "cart_item_count": cart.item_count,
+        "addresses": addresses,
+        "address": address,
+        "quote": quote,
+        "coupon_problem": coupon_problem,
+        "chosen_coupon": chosen.get("coupon"),
+        "address_form": address_form or AddressCreateForm(prefix="new"),
+        "checkout_key": uuid.uuid4().hex,
+    }
+    status = 400 if address_form is not None else 200
+    return TemplateResponse(request, "orders/checkout.html", context, status=status)
+
+
+class CheckoutAddressView(LoginRequiredMixin, View):
+    """POST from the checkout page's "add an address" form: add it, then price checkout with it."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = AddressCreateForm(request.POST, prefix="new")
+        if form.is_valid():
+            try:
+                address = address_create(
+                    user=signed_in_user(request), data=form.address_data(), is_primary=form.cleaned_data["is_primary"]
+                )
+            except DomainError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, _("The address was added; the order will be delivered there."))
+                return HttpResponseRedirect(f"{reverse('orders:checkout')}?address={address.pk}")
+        return checkout_page(request, address_form=form)
 
 
 class OrderListView(LoginRequiredMixin, TemplateView):

@@ -17,7 +17,14 @@ One module per concern; callers import from here (`from orders import services`)
 
 from .checkout import OrderLine, PlacedOrder, normalize_lines, order_place, order_place_from_cart
 from .lifecycle import order_cancel, order_transition
-from .quote import AddressRequiredError, Quote, ShippingAddressInvalidError, checkout_quote, shipping_address_of
+from .quote import (
+    AddressRequiredError,
+    Quote,
+    ShippingAddressInvalidError,
+    cart_quote,
+    checkout_quote,
+    shipping_address_of,
+)
 from .sales import sales_rollup, sales_rollup_day, sales_rollup_finished_day
 
 __all__ = [
@@ -26,6 +33,7 @@ __all__ = [
     "PlacedOrder",
     "Quote",
     "ShippingAddressInvalidError",
+    "cart_quote",
     "checkout_quote",
     "normalize_lines",
     "order_cancel",

@@ -208,3 +208,23 @@ def checkout_quote(
     return quote_compute(
         lines=priced, discount=discount, address=address, currency=settings.SHOP_CURRENCY, issued_coupon=issued
     )
+
+
+def cart_quote(
+    *, customer: User, lines: list[tuple[ProductVariant, int]], address: Address | None, coupon_ref: int | None = None
+) -> tuple[Quote, str]:
+    """The quote of a cart's lines (variants already read, at today's prices) for the cart and
+    checkout pages, which must render whatever happens: a coupon that cannot be used is left
+    out, and its reason comes back as the second value ("" when none)."""
+    priced = [PricedLine(variant=v, quantity=q, total=money(v.price * q)) for v, q in lines]
+    subtotal = money(sum((line.total for line in priced), ZERO))
+    issued, discount, problem = None, ZERO, ""
+    if coupon_ref is not None:
+        try:
+            issued, discount = issued_coupon_discount_preview(coupon_ref=coupon_ref, user=customer, subtotal=subtotal)
+        except DomainError as exc:
+            problem = str(exc.message)
+    quote = quote_compute(
+        lines=priced, discount=discount, address=address, currency=settings.SHOP_CURRENCY, issued_coupon=issued
+    )
+    return quote, problem
