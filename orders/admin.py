@@ -15,6 +15,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -34,6 +36,8 @@ from .models import (
     OrderStatus,
     ProductDailySales,
     ProductSaleStat,
+    ShippingRule,
+    TaxRate,
 )
 
 
@@ -113,8 +117,10 @@ class OrderAdmin(admin.ModelAdmin):
         "discount_amount",
         "shipping_cost",
         "tax_amount",
+        "tax_rate",
         "total_amount",
         "currency",
+        "delivery_address",
         "special_instructions",
         "idempotency_key",
         "created_at",
@@ -138,6 +144,20 @@ class OrderAdmin(admin.ModelAdmin):
     @admin.display(description=_("customer"), ordering="customer__email")
     def customer_email(self, obj: Order) -> str:
         return obj.customer.email
+
+    @admin.display(description=_("delivery address"))
+    def delivery_address(self, obj: Order) -> str:
+        """As copied at checkout (one line per part); "-" for orders from before addresses."""
+        region = f", {obj.shipping_region}" if obj.shipping_region else ""
+        parts = [
+            obj.shipping_name,
+            obj.shipping_line1,
+            obj.shipping_line2,
+            f"{obj.shipping_postal_code} {obj.shipping_city}{region}".strip(" ,"),
+            obj.shipping_country.name if obj.shipping_country else "",
+            obj.shipping_phone,
+        ]
+        return format_html_join(mark_safe("<br>"), "{}", ([part] for part in parts if part)) or "-"
 
     @admin.action(description=_("Cancel selected orders"), permissions=["change"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
@@ -274,3 +294,31 @@ class ProductDailySalesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(OrderNumberCounter)
 class OrderNumberCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["year", "last_value"]
+
+
+# --- pricing: shipping rules and tax rates (saving one makes the cached rules stale: orders.pricing)
+
+
+@admin.register(ShippingRule)
+class ShippingRuleAdmin(admin.ModelAdmin):
+    """Which rule applies: the destination country's, else the one with no country; none: free."""
+
+    list_display = ["name", "country", "flat_rate", "per_kg", "free_over", "is_active"]
+    list_filter = ["is_active", "country"]
+    list_editable = ["is_active"]
+    search_fields = ["name"]
+    fields = ["name", "country", "flat_rate", "per_kg", "free_over", "is_active", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(admin.ModelAdmin):
+    """The most specific active rate wins: the region's (matched to the address's state or
+    region, ignoring case), else the country's; none: no tax."""
+
+    list_display = ["name", "country", "region", "rate", "is_active"]
+    list_filter = ["is_active", "country"]
+    list_editable = ["is_active"]
+    search_fields = ["name", "region"]
+    fields = ["name", "country", "region", "rate", "is_active", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]

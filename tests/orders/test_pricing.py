@@ -4,9 +4,10 @@ the order stored (service level; the API and pages have their own files)."""
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from accounts.services import address_update
-from orders.models import Order
+from orders.models import Order, ShippingRule, TaxRate
 from orders.pricing import PricingRules, discount_spread, shipping_cost, shipping_rule_for, tax_on, tax_rate_for
 from orders.services import (
     AddressRequiredError,
@@ -239,3 +240,38 @@ def test_a_rule_change_is_seen_by_the_next_quote():
     rule.save()
 
     assert checkout_quote(customer=user, lines=line).shipping == Decimal("6.00")
+
+
+# --- the staff console ---------------------------------------------------------------------------
+
+
+def test_staff_set_rules_in_admin_and_the_order_admin_shows_the_address(staff_client):
+    add_rule = staff_client.post(
+        reverse("admin:orders_shippingrule_add"),
+        {"name": "UK", "country": "GB", "flat_rate": "3.95", "per_kg": "0.00", "free_over": "40.00", "is_active": "on"},
+    )
+    twin = staff_client.post(
+        reverse("admin:orders_shippingrule_add"),
+        {"name": "UK 2", "country": "GB", "flat_rate": "1.00", "per_kg": "0.00", "is_active": "on"},
+    )
+    add_rate = staff_client.post(
+        reverse("admin:orders_taxrate_add"),
+        {"name": "VAT", "country": "GB", "region": "", "rate": "20", "is_active": "on"},
+    )
+    bad_rate = staff_client.post(
+        reverse("admin:orders_taxrate_add"), {"name": "X", "country": "GB", "region": "Wales", "rate": "120"}
+    )
+
+    assert add_rule.status_code == 302 and add_rate.status_code == 302
+    assert twin.status_code == 200 and bad_rate.status_code == 200  # the form again, with its errors
+    assert ShippingRule.objects.count() == 1 and TaxRate.objects.count() == 1
+    for model in ("shippingrule", "taxrate"):
+        assert staff_client.get(reverse(f"admin:orders_{model}_changelist")).status_code == 200
+
+    user = funded_user()
+    london = AddressFactory(user=user, country="GB", city="London", recipient_name="Ada Lovelace")
+    variant = VariantFactory(price=Decimal("10.00"))
+    order = order_place(user=user, lines=[{"variant_id": variant.pk, "quantity": 1}], shipping_address_id=london.pk)
+    page = staff_client.get(reverse("admin:orders_order_change", args=[order.order.pk])).content.decode()
+    assert "Ada Lovelace" in page and "United Kingdom" in page
+    assert order.order.shipping_cost == Decimal("3.95") and order.order.tax_amount == Decimal("2.79")

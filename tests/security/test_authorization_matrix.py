@@ -109,6 +109,9 @@ POLICY: dict[str, Policy] = {
     "orders_api:order-detail": Policy(CUSTOMER_OWNED),
     "orders_api:order-cancel": Policy(CUSTOMER_OWNED, {"reason": "probe"}),
     "orders_api:products-popular": Policy(PUBLIC),
+    # --- pricing
+    "orders:checkout_address": Policy(SIGNED_IN, {"new-recipient_name": "probe"}),
+    "orders_api:checkout-quote": Policy(SIGNED_IN),
     "accounts_api:register": Policy(PUBLIC),
     "accounts_api:token": Policy(PUBLIC),
     "accounts_api:token_refresh": Policy(PUBLIC),
