@@ -337,7 +337,7 @@ class ShippingRule(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.country.name if self.country else _('everywhere')})"
+        return f"{self.name} ({self.country or _('everywhere')})"
 
 
 class TaxRate(TimeStampedModel):
@@ -374,7 +374,7 @@ class TaxRate(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        where = f"{self.country.code}-{self.region}" if self.region else self.country.code
+        where = f"{self.country}-{self.region}" if self.region else str(self.country)
         return f"{self.name} {self.rate}% ({where})"
 
 

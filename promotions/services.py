@@ -146,7 +146,8 @@ def issued_coupon_discount_preview(*, coupon_ref: int, user: User, subtotal: Dec
     return _issued_coupon_usable(issued, subtotal=subtotal)
 
 
-def _issued_coupon_usable(issued: IssuedCoupon | None, *, subtotal: Decimal) -> tuple[IssuedCoupon, Decimal]:
+def _issued_coupon_usable(issued: Any, *, subtotal: Decimal) -> tuple[IssuedCoupon, Decimal]:
+    """The coupon (annotated with its `state`) and its discount, or CouponNotUsableError saying why."""
     if issued is None:
         raise CouponNotUsableError(_("You do not have this coupon."))
     if issued.state != IssuedCouponState.AVAILABLE:
