@@ -12,6 +12,7 @@ from django.db import migrations, models
 import accounts.validators
 
 ALIASES = {
+    "UNITED STATES": "US",
     "USA": "US",
     "U.S.A.": "US",
     "U.S.": "US",
