@@ -86,7 +86,7 @@ def _seller(category: Category, price: str) -> SellerWorld:
 
 
 def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
-    user = CustomerFactory(user__first_name=f"Customer{n}").user
+    user = CustomerFactory(user__first_name=f"Customer{n}", user__primary_address=False).user
     wallet_charge(user=user, amount="500.00")
     address = address_create(
         user=user,
