@@ -207,6 +207,12 @@ def send_page_address_create(world: World, data: Any) -> Any:
     return page(world).post("/accounts/addresses/add/", {**body, **{k: str(v) for k, v in {**owner, **extra}.items()}})
 
 
+def send_checkout_address_create(world: World, data: Any) -> Any:
+    body, owner, extra = data
+    fields = {**body, **{k: str(v) for k, v in {**owner, **extra}.items()}}
+    return page(world).post("/orders/checkout/address/", {f"new-{k}": v for k, v in fields.items()})
+
+
 def check_addresses(world: World, data: Any, response: Any, before: dict[str, Any]) -> list[str]:
     problems = check_roles(world, data, response, before)
     known = {a["id"]: a for a in before["addresses"]}
@@ -518,6 +524,16 @@ DOORS: list[Door] = [
         "accounts:address_add",
         ignoring_world(address_strategy),
         send_page_address_create,
+        check_addresses,
+        redirected,
+        control=lambda w: (UNTAMPERED_ADDRESS, {}, {}),
+    ),
+    # --- pricing: the checkout page's inline "add an address" (the same service, the same checks)
+    Door(
+        "POST /orders/checkout/address/ (form)",
+        "orders:checkout_address",
+        ignoring_world(address_strategy),
+        send_checkout_address_create,
         check_addresses,
         redirected,
         control=lambda w: (UNTAMPERED_ADDRESS, {}, {}),
