@@ -15,8 +15,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -157,7 +156,7 @@ class OrderAdmin(admin.ModelAdmin):
             obj.shipping_country.name if obj.shipping_country else "",
             obj.shipping_phone,
         ]
-        return format_html_join(mark_safe("<br>"), "{}", ([part] for part in parts if part)) or "-"
+        return format_html_join(format_html("<br>"), "{}", ([part] for part in parts if part)) or "-"
 
     @admin.action(description=_("Cancel selected orders"), permissions=["change"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:

@@ -162,7 +162,11 @@ class MeSerializer(StrictJSONTypesMixin, serializers.Serializer):
 # --- addresses, preferences, sessions ---------------------------------------------------------
 
 
-COUNTRY_CODE_PATTERN = r"^[A-Za-z]{2}$"
+def _country_code_pattern() -> str:
+    """Every ISO 3166-1 alpha-2 code, in capitals or in lower case: the schema names exactly what
+    is accepted (a bare `[A-Za-z]{2}` would promise "XX" too), and stays a plain string type."""
+    codes = sorted(countries.countries)
+    return "^(" + "|".join([*codes, *(code.lower() for code in codes)]) + ")$"
 
 
 class CountryCodeField(serializers.CharField):
@@ -175,7 +179,8 @@ class CountryCodeField(serializers.CharField):
             "help_text",
             _("The ISO 3166-1 alpha-2 code of the country, such as GB or US; lower case is accepted."),
         )
-        super().__init__(max_length=2, min_length=2, validators=[RegexValidator(COUNTRY_CODE_PATTERN)], **kwargs)
+        pattern = RegexValidator(_country_code_pattern(), self.default_error_messages["invalid_country"])
+        super().__init__(max_length=2, min_length=2, validators=[pattern], **kwargs)
 
     def to_internal_value(self, data: Any) -> str:
         code = super().to_internal_value(data).upper()

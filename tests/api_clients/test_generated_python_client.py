@@ -411,6 +411,18 @@ def test_each_documented_error_status_decodes_into_the_one_error_model(shop, liv
     pair, _ = register_and_sign_in(shop)
     client = shop.client(pair.access)
     one_lamp = shop.new("OrderCreateRequest", items=[shop.new("OrderLineInputRequest", variant_id=lamp.pk, quantity=1)])
+    # Checkout delivers to the primary address: without one every order is a 400 `address_required`.
+    no_address = shop.call("orders_create", client, body=one_lamp)
+    assert not is_error(shop, no_address, 400, "address_required").fields
+    home = shop.new(
+        "AddressCreateRequest",
+        recipient_name="A B",
+        street_address="1 Road",
+        city="Leeds",
+        postal_code="LS1",
+        country="GB",
+    )
+    assert shop.call("me_addresses_create", client, body=home).status_code == 201
 
     # 400: input that is not valid has `fields`; a rule of the shop has none, same model.
     with shop.transport.sending_invalid_request():
