@@ -275,3 +275,22 @@ def test_staff_set_rules_in_admin_and_the_order_admin_shows_the_address(staff_cl
     page = staff_client.get(reverse("admin:orders_order_change", args=[order.order.pk])).content.decode()
     assert "Ada Lovelace" in page and "United Kingdom" in page
     assert order.order.shipping_cost == Decimal("3.95") and order.order.tax_amount == Decimal("2.79")
+
+
+def test_with_the_shared_cache_the_rules_are_read_once_until_staff_change_one(
+    settings, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    settings.PUBLIC_CACHE_ENABLED = True
+    with django_capture_on_commit_callbacks(execute=True):
+        rule = ShippingRuleFactory(country="", flat_rate=Decimal("5.00"))
+    user = funded_user()
+    line = [OrderLine(variant_id=VariantFactory(price=Decimal("10.00")).pk, quantity=1)]
+    assert checkout_quote(customer=user, lines=line).shipping == Decimal("5.00")
+
+    with django_assert_num_queries(2):  # the variants and the address: the rules come from the cache
+        assert checkout_quote(customer=user, lines=line).shipping == Decimal("5.00")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rule.flat_rate = Decimal("6.00")
+        rule.save()
+    assert checkout_quote(customer=user, lines=line).shipping == Decimal("6.00")
