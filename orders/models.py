@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
+from common.models import Channel, Notification, TimeStampedModel, bounded_text_field
 from common.models import DeliveryStatus as DeliveryStatus  # re-exported: the order code's name for it
-from common.models import Notification, TimeStampedModel, bounded_text_field
 from common.money import currency_field, money_field
 
 # The checkout service keeps the first 2,000 characters of a note; the pages take 500.
@@ -216,13 +216,14 @@ class NotificationKind(models.TextChoices):
 
 class OrderNotificationManager(models.Manager):
     def get_queryset(self) -> models.QuerySet:
-        return super().get_queryset().filter(kind__in=NotificationKind.values)
+        # The e-mails; each has an in-app twin (channel "in_app", same dedupe key) in the account.
+        return super().get_queryset().filter(kind__in=NotificationKind.values, channel=Channel.EMAIL)
 
 
 class OrderNotification(Notification):
     """The order e-mails among the shop's outbox rows (`common.Notification`): written with the
     order, sent after commit, sent again by the periodic task when the broker was down. Their
-    dedupe key (`order:<id>:<kind>`) makes sending at most once per kind.
+    dedupe key (`order:<id>:<kind>`) makes sending at most once per kind (and channel).
     """
 
     objects: ClassVar[OrderNotificationManager] = OrderNotificationManager()
