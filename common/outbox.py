@@ -29,7 +29,7 @@ one place that honours the recipient's preferences (`_opted_out`); in-app rows a
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -321,3 +321,15 @@ def notifications_pending(*, older_than: dt.timedelta = NOTIFICATION_RESEND_AFTE
         .order_by("pk")
         .values_list("pk", flat=True)[:500]
     )
+
+
+def notifications_failed(*, kinds: Sequence[str] = (), since: dt.datetime | None = None) -> list[int]:
+    """The notifications whose last send failed, oldest first: of these `kinds` only, written `since`
+    then only. Whatever their attempts: an operator sends them again (the periodic task gives up
+    after NOTIFICATION_MAX_ATTEMPTS)."""
+    failed = Notification.objects.filter(status=DeliveryStatus.FAILED)
+    if kinds:
+        failed = failed.filter(kind__in=kinds)
+    if since is not None:
+        failed = failed.filter(created_at__gte=since)
+    return list(failed.order_by("pk").values_list("pk", flat=True))

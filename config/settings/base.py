@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "carts.context_processors.cart",
+                "common.context_processors.notifications",
             ],
         },
     },
