@@ -60,6 +60,10 @@ class SoftDeleteModel(models.Model):
         return self.deleted_at is not None
 
 
+# A message's text as kept on its row (an e-mail's body: an order of many lines stays far below).
+NOTIFICATION_BODY_MAX_LENGTH = 20_000
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENDING = "sending", _("Sending")  # claimed by a worker: the mail may be out already
@@ -106,7 +110,7 @@ class Notification(TimeStampedModel):
     # What was said, as rendered at send time: the e-mail's subject line (`subject` above is what
     # the message is about) and its text; the in-app notification shows the same.
     title = models.CharField(max_length=255, blank=True, verbose_name=_("subject line"))
-    body = models.TextField(blank=True)
+    body = bounded_text_field(NOTIFICATION_BODY_MAX_LENGTH, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)  # in-app: when the user marked it read
 
     class Meta:

@@ -40,7 +40,7 @@ from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.functional import Promise
 
-from .models import Channel, DeliveryStatus, Notification
+from .models import NOTIFICATION_BODY_MAX_LENGTH, Channel, DeliveryStatus, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +286,7 @@ def _record_sent(*, notification_id: int, message: RenderedMessage) -> None:
         sent_at=timezone.now(),
         last_error="",
         title=_one_line(message.subject)[:255],
-        body=message.body,
+        body=message.body[:NOTIFICATION_BODY_MAX_LENGTH],
     )
 
 

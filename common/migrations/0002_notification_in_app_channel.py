@@ -3,6 +3,7 @@ row said (subject line and body), when the user read it; the dedupe key is uniqu
 (one e-mail and one in-app row for the same news), and two partial indexes serve the account's
 list and the header's unread count."""
 
+import django.core.validators
 from django.conf import settings
 from django.db import migrations, models
 
@@ -18,7 +19,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="notification",
             name="body",
-            field=models.TextField(blank=True),
+            field=models.TextField(
+                blank=True,
+                help_text="Up to 20,000 characters.",
+                max_length=20000,
+                validators=[django.core.validators.MaxLengthValidator(20000)],
+            ),
         ),
         migrations.AddField(
             model_name="notification",
