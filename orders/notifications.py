@@ -34,7 +34,7 @@ def order_link(notification: Notification) -> str | None:
 
 # Which order e-mails a customer may refuse, one line per kind and decided here only: TRANSACTIONAL
 # ones (the customer's order, money, their own requests) always go; an OPTIONAL one names the
-# preference that turns it off ("email_notifications": "Email me about my orders"). A kind missing
+# preference that turns it off ("email_notifications": "Email me optional updates about my orders"). A kind missing
 # here fails at start-up. Every order event is also in the account's notification list.
 EMAIL_PREFERENCE: dict[NotificationKind, str | None] = {
     NotificationKind.CONFIRMATION: TRANSACTIONAL,

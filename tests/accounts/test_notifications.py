@@ -293,3 +293,9 @@ def test_the_schema_documents_the_notification_endpoints(client):
     assert {"get"} <= set(paths["/api/v1/me/notifications/"])
     assert "unread" in {p["name"] for p in paths["/api/v1/me/notifications/"]["get"]["parameters"]}
     assert {"post"} <= set(paths["/api/v1/me/notifications/{notification_id}/read/"])
+
+
+def test_the_preferences_page_says_which_emails_always_go(client, ada):
+    page = browser(client, ada).get(reverse("accounts:preferences")).content.decode()
+    assert "Email me optional updates about my orders" in page
+    assert "refunds are always e-mailed" in page
