@@ -173,8 +173,10 @@ def notification_queue(
             Notification.objects.get_or_create(dedupe_key=dedupe_key, channel=each, defaults=values)[0].pk
             for each in channels
         ]
-    if send_after_commit:
-        _send_after_commit(ids)
+    # A caller that sends the row itself sends that one only: its in-app twin still goes after commit.
+    owed = ids if send_after_commit else ids[1:]
+    if owed:
+        _send_after_commit(owed)
     # The id, not the instance: its subject type is known to the row only (see _content_type_id).
     return ids[0]
 

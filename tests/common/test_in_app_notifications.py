@@ -317,3 +317,15 @@ def test_the_command_line_gets_one_line_and_a_non_zero_status_for_bad_arguments(
         )
         assert done.returncode != 0
         assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_a_caller_that_sends_the_email_itself_still_gets_the_in_app_twin_sent_after_commit(
+    django_capture_on_commit_callbacks,
+):
+    user = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        email_id = notification_queue(kind="test_tip", dedupe_key="tip:self", user=user, send_after_commit=False)
+
+    rows = {n.channel: n for n in Notification.objects.all()}
+    assert rows["email"].pk == email_id and rows["email"].status == DeliveryStatus.PENDING  # the caller's to send
+    assert (rows["in_app"].status, rows["in_app"].title) == (DeliveryStatus.SENT, "A tip for you")
