@@ -7,15 +7,17 @@ import datetime as dt
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 from celery.exceptions import Retry
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
+from common.inbox import notification_mark_read
 from common.models import Channel, DeliveryStatus, Notification
 from common.outbox import (
     RenderedMessage,
@@ -329,3 +331,30 @@ def test_a_caller_that_sends_the_email_itself_still_gets_the_in_app_twin_sent_af
     rows = {n.channel: n for n in Notification.objects.all()}
     assert rows["email"].pk == email_id and rows["email"].status == DeliveryStatus.PENDING  # the caller's to send
     assert (rows["in_app"].status, rows["in_app"].title) == (DeliveryStatus.SENT, "A tip for you")
+
+
+@pytest.mark.concurrency
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_marking_one_notification_read_at_once_keep_one_reading_time():
+    user = UserFactory()
+    with transaction.atomic():
+        notification_queue(kind="test_tip", dedupe_key="tip:tabs", user=user, send_after_commit=False)
+    in_app = Notification.objects.get(channel=Channel.IN_APP)
+    barrier = threading.Barrier(6)
+    seen: list = []
+
+    def tab() -> None:
+        try:
+            barrier.wait(timeout=30)
+            seen.append(notification_mark_read(user=user, notification_id=in_app.pk).read_at)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tab) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(seen) == 6 and len(set(seen)) == 1
+    assert Notification.objects.get(pk=in_app.pk).read_at == seen[0]
