@@ -104,6 +104,10 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "orders_api:order-cancel": {"pk": a.order.pk},
         "inventory:seller_product": {"pk": seller.product.pk},
         "inventory:seller_restock": {"variant_id": seller.variant.pk},
+        # Fulfilment: customer A's order holds seller A's line only.
+        "orders:invoice": {"pk": a.order.pk},
+        "orders_api:order-shipments": {"pk": a.order.pk},
+        "orders_seller:order": {"order_id": a.order.pk},
     }
     return table.get(name)
 

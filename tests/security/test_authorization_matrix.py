@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 from accounts.models import Address, UserSession
 from carts.models import Cart, CartItem
 from inventory.models import InventoryItem
-from orders.models import Order
+from orders.models import Order, OrderTracking
 from payments.models import Wallet
 from promotions.models import IssuedCoupon
 
@@ -129,6 +129,13 @@ POLICY: dict[str, Policy] = {
     "catalog_api:product-list": Policy(PUBLIC),
     "catalog_api:product-detail": Policy(PUBLIC),
     "catalog_api:category-tree": Policy(PUBLIC),
+    # Fulfilment
+    "orders:invoice": Policy(CUSTOMER_OWNED),
+    "orders_api:order-shipments": Policy(CUSTOMER_OWNED),
+    "orders_seller:order_lines": Policy(SELLER_ONLY),
+    "orders_seller:order": Policy(SELLER_OWNED, {"carrier": "1", "tracking_number": "PROBE-1", "items": "1"}),
+    "orders_api:seller-orders": Policy(SELLER_ONLY),
+    "orders_api:seller-shipments": Policy(SELLER_ONLY, {"order_id": 1, "carrier_id": 1, "tracking_number": "PROBE-1"}),
 }
 
 
@@ -147,6 +154,7 @@ def snapshot(world: World) -> dict[str, Any]:
             CartItem.all_objects.filter(cart__customer=a.user).values("pk", "quantity", "deleted_at").order_by("pk")
         ),
         "product": [seller.product.title, seller.product.status],
+        "shipments": list(OrderTracking.objects.filter(order__customer=a.user).values("pk", "status")),
     }
 
 
