@@ -30,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: str | None) -> None:
         try:
-            now = _moment(options["as_of"]) if options["as_of"] else timezone.now()
+            now = _moment(options["as_of"]) if options["as_of"] is not None else timezone.now()
         except ValueError:
             raise CommandError("--as-of is a date and time such as 2026-12-01T12:00 (UTC).") from None
         if now > timezone.now():
