@@ -114,7 +114,9 @@ def _transition_action(to: OrderState, description: str) -> Any:
             modeladmin,
             request,
             queryset,
-            lambda order: services.order_transition(order_id=order.pk, to=to, actor=staff, reason="Staff console"),
+            lambda order: services.order_transition(
+                order_id=order.pk, to=to, actor=staff, reason="Staff console", **client_meta(request)
+            ),
         )
         if done:
             modeladmin.message_user(
@@ -178,7 +180,7 @@ class OrderAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda order: services.order_cancel(order_id=order.pk, user=staff, as_staff=True),
+            lambda order: services.order_cancel(order_id=order.pk, user=staff, as_staff=True, **client_meta(request)),
         )
         if done:
             self.message_user(

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from .models import ShippingCarrier
 from .services import OrderLine
 
 
@@ -118,7 +119,7 @@ class ShipmentForm(forms.Form):
     checks again under the order's lock, and its refusals come back as form errors.
     """
 
-    carrier = forms.ModelChoiceField(label=_("Carrier"), queryset=None, empty_label=None)  # type: ignore[arg-type]
+    carrier = forms.ModelChoiceField(label=_("Carrier"), queryset=ShippingCarrier.objects.none(), empty_label=None)
     tracking_number = forms.CharField(label=_("Tracking number"), max_length=64)
     items = forms.MultipleChoiceField(
         label=_("Lines in this parcel"),

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -179,7 +180,7 @@ def carriers_active() -> QuerySet[ShippingCarrier]:
     return ShippingCarrier.objects.filter(is_active=True).order_by("name")
 
 
-def seller_for(user: User) -> Seller | None:
+def seller_for(user: Any) -> Seller | None:
     """The user's seller profile if it is active (seller pages and API), else None."""
     if not getattr(user, "is_authenticated", False):
         return None

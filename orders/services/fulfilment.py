@@ -18,6 +18,7 @@ shipment row. Two sellers shipping lines of one order at once queue on the order
 """
 
 import datetime as dt
+from typing import TypedDict
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -51,6 +52,16 @@ from ..models import (
 )
 from .lifecycle import order_transition
 from .notifications import order_notification_queue
+
+
+class _Who(TypedDict):
+    """Who made a change, as the history records it (and `order_transition` takes it)."""
+
+    actor: User | None
+    actor_role: str
+    ip_address: str | None
+    user_agent: str
+
 
 # The statuses in which a seller may ship lines of an order.
 SHIPPABLE_STATES = frozenset({OrderState.PAID, OrderState.PROCESSING})
@@ -164,7 +175,7 @@ def shipment_create(
         OrderTrackingItem.objects.bulk_create(
             [OrderTrackingItem(tracking=tracking, order_item=item) for item in chosen]
         )
-        meta = {"actor": actor, "actor_role": actor_role, "ip_address": ip_address, "user_agent": user_agent}
+        meta: _Who = {"actor": actor, "actor_role": actor_role, "ip_address": ip_address, "user_agent": user_agent}
         _history(
             order=order,
             change_type="shipment_created",
@@ -298,7 +309,7 @@ def shipment_delivery_record(
                 "updated_at",
             ]
         )
-        meta = {"actor": actor, "actor_role": actor_role, "ip_address": ip_address, "user_agent": user_agent}
+        meta: _Who = {"actor": actor, "actor_role": actor_role, "ip_address": ip_address, "user_agent": user_agent}
         _history(
             order=order,
             change_type="shipment_delivered",

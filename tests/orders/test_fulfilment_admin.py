@@ -195,3 +195,12 @@ def test_the_overdue_command_flags_late_shipments_and_says_how_many(shipped):
 def test_the_overdue_command_refuses_a_bad_moment(value):
     with pytest.raises(CommandError, match="--as-of is a date and time"):
         call_command("mark_overdue_shipments", "--as-of", value)
+
+
+def test_the_hourly_task_runs_the_same_service(shipped):
+    from orders.tasks import shipments_mark_overdue_task
+
+    _world, shipments = shipped
+    OrderTracking.objects.filter(pk=shipments[1].pk).update(estimated_delivery_at=timezone.now() - dt.timedelta(days=1))
+    assert shipments_mark_overdue_task() == 1
+    assert shipments_mark_overdue_task() == 0
