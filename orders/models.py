@@ -444,7 +444,7 @@ class OrderSnapshot(models.Model):
     tax_amount = money_field()
     total_amount = money_field()
     currency = currency_field()
-    special_instructions = models.TextField(blank=True)
+    special_instructions = bounded_text_field(SPECIAL_INSTRUCTIONS_MAX_LENGTH, blank=True)
     data = models.JSONField(encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -170,7 +170,15 @@ class Migration(migrations.Migration):
                 ("tax_amount", models.DecimalField(decimal_places=2, max_digits=14)),
                 ("total_amount", models.DecimalField(decimal_places=2, max_digits=14)),
                 ("currency", models.CharField(default="USD", max_length=3)),
-                ("special_instructions", models.TextField(blank=True)),
+                (
+                    "special_instructions",
+                    models.TextField(
+                        blank=True,
+                        help_text="Up to 2,000 characters.",
+                        max_length=2000,
+                        validators=[django.core.validators.MaxLengthValidator(2000)],
+                    ),
+                ),
                 ("data", models.JSONField(encoder=django.core.serializers.json.DjangoJSONEncoder)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
                 (

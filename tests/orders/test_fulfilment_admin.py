@@ -204,3 +204,18 @@ def test_the_hourly_task_runs_the_same_service(shipped):
     OrderTracking.objects.filter(pk=shipments[1].pk).update(estimated_delivery_at=timezone.now() - dt.timedelta(days=1))
     assert shipments_mark_overdue_task() == 1
     assert shipments_mark_overdue_task() == 0
+
+
+def test_staff_status_changes_record_the_staff_role_and_client(staff_client, superuser):
+    world = two_seller_order()
+    staff_client.post(
+        admin_url(type(world.order), "changelist"),
+        {"action": "mark_processing", "_selected_action": [world.order.pk]},
+        REMOTE_ADDR="192.0.2.44",
+        HTTP_USER_AGENT="StaffBrowser/3",
+    )
+    row = OrderHistory.objects.filter(order=world.order).latest("id")
+    assert (row.new_value, row.actor, row.actor_role) == (OrderState.PROCESSING, superuser, "staff")
+    assert (row.ip_address, row.user_agent) == ("192.0.2.44", "StaffBrowser/3")
+    snapshot = OrderSnapshot.objects.filter(order=world.order).latest("id")
+    assert snapshot.status == OrderState.PROCESSING and snapshot.reason == "status_change"
