@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "common.tasks.notifications_resend_task",
         "schedule": 60.0,
     },
+    # Fulfilment: flag shipments past their estimated delivery (also `manage.py mark_overdue_shipments`).
+    "mark-overdue-shipments": {
+        "task": "orders.tasks.shipments_mark_overdue_task",
+        "schedule": crontab(minute=15),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -106,6 +106,10 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "accounts_api:notification_read": {"notification_id": a.notification.pk},
         "inventory:seller_product": {"pk": seller.product.pk},
         "inventory:seller_restock": {"variant_id": seller.variant.pk},
+        # Fulfilment: customer A's order holds seller A's line only.
+        "orders:invoice": {"pk": a.order.pk},
+        "orders_api:order-shipments": {"pk": a.order.pk},
+        "orders_seller:order": {"order_id": a.order.pk},
     }
     return table.get(name)
 

@@ -27,7 +27,7 @@ from accounts.models import Address, UserSession
 from carts.models import Cart, CartItem
 from common.models import Notification
 from inventory.models import InventoryItem
-from orders.models import Order
+from orders.models import Order, OrderTracking
 from payments.models import Wallet
 from promotions.models import IssuedCoupon
 
@@ -136,6 +136,13 @@ POLICY: dict[str, Policy] = {
     "catalog_api:product-list": Policy(PUBLIC),
     "catalog_api:product-detail": Policy(PUBLIC),
     "catalog_api:category-tree": Policy(PUBLIC),
+    # Fulfilment
+    "orders:invoice": Policy(CUSTOMER_OWNED),
+    "orders_api:order-shipments": Policy(CUSTOMER_OWNED),
+    "orders_seller:order_lines": Policy(SELLER_ONLY),
+    "orders_seller:order": Policy(SELLER_OWNED, {"carrier": "1", "tracking_number": "PROBE-1", "items": "1"}),
+    "orders_api:seller-orders": Policy(SELLER_ONLY),
+    "orders_api:seller-shipments": Policy(SELLER_ONLY, {"order_id": 1, "carrier_id": 1, "tracking_number": "PROBE-1"}),
 }
 
 
@@ -155,6 +162,7 @@ def snapshot(world: World) -> dict[str, Any]:
         ),
         "product": [seller.product.title, seller.product.status],
         "notifications": list(Notification.objects.filter(user=a.user).values("pk", "read_at").order_by("pk")),
+        "shipments": list(OrderTracking.objects.filter(order__customer=a.user).values("pk", "status")),
     }
 
 
