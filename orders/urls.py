@@ -12,4 +12,5 @@ urlpatterns = [
     path("checkout/address/", views.CheckoutAddressView.as_view(), name="checkout_address"),
     path("<int:pk>/", views.OrderDetailView.as_view(), name="detail"),
     path("<int:pk>/cancel/", views.OrderCancelView.as_view(), name="cancel"),
+    path("<int:pk>/invoice/", views.OrderInvoiceView.as_view(), name="invoice"),
 ]

@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0008_notifications_into_the_outbox"),
+        ("orders", "0009_fulfilment"),
     ]
 
     operations = [
