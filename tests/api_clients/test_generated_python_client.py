@@ -406,7 +406,7 @@ def test_each_documented_error_status_decodes_into_the_one_error_model(shop, liv
         for status in operation.get("responses", {})
         if status >= "400"
     }
-    assert documented == {"400", "401", "402", "404", "409", "422", "429", "503"}
+    assert documented == {"400", "401", "402", "403", "404", "409", "422", "429", "503"}
     lamp = VariantFactory(price=Decimal("20.00"), stock=1)
     pair, _ = register_and_sign_in(shop)
     client = shop.client(pair.access)
@@ -449,6 +449,8 @@ def test_each_documented_error_status_decodes_into_the_one_error_model(shop, liv
     is_error(shop, shop.call("auth_token_create", shop.client(), body=wrong), 401, "invalid_credentials")
 
     is_error(shop, shop.call("orders_create", client, body=one_lamp), 402, "insufficient_balance")
+    # 403: a customer on the seller center's endpoints.
+    is_error(shop, shop.call("seller_orders_list", client), 403, "permission_denied")
     is_error(shop, shop.call("products_retrieve", client, id=999999999), 404, "not_found")
     shop.call("wallet_charge_create", client, body=shop.new("WalletChargeRequest", amount="100.00"))
     two_lamps = shop.new(
@@ -471,7 +473,7 @@ def test_each_documented_error_status_decodes_into_the_one_error_model(shop, liv
         away = shop.call("wallet_retrieve", client)
     is_error(shop, away, 503, "unavailable")
     assert int(away.headers["retry-after"]) > 0
-    assert {status for _method, _path, status in shop.transport.seen} >= {400, 401, 402, 404, 409, 422, 429, 503}
+    assert {status for _method, _path, status in shop.transport.seen} >= {400, 401, 402, 403, 404, 409, 422, 429, 503}
 
 
 def test_the_transport_refuses_an_answer_the_schema_does_not_describe(spec):
