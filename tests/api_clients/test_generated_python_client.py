@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import pkgutil
 import subprocess
 import sys
 import uuid
@@ -91,7 +92,8 @@ def client_package(live_schema, tmp_path_factory) -> Any:
 
 def api(package: Any, name: str) -> Any:
     """`api("orders_create")`: the generated module of that operation, whichever tag holds it."""
-    for tag in ("auth", "catalog", "coupons", "me", "orders", "products", "wallet"):
+    tags = [module.name for module in pkgutil.iter_modules(importlib.import_module(f"{package.__name__}.api").__path__)]
+    for tag in tags:
         try:
             return importlib.import_module(f"{package.__name__}.api.{tag}.{name}")
         except ModuleNotFoundError:
