@@ -8,7 +8,11 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from .models import NOTE_MAX_LENGTH, CancellationReason, IssueType, IssueUrgency
 from .services import OrderLine
+
+# What a customer may pick as the reason ("out of stock" is the shop's reason, for staff).
+CustomerCancellationReason = [c for c in CancellationReason.choices if c[0] != CancellationReason.OUT_OF_STOCK]
 
 
 class OneTimeKeyForm(forms.Form):
@@ -91,6 +95,9 @@ class OrderPlaceForm(OneTimeKeyForm):
 
 
 class OrderCancelForm(forms.Form):
+    reason_code = forms.ChoiceField(
+        label=_("Reason"), choices=CustomerCancellationReason, required=False, initial=CancellationReason.CHANGED_MIND
+    )
     reason = forms.CharField(
         label=_("Why are you cancelling? (optional)"),
         max_length=255,
@@ -105,4 +112,46 @@ class CartCheckoutForm(OneTimeKeyForm):
     coupon_id = forms.IntegerField(label=_("Coupon"), min_value=1, required=False)
     special_instructions = forms.CharField(
         label=_("Notes for the seller"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+# --- cancellations and order issues (branch `cancel`) -------------------------------------------
+
+
+def _line_label(item: Any) -> str:
+    variant = f" ({item.variant_name})" if item.variant_name else ""
+    return f"{item.quantity} x {item.product_title}{variant}"
+
+
+class IssueReportForm(forms.Form):
+    issue_type = forms.ChoiceField(label=_("What went wrong?"), choices=IssueType.choices)
+    items = forms.TypedMultipleChoiceField(
+        label=_("Which items? (none: the whole order)"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    description = forms.CharField(
+        label=_("Tell us more"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    urgency = forms.ChoiceField(label=_("How urgent is it?"), choices=IssueUrgency.choices, initial=IssueUrgency.MEDIUM)
+
+    def __init__(self, *args: Any, order_items: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = [(item.pk, _line_label(item)) for item in order_items]  # type: ignore[attr-defined]
+
+
+class IssueRateForm(forms.Form):
+    customer_satisfaction = forms.TypedChoiceField(
+        label=_("How satisfied are you with the answer?"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+        help_text=_("5 is very satisfied, 1 not at all."),
+    )
+
+
+class SellerIssueAnswerForm(forms.Form):
+    response = forms.CharField(
+        label=_("Your answer to the customer"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
     )

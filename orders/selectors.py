@@ -7,13 +7,22 @@ from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet, Sum
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Seller, User
 from catalog.models import Product
 from catalog.selectors import products_for_listing
 from payments.models import Payment
 
 from .cache import popular_cache_key
-from .models import Order, OrderHistory, OrderItem, ProductDailySales, ProductSaleStat
+from .models import (
+    Order,
+    OrderCancellation,
+    OrderHistory,
+    OrderIssue,
+    OrderItem,
+    OrderState,
+    ProductDailySales,
+    ProductSaleStat,
+)
 
 
 def orders_of(*, user: User) -> QuerySet[Order]:
@@ -29,14 +38,17 @@ def orders_of(*, user: User) -> QuerySet[Order]:
 def order_of(*, user: User, order_id: int, with_history: bool = True) -> Order | None:
     """One order of this customer, or None: another customer's order does not exist for them.
 
-    With its lines always; `with_history` adds the status history and the payments (the order
-    page shows them; the API's order does not, and every checkout reads one back).
+    With its lines always; `with_history` adds the status history, the payments, the
+    cancellations and the issues (the order page shows them; the API's order does not, and
+    every checkout reads one back).
     """
     orders = orders_of(user=user)
     if with_history:
         orders = orders.prefetch_related(
             Prefetch("history", queryset=OrderHistory.objects.select_related("actor").order_by("id")),
             Prefetch("payments", queryset=Payment.objects.order_by("id")),
+            Prefetch("cancellations", queryset=OrderCancellation.objects.order_by("-id")),
+            Prefetch("issues", queryset=OrderIssue.objects.order_by("-id")),
         )
     return orders.filter(pk=order_id).first()
 
@@ -108,3 +120,50 @@ def popular_products(*, days: int = 3, limit: int = 5, cached: bool = True) -> l
     if key:
         cache.set(key, result, settings.POPULAR_PRODUCTS_CACHE_SECONDS)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Cancellations and order issues (issue 13, branch `cancel`)
+# ---------------------------------------------------------------------------------------------
+
+
+def order_has_shipment(order: Order) -> bool:
+    """Whether anything of the order has left a warehouse: from then on a cancellation is a request
+    that staff decide, no longer immediate.
+
+    Shipments decide once they exist (the `fulfil` branch's `OrderTracking` rows: one parcel of
+    a two-seller order is enough); until then the status stands in: shipped or delivered.
+    """
+    return order.status_id in (OrderState.SHIPPED, OrderState.DELIVERED)
+
+
+def cancellations_of(*, order: Order) -> QuerySet[OrderCancellation]:
+    return OrderCancellation.objects.filter(order=order).order_by("-id")
+
+
+def order_issues_of(*, user: User) -> QuerySet[OrderIssue]:
+    """A customer's own issues, newest first (another customer's do not exist for them)."""
+    return (
+        OrderIssue.objects.filter(customer=user)
+        .select_related("order", "related_seller")
+        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("id")))
+        .order_by("-id")
+    )
+
+
+def order_issue_of(*, user: User, issue_id: int) -> OrderIssue | None:
+    return order_issues_of(user=user).filter(pk=issue_id).first()
+
+
+def seller_issues(*, seller: Seller) -> QuerySet[OrderIssue]:
+    """The issues about a seller's lines, newest first; each with only this seller's lines."""
+    return (
+        OrderIssue.objects.filter(related_seller=seller)
+        .select_related("order")
+        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.filter(seller=seller).order_by("id")))
+        .order_by("-id")
+    )
+
+
+def seller_issue_get(*, seller: Seller, issue_id: int) -> OrderIssue | None:
+    return seller_issues(seller=seller).filter(pk=issue_id).first()

@@ -10,4 +10,8 @@ urlpatterns = [
     path("checkout/", views.CartCheckoutView.as_view(), name="checkout"),
     path("<int:pk>/", views.OrderDetailView.as_view(), name="detail"),
     path("<int:pk>/cancel/", views.OrderCancelView.as_view(), name="cancel"),
+    # Order issues (branch `cancel`)
+    path("<int:pk>/issues/new/", views.IssueReportView.as_view(), name="issue_report"),
+    path("issues/<int:pk>/", views.IssueDetailView.as_view(), name="issue"),
+    path("issues/<int:pk>/rate/", views.IssueRateView.as_view(), name="issue_rate"),
 ]

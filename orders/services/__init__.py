@@ -9,18 +9,40 @@ held; notifications are written as pending rows and sent after commit.
 One module per concern; callers import from here (`from orders import services`):
 
 - `checkout`: placing an order, from lines or from the cart;
-- `lifecycle`: status changes and cancellation;
+- `lifecycle`: status changes by staff;
+- `cancellations`: cancelling now, or a request staff approve or reject once something shipped;
+- `issues`: problems customers report, answered by sellers and resolved by staff;
 - `notifications`: the order e-mails, queued in the shop's one outbox (`common.outbox`);
 - `sales`: the daily sales rollup.
 """
 
+from .cancellations import (
+    CancellationOutcome,
+    cancellation_approve,
+    cancellation_refund_preview,
+    cancellation_reject,
+    cancellation_request,
+    order_cancel,
+)
 from .checkout import OrderLine, PlacedOrder, normalize_lines, order_place, order_place_from_cart
-from .lifecycle import order_cancel, order_transition
+from .issues import issue_assign, issue_close, issue_rate, issue_report, issue_resolve, issue_seller_answer
+from .lifecycle import order_transition
 from .sales import sales_rollup, sales_rollup_day, sales_rollup_finished_day
 
 __all__ = [
+    "CancellationOutcome",
     "OrderLine",
     "PlacedOrder",
+    "cancellation_approve",
+    "cancellation_refund_preview",
+    "cancellation_reject",
+    "cancellation_request",
+    "issue_assign",
+    "issue_close",
+    "issue_rate",
+    "issue_report",
+    "issue_resolve",
+    "issue_seller_answer",
     "normalize_lines",
     "order_cancel",
     "order_place",

@@ -1,32 +1,21 @@
-"""An order's status changes: staff moving it along, and cancellation (stock, coupon, wallet back).
+"""An order's status changes by staff. Cancelling (stock, coupon, wallet back) is `cancellations`.
 
 Lock order (see the package's docstring): cart row -> order row -> issued coupon -> inventory
 rows (by primary key) -> wallet -> order-number counter.
 """
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from common.exceptions import InvalidTransitionError, NotFoundError
-from inventory.services import stock_return_for_order_items
-from payments.services import order_payments_refund
-from promotions.services import issued_coupon_release
 
-from ..cache import popular_products_changed
-from ..exceptions import OrderNotCancellableError
 from ..models import (
-    CANCELLABLE_BY_CUSTOMER,
     TRANSITIONS,
-    NotificationKind,
     Order,
     OrderHistory,
     OrderState,
-    ProductSaleStat,
 )
-from .notifications import order_notification_queue
-from .sales import _daily_sales_take_back
 
 
 def _customer_order_for_update(*, order_id: int, user: User, as_staff: bool) -> Order:
@@ -39,7 +28,9 @@ def _customer_order_for_update(*, order_id: int, user: User, as_staff: bool) -> 
     return order
 
 
-def _transition(order: Order, to: str, *, actor: User | None, reason: str) -> None:
+def _transition(
+    order: Order, to: str, *, actor: User | None, reason: str, ip_address: str | None = None, user_agent: str = ""
+) -> None:
     current = str(order.status_id)
     if to not in TRANSITIONS[OrderState(current)]:
         raise InvalidTransitionError(
@@ -48,7 +39,15 @@ def _transition(order: Order, to: str, *, actor: User | None, reason: str) -> No
             extra={"from": current, "to": to},
         )
     order.status_id = to
-    OrderHistory.objects.create(order=order, actor=actor, previous_value=current, new_value=to, reason=reason[:255])
+    OrderHistory.objects.create(
+        order=order,
+        actor=actor,
+        previous_value=current,
+        new_value=to,
+        reason=reason[:255],
+        ip_address=ip_address,
+        user_agent=user_agent[:512],
+    )
 
 
 def order_transition(*, order_id: int, to: str, actor: User, reason: str = "") -> Order:
@@ -59,38 +58,4 @@ def order_transition(*, order_id: int, to: str, actor: User, reason: str = "") -
         order = _customer_order_for_update(order_id=order_id, user=actor, as_staff=True)
         _transition(order, to, actor=actor, reason=reason)
         order.save(update_fields=["status", "updated_at"])
-    return order
-
-
-def order_cancel(*, order_id: int, user: User, reason: str = "", as_staff: bool = False) -> Order:
-    """Cancel a paid order before it ships: stock back, wallet refunded, coupon usable again.
-
-    A customer can cancel only their own order (another's is NotFoundError). Raises
-    OrderNotCancellableError once the order has shipped.
-    """
-    reason = reason.strip() or ("Cancelled by staff" if as_staff else "Cancelled by customer")
-    with transaction.atomic():
-        order = _customer_order_for_update(order_id=order_id, user=user, as_staff=as_staff)
-        if order.status_id not in CANCELLABLE_BY_CUSTOMER:
-            raise OrderNotCancellableError(extra={"status": order.status_id})
-        if order.issued_coupon_id:
-            issued_coupon_release(issued_coupon_id=order.issued_coupon_id, order_id=order.pk)
-        item_ids = list(order.items.values_list("pk", flat=True))
-        stock_return_for_order_items(order_item_ids=item_ids, reference=f"order:{order.pk}", reason=reason, actor=user)
-        order_payments_refund(order_id=order.pk, reason=reason, actor=user)
-        # The reversal is dated on the day of the sale, so live stats and the daily rollup
-        # (which counts orders by the day they were paid) always agree.
-        sale_day = (order.paid_at or timezone.now()).date()
-        ProductSaleStat.objects.bulk_create(
-            [
-                ProductSaleStat(product_id=item.product_id, order_item=item, quantity=-item.quantity, date=sale_day)
-                for item in order.items.all()
-            ]
-        )
-        _daily_sales_take_back(order_id=order.pk, day=sale_day)
-        popular_products_changed()  # after commit
-        _transition(order, OrderState.CANCELLED, actor=user, reason=reason)
-        order.cancelled_at = timezone.now()
-        order.save(update_fields=["status", "cancelled_at", "updated_at"])
-        order_notification_queue(order=order, kind=NotificationKind.CANCELLATION)
     return order
