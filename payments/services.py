@@ -334,7 +334,6 @@ def order_refund(
         amount = money(amount)
         if amount <= ZERO:
             raise InvalidAmountError(_("A refund must be more than zero."))
-    refunds: list[Refund] = []
     with transaction.atomic(savepoint=False):
         payments = list(
             Payment.objects.select_for_update().filter(order_id=order_id, status__in=_REFUNDABLE_STATES).order_by("pk")
@@ -345,28 +344,39 @@ def order_refund(
             if amount <= ZERO:
                 return []
         if amount > refundable:
-            raise OrderRefundCapError(
-                _("At most %(refundable)s can still be given back for this order.") % {"refundable": refundable},
-                extra={"refundable": str(refundable), "requested": str(amount)},
+            refused = refundable
+        else:
+            refused = None
+            refunds = _order_refund_locked(
+                payments, amount, reason, actor, destination, reference or f"order:{order_id}"
             )
-        left = amount
-        for payment in payments:
-            part = min(left, payment.amount - payment.refunded_amount)
-            if part <= ZERO:
-                continue
-            refunds.append(
-                _payment_refund_locked(
-                    payment,
-                    amount=part,
-                    reason=reason,
-                    actor=actor,
-                    reference=reference or f"order:{order_id}",
-                    destination=destination,
-                )
+    # Raised after the block: a refusal writes nothing, so the caller's transaction stays usable
+    # (no savepoint of our own to roll back to).
+    if refused is not None:
+        raise OrderRefundCapError(
+            _("At most %(refundable)s can still be given back for this order.") % {"refundable": refused},
+            extra={"refundable": str(refused), "requested": str(amount)},
+        )
+    return refunds
+
+
+def _order_refund_locked(
+    payments: list[Payment], amount: Decimal, reason: str, actor: User | None, destination: str, reference: str
+) -> list[Refund]:
+    refunds: list[Refund] = []
+    left = amount
+    for payment in payments:
+        part = min(left, payment.amount - payment.refunded_amount)
+        if part <= ZERO:
+            continue
+        refunds.append(
+            _payment_refund_locked(
+                payment, amount=part, reason=reason, actor=actor, reference=reference, destination=destination
             )
-            left -= part
-            if left <= ZERO:
-                break
+        )
+        left -= part
+        if left <= ZERO:
+            break
     return refunds
 
 
