@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -225,11 +226,12 @@ def payment_record_wallet_capture(*, user: User, order_id: int, amount: Decimal,
 def payment_refund(*, payment_id: int, amount: Decimal, reason: str, actor: User | None, reference: str) -> Refund:
     """Give money back to the wallet it came from; never more than what is left of the payment.
 
-    Locks the payment, then the wallet (the order checkout and cancel use). Raises
+    Locks the order row, the payment, then the wallet (the shop's lock order). Raises
     InvalidAmountError, RefundExceedsPaymentError. For an order's refunds use `order_refund`,
     which holds the cap across all of an order's payments.
     """
     with transaction.atomic():
+        _lock_order_row(Payment.objects.values_list("order_id", flat=True).get(pk=payment_id))
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         amount = money(amount)
         if amount <= ZERO:
@@ -289,6 +291,15 @@ def _payment_refund_locked(
     return refund
 
 
+def _lock_order_row(order_id: int) -> None:
+    """Lock the order's row before its payments: the shop's one lock order (order -> payments ->
+    wallet). A refund's rows point at the order (a foreign key takes a share lock on it), so a
+    refund that took the payments first would deadlock with a cancellation or an issue holding
+    the order and waiting for the payments. (By name: payments does not import orders.)"""
+    order_model = apps.get_model("orders", "Order")
+    list(order_model.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True))
+
+
 # What is left to give back lives only in these states (a partly refunded payment still holds money).
 _REFUNDABLE_STATES = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
 
@@ -312,21 +323,23 @@ def order_refund(
     actor: User | None,
     destination: str = RefundDestination.ORIGINAL,
     reference: str = "",
+    keep: Decimal = ZERO,
 ) -> list[Refund]:
-    """Give back `amount` of an order's payments (None: all that is left): THE refund cap.
+    """Give back `amount` of an order's payments (None: all that is left, less `keep`, such as a
+    cancellation fee, counted under the same lock): THE refund cap.
 
     Cancellations, returns and issue compensation all call this, so the money given back for
     one order never exceeds what its payments took, also when asked in parallel: every payment
     of the order is locked in primary-key order (the same order for every caller, so two
     refunds queue instead of deadlocking), then what is left is counted and taken oldest
     payment first. Store credit (`destination="wallet"`) is a refund of a payment like any
-    other, so it counts against the cap. Lock order: order row (if the caller holds it) ->
-    payments (by pk) -> wallet.
+    other, so it counts against the cap. Lock order: order row (taken here if the caller does
+    not hold it yet) -> payments (by pk) -> wallet.
 
     Inside a transaction it adds no savepoint of its own; alone it is all or nothing. Raises
     InvalidAmountError (zero or less, or a destination it does not know) and OrderRefundCapError
-    (more than is left; `extra` says how much is). With `amount=None` and nothing left it
-    returns [] and changes nothing.
+    (more than is left, or a `keep` above it; `extra` says how much is left). With `amount=None`
+    and nothing left (beyond `keep`) it returns [] and changes nothing.
     """
     if destination not in RefundDestination.values:
         raise InvalidAmountError(_("Choose where the money goes: the original payment or the wallet."))
@@ -335,15 +348,16 @@ def order_refund(
         if amount <= ZERO:
             raise InvalidAmountError(_("A refund must be more than zero."))
     with transaction.atomic(savepoint=False):
+        _lock_order_row(order_id)
         payments = list(
             Payment.objects.select_for_update().filter(order_id=order_id, status__in=_REFUNDABLE_STATES).order_by("pk")
         )
         refundable = sum((p.amount - p.refunded_amount for p in payments), ZERO)
         if amount is None:
-            amount = refundable
-            if amount <= ZERO:
+            amount = refundable - money(keep)
+            if amount == ZERO:
                 return []
-        if amount > refundable:
+        if amount > refundable or amount < ZERO:
             refused = refundable
         else:
             refused = None

@@ -117,16 +117,12 @@ def _undo_sale(
     refundable = order_refundable(order_id=order.pk)
     if fee < ZERO or fee > refundable:
         raise CancellationFeeError(extra={"refundable": str(refundable), "fee": str(fee)})
-    refunded = ZERO
-    if refundable - fee > ZERO:
-        refunds = order_refund(
-            order_id=order.pk,
-            amount=refundable - fee,
-            reason=reason or "cancellation",
-            actor=actor,
-            reference=reference,
-        )
-        refunded = sum((r.amount for r in refunds), ZERO)
+    # Everything left less the fee, counted again under the payments' lock: a refund granted
+    # meanwhile by another door (a return, an issue) makes this one smaller, never the total larger.
+    refunds = order_refund(
+        order_id=order.pk, amount=None, keep=fee, reason=reason or "cancellation", actor=actor, reference=reference
+    )
+    refunded = sum((r.amount for r in refunds), ZERO)
     # The reversal is dated on the day of the sale, so live stats and the daily rollup
     # (which counts orders by the day they were paid) always agree.
     sale_day = (order.paid_at or timezone.now()).date()

@@ -79,3 +79,11 @@ def test_an_order_with_two_payments_is_refunded_oldest_first(paid_order):
 
     assert [(r.payment_id, r.amount) for r in refunds] == [(first.pk, Decimal("60.00")), (second.pk, Decimal("5.00"))]
     assert order_refundable(order_id=paid_order.pk) == Decimal("5.00")
+
+
+def test_all_that_is_left_less_a_kept_fee(paid_order):
+    [refund] = order_refund(order_id=paid_order.pk, amount=None, keep=Decimal("5.00"), reason="cancel", actor=None)
+    assert refund.amount == Decimal("55.00")
+    assert order_refund(order_id=paid_order.pk, amount=None, keep=Decimal("5.00"), reason="again", actor=None) == []
+    with pytest.raises(OrderRefundCapError):
+        order_refund(order_id=paid_order.pk, amount=None, keep=Decimal("5.01"), reason="again", actor=None)
