@@ -134,11 +134,16 @@ class IssueReportForm(forms.Form):
     description = forms.CharField(
         label=_("Tell us more"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
     )
-    urgency = forms.ChoiceField(label=_("How urgent is it?"), choices=IssueUrgency.choices, initial=IssueUrgency.MEDIUM)
+    urgency = forms.ChoiceField(
+        label=_("How urgent is it?"), choices=IssueUrgency.choices, initial=IssueUrgency.MEDIUM, required=False
+    )
 
     def __init__(self, *args: Any, order_items: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["items"].choices = [(item.pk, _line_label(item)) for item in order_items]  # type: ignore[attr-defined]
+
+    def clean_urgency(self) -> str:
+        return self.cleaned_data.get("urgency") or IssueUrgency.MEDIUM
 
 
 class IssueRateForm(forms.Form):

@@ -26,7 +26,7 @@ from rest_framework.test import APIClient
 from accounts.models import Address, UserSession
 from carts.models import Cart, CartItem
 from inventory.models import InventoryItem
-from orders.models import Order
+from orders.models import Order, OrderCancellation, OrderIssue
 from payments.models import Wallet
 from promotions.models import IssuedCoupon
 
@@ -101,6 +101,14 @@ POLICY: dict[str, Policy] = {
     "orders:detail": Policy(CUSTOMER_OWNED),
     "orders:cancel": Policy(CUSTOMER_OWNED, {"reason": "probe"}),
     "orders:checkout": Policy(SIGNED_IN, {"idempotency_key": "probe"}),
+    # Cancellations and order issues (branch `cancel`)
+    "orders:issue_report": Policy(CUSTOMER_OWNED, {"issue_type": "late", "description": "probe"}),
+    "orders:issue": Policy(CUSTOMER_OWNED),
+    "orders:issue_rate": Policy(CUSTOMER_OWNED, {"customer_satisfaction": "1"}),
+    "orders_api:order-issues": Policy(CUSTOMER_OWNED, {"issue_type": "late", "description": "probe"}),
+    "orders_api:issue-detail": Policy(CUSTOMER_OWNED, {"customer_satisfaction": 1}),
+    "orders_seller:issues": Policy(SELLER_ONLY),
+    "orders_seller:issue": Policy(SELLER_OWNED, {"response": "probe"}),
     "carts:detail": Policy(SIGNED_IN),
     "carts:add": Policy(SIGNED_IN),
     "carts:item_update": Policy(CUSTOMER_OWNED, {"quantity": "5"}),
@@ -147,13 +155,19 @@ def snapshot(world: World) -> dict[str, Any]:
             CartItem.all_objects.filter(cart__customer=a.user).values("pk", "quantity", "deleted_at").order_by("pk")
         ),
         "product": [seller.product.title, seller.product.status],
+        "issues": list(
+            OrderIssue.objects.filter(customer=a.user)
+            .order_by("pk")
+            .values("pk", "status", "customer_satisfaction", "seller_response", "compensation_amount")
+        ),
+        "cancellations": list(OrderCancellation.objects.filter(order__customer=a.user).values("pk", "status")),
     }
 
 
 def secrets_of(world: World) -> list[str]:
     """Strings only customer A (or staff) should ever see."""
     a = world.a
-    return [a.user.email, a.order.order_number or "", a.address.street_address]
+    return [a.user.email, a.order.order_number or "", a.address.street_address, a.issue.description]
 
 
 class Caller:
