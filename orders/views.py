@@ -34,7 +34,13 @@ from .forms import (
     OrderPlaceForm,
     SellerIssueAnswerForm,
 )
-from .models import CANCELLABLE_BY_CUSTOMER, LIVE_CANCELLATION_STATES, CancellationReason, Order
+from .models import (
+    CANCELLABLE_BY_CUSTOMER,
+    LIVE_CANCELLATION_STATES,
+    CancellationReason,
+    CancellationStatus,
+    Order,
+)
 from .services.cancellations import CANCELLABLE_AFTER_SHIPMENT
 
 logger = logging.getLogger(__name__)
@@ -189,6 +195,7 @@ def _cancellation_context(order: Order) -> dict[str, Any]:
     return {
         "can_cancel": (not shipped and order.status_id in CANCELLABLE_BY_CUSTOMER) or can_request,
         "cancel_is_request": shipped,
+        "pending_cancellation": next((c for c in live if c.status == CancellationStatus.REQUESTED), None),
         "can_report_issue": order.paid_at is not None,
     }
 

@@ -1,8 +1,9 @@
 """Checkout, cancellation, status changes, the order e-mails and the sales rollup.
 
 Lock order, the same in every service that takes more than one lock, so no two can deadlock:
-cart row (checkout from the cart) -> order row -> issued coupon -> inventory rows (by primary
-key) -> wallet -> order-number counter (checkout's order row is its own new row, which nobody
+cart row (checkout from the cart) -> order row -> cancellation or issue row -> issued coupon ->
+inventory rows (by primary key) -> payments (by primary key: `payments.services.order_refund`)
+-> wallet -> order-number counter (checkout's order row is its own new row, which nobody
 else can wait for). No call to anything outside the database happens while these locks are
 held; notifications are written as pending rows and sent after commit.
 

@@ -277,3 +277,16 @@ def test_the_admin_lists_filter_by_status_and_seller(staff_client, customer, sup
         response = staff_client.get(admin_changelist(model), params)
         assert response.status_code == 200 and order.order_number in response.content.decode()
     assert staff_client.get(reverse("admin:orders_orderissue_change", args=[issue.pk])).status_code == 200
+
+
+def test_the_order_page_reads_issues_and_cancellations_in_constant_queries(
+    shopper, customer, variant, django_assert_max_num_queries
+):
+    order = place(customer, variant)
+    issue_report(order_id=order.pk, user=customer, issue_type="late", description="x")
+    with django_assert_max_num_queries(30) as few:
+        shopper.get(reverse("orders:detail", args=[order.pk]))
+    for n in range(4):
+        issue_report(order_id=order.pk, user=customer, issue_type="damaged", description=f"{n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert shopper.get(reverse("orders:detail", args=[order.pk])).content.decode().count("Damaged item") == 4

@@ -351,6 +351,8 @@ def test_cancel_a_shipped_order_is_a_request(shopper, customer, superuser, varia
     detail = shopper.get(reverse("orders:detail", args=[order.pk])).content.decode()
     assert "Requested" in detail and "Late" in detail
     assert reverse("orders:cancel", args=[order.pk]) not in detail  # one request at a time
+    waiting = shopper.get(reverse("orders:cancel", args=[order.pk])).content.decode()
+    assert "waiting for our staff" in waiting and "Yes, ask to cancel" not in waiting
 
 
 def test_cancel_a_delivered_order_is_refused(shopper, customer, superuser, variant):
