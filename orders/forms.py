@@ -8,11 +8,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .models import NOTE_MAX_LENGTH, CancellationReason, IssueType, IssueUrgency
+from .models import CUSTOMER_CANCELLATION_REASONS, NOTE_MAX_LENGTH, CancellationReason, IssueType, IssueUrgency
 from .services import OrderLine
-
-# What a customer may pick as the reason ("out of stock" is the shop's reason, for staff).
-CustomerCancellationReason = [c for c in CancellationReason.choices if c[0] != CancellationReason.OUT_OF_STOCK]
 
 
 class OneTimeKeyForm(forms.Form):
@@ -96,7 +93,10 @@ class OrderPlaceForm(OneTimeKeyForm):
 
 class OrderCancelForm(forms.Form):
     reason_code = forms.ChoiceField(
-        label=_("Reason"), choices=CustomerCancellationReason, required=False, initial=CancellationReason.CHANGED_MIND
+        label=_("Reason"),
+        choices=CUSTOMER_CANCELLATION_REASONS,
+        required=False,
+        initial=CancellationReason.CHANGED_MIND,
     )
     reason = forms.CharField(
         label=_("Why are you cancelling? (optional)"),

@@ -297,6 +297,10 @@ class CancellationReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# What a customer may give as the reason ("out of stock" is the shop's own reason, for staff).
+CUSTOMER_CANCELLATION_REASONS = [c for c in CancellationReason.choices if c[0] != CancellationReason.OUT_OF_STOCK]
+
+
 class CancellationStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     APPROVED = "approved", _("Approved")

@@ -11,6 +11,7 @@ from common.api.query import QueryIntegerField
 from common.api.serializers import MoneyField, RejectUnknownFieldsMixin, StrictJSONTypesMixin
 
 from ..models import (
+    CUSTOMER_CANCELLATION_REASONS,
     NOTE_MAX_LENGTH,
     CancellationReason,
     IssueType,
@@ -72,7 +73,7 @@ class OrderCancelSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, seri
         max_length=255, required=False, allow_blank=True, default="", help_text=_("Why, in your own words.")
     )
     reason_code = serializers.ChoiceField(
-        choices=CancellationReason.choices, required=False, default=CancellationReason.OTHER
+        choices=CUSTOMER_CANCELLATION_REASONS, required=False, default=CancellationReason.OTHER
     )
 
 

@@ -236,7 +236,10 @@ class IssueDetailApi(APIView):
     @extend_schema(
         tags=["orders"],
         summary="Rate the answer to one of your issues",
-        description="Only `customer_satisfaction`, and only once the issue is resolved (you may change it).",
+        description=(
+            "Only `customer_satisfaction`, and only once the issue is resolved (you may change it). "
+            "A body without it changes nothing."
+        ),
         request=IssueRateSerializer,
         responses={
             200: IssueSerializer,
@@ -247,10 +250,14 @@ class IssueDetailApi(APIView):
         },
     )
     def patch(self, request: Request, pk: int) -> Response:
-        serializer = IssueRateSerializer(data=request.data)
+        serializer = IssueRateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        user = signed_in_user(request)
-        services.issue_rate(issue_id=pk, user=user, satisfaction=serializer.validated_data["customer_satisfaction"])
+        body = self._issue_body(request, pk)  # another customer's issue is a 404 before anything
+        if "customer_satisfaction" not in serializer.validated_data:
+            return Response(body)
+        services.issue_rate(
+            issue_id=pk, user=signed_in_user(request), satisfaction=serializer.validated_data["customer_satisfaction"]
+        )
         return Response(self._issue_body(request, pk))
 
 
