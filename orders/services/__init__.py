@@ -20,7 +20,6 @@ One module per concern; callers import from here (`from orders import services`)
 from .cancellations import (
     CancellationOutcome,
     cancellation_approve,
-    cancellation_refund_preview,
     cancellation_reject,
     cancellation_request,
     order_cancel,
@@ -35,7 +34,6 @@ __all__ = [
     "OrderLine",
     "PlacedOrder",
     "cancellation_approve",
-    "cancellation_refund_preview",
     "cancellation_reject",
     "cancellation_request",
     "issue_assign",

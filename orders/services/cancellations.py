@@ -399,15 +399,9 @@ def cancellation_reject(
     return cancellation
 
 
-def cancellation_refund_preview(*, order: Order) -> Decimal:
-    """What a cancellation of the order would give back now (before any fee): for forms."""
-    return order_refundable(order_id=order.pk)
-
-
 __all__ = [
     "CancellationOutcome",
     "cancellation_approve",
-    "cancellation_refund_preview",
     "cancellation_reject",
     "cancellation_request",
     "order_cancel",
