@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/issues/new/", views.IssueReportView.as_view(), name="issue_report"),
     path("issues/<int:pk>/", views.IssueDetailView.as_view(), name="issue"),
     path("issues/<int:pk>/rate/", views.IssueRateView.as_view(), name="issue_rate"),
+    path("<int:pk>/invoice/", views.OrderInvoiceView.as_view(), name="invoice"),
 ]

@@ -184,6 +184,20 @@ class OrderDetailView(OwnOrderMixin, TemplateView):
         order = self.get_order()
         context["order"] = order
         context.update(_cancellation_context(order))
+        context["timeline"] = selectors.order_timeline(order=order)
+        return context
+
+
+class OrderInvoiceView(OwnOrderMixin, TemplateView):
+    """A printable invoice of one of the customer's orders (the browser prints it; see the print
+    stylesheet). Another customer's order is a 404."""
+
+    template_name = "orders/order_invoice.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["order"] = self.get_order()
+        context["shop_name"] = getattr(settings, "SHOP_NAME", "") or _("Our shop")
         return context
 
 

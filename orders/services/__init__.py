@@ -14,7 +14,10 @@ One module per concern; callers import from here (`from orders import services`)
 - `cancellations`: cancelling now, or a request staff approve or reject once something shipped;
 - `issues`: problems customers report, answered by sellers and resolved by staff;
 - `notifications`: the order e-mails, queued in the shop's one outbox (`common.outbox`);
-- `sales`: the daily sales rollup.
+- `sales`: the daily sales rollup;
+- `fulfilment`: shipments (a seller ships lines with a carrier and tracking number), their
+  progress and delivery, overdue shipments; the order's status follows them;
+- `snapshots`: the order as it was, at confirmation and at every status change.
 """
 
 from .cancellations import (
@@ -25,6 +28,7 @@ from .cancellations import (
     order_cancel,
 )
 from .checkout import OrderLine, PlacedOrder, normalize_lines, order_place, order_place_from_cart
+from .fulfilment import shipment_create, shipment_delivery_record, shipment_progress_record, shipments_mark_overdue
 from .issues import issue_assign, issue_close, issue_rate, issue_report, issue_resolve, issue_seller_answer
 from .lifecycle import order_transition
 from .sales import sales_rollup, sales_rollup_day, sales_rollup_finished_day
@@ -50,4 +54,8 @@ __all__ = [
     "sales_rollup",
     "sales_rollup_day",
     "sales_rollup_finished_day",
+    "shipment_create",
+    "shipment_delivery_record",
+    "shipment_progress_record",
+    "shipments_mark_overdue",
 ]

@@ -30,6 +30,7 @@ from ..models import (
     CANCELLABLE_BY_CUSTOMER,
     CANCELLATION_TRANSITIONS,
     LIVE_CANCELLATION_STATES,
+    ActorRole,
     CancellationReason,
     CancellationStatus,
     NotificationKind,
@@ -66,6 +67,7 @@ def _history(
     previous: str,
     *,
     actor: User | None,
+    actor_role: str,
     reason: str,
     ip_address: str | None,
     user_agent: str,
@@ -73,6 +75,7 @@ def _history(
     return OrderHistory.objects.create(
         order=order,
         actor=actor,
+        actor_role=actor_role,
         change_type="cancellation",
         field_name=f"cancellation:{cancellation.pk}",
         previous_value=previous,
@@ -104,6 +107,7 @@ def _undo_sale(
     fee: Decimal,
     restock: bool,
     reference: str,
+    actor_role: str,
     ip_address: str | None = None,
     user_agent: str = "",
 ) -> Decimal:
@@ -134,9 +138,17 @@ def _undo_sale(
     )
     _daily_sales_take_back(order_id=order.pk, day=sale_day)
     popular_products_changed()  # after commit
-    _transition(order, OrderState.CANCELLED, actor=actor, reason=reason, ip_address=ip_address, user_agent=user_agent)
     order.cancelled_at = timezone.now()
-    order.save(update_fields=["status", "cancelled_at", "updated_at"])
+    _transition(
+        order,
+        OrderState.CANCELLED,
+        actor=actor,
+        reason=reason,
+        actor_role=actor_role,
+        ip_address=ip_address,
+        user_agent=user_agent,
+        also_update=("cancelled_at",),
+    )
     return refunded
 
 
@@ -186,6 +198,7 @@ def _cancel_now(
         fee=ZERO,
         restock=True,
         reference=f"cancellation:{cancellation.pk}",
+        actor_role=ActorRole.STAFF if as_staff else ActorRole.CUSTOMER,
         ip_address=ip_address,
         user_agent=user_agent,
     )
@@ -240,7 +253,16 @@ def _request(
         currency=order.currency,
         status=CancellationStatus.REQUESTED,
     )
-    _history(order, cancellation, "", actor=user, reason=notes or reason, ip_address=ip_address, user_agent=user_agent)
+    _history(
+        order,
+        cancellation,
+        "",
+        actor=user,
+        actor_role=ActorRole.CUSTOMER,
+        reason=notes or reason,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
     order_notification_queue(
         order=order,
         kind=NotificationKind.CANCELLATION_REQUESTED,
@@ -329,13 +351,23 @@ def _approve(
         fee=fee,
         restock=not order_has_shipment(order),
         reference=f"cancellation:{cancellation.pk}",
+        actor_role=ActorRole.STAFF,
         ip_address=ip_address,
         user_agent=user_agent,
     )
     _step(cancellation, CancellationStatus.COMPLETED)
     cancellation.completed_at = now
     cancellation.save()
-    _history(order, cancellation, previous, actor=actor, reason=words, ip_address=ip_address, user_agent=user_agent)
+    _history(
+        order,
+        cancellation,
+        previous,
+        actor=actor,
+        actor_role=ActorRole.STAFF,
+        reason=words,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
     order_notification_queue(
         order=order,
         kind=NotificationKind.CANCELLATION_APPROVED,
@@ -388,7 +420,14 @@ def cancellation_reject(
         cancellation.decision_note = reason
         cancellation.save(update_fields=["status", "rejected_at", "decided_by", "decision_note", "updated_at"])
         _history(
-            order, cancellation, previous, actor=actor, reason=reason, ip_address=ip_address, user_agent=user_agent
+            order,
+            cancellation,
+            previous,
+            actor=actor,
+            actor_role=ActorRole.STAFF,
+            reason=reason,
+            ip_address=ip_address,
+            user_agent=user_agent,
         )
         order_notification_queue(
             order=order,

@@ -29,6 +29,7 @@ from ..exceptions import (
 )
 from ..models import (
     ISSUE_TRANSITIONS,
+    ActorRole,
     IssueStatus,
     IssueType,
     IssueUrgency,
@@ -42,11 +43,19 @@ from .notifications import order_notification_queue
 
 
 def _history(
-    issue: OrderIssue, previous: str, *, actor: User | None, reason: str, ip_address: str | None, user_agent: str
+    issue: OrderIssue,
+    previous: str,
+    *,
+    actor: User | None,
+    reason: str,
+    ip_address: str | None,
+    user_agent: str,
+    actor_role: str = ActorRole.STAFF,
 ) -> OrderHistory:
     return OrderHistory.objects.create(
         order_id=issue.order_id,
         actor=actor,
+        actor_role=actor_role,
         change_type="issue",
         field_name=f"issue:{issue.pk}",
         previous_value=previous,
@@ -130,7 +139,15 @@ def issue_report(
         )
         if chosen:
             issue.items.set(chosen)
-        _history(issue, "", actor=user, reason=description[:255], ip_address=ip_address, user_agent=user_agent)
+        _history(
+            issue,
+            "",
+            actor=user,
+            actor_role=ActorRole.CUSTOMER,
+            reason=description[:255],
+            ip_address=ip_address,
+            user_agent=user_agent,
+        )
         _notify(issue, order, NotificationKind.ISSUE_REPORTED, "reported")
     return issue
 
@@ -190,7 +207,13 @@ def issue_seller_answer(
         issue.first_response_at = issue.first_response_at or now
         issue.save()
         entry = _history(
-            issue, previous, actor=seller.user, reason=response[:255], ip_address=ip_address, user_agent=user_agent
+            issue,
+            previous,
+            actor=seller.user,
+            actor_role=ActorRole.SELLER,
+            reason=response[:255],
+            ip_address=ip_address,
+            user_agent=user_agent,
         )
         _notify(issue, order, NotificationKind.ISSUE_UPDATED, f"update:{entry.pk}", status=issue.status)
     return issue

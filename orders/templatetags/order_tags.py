@@ -4,12 +4,11 @@ from typing import Any
 
 from django import template
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 from promotions.selectors import coupons_usable
 
-from ..models import CancellationStatus, IssueStatus, OrderState
+from ..models import OrderState
 
 register = template.Library()
 
@@ -40,22 +39,3 @@ def order_state_label(code: str) -> str:
 def order_max_line_quantity() -> int:
     """How many of one option an order may hold (the checkout service enforces it)."""
     return int(settings.ORDER_MAX_LINE_QUANTITY)
-
-
-@register.filter
-def history_entry_label(entry: Any) -> str:
-    """What one order-history row says: a status, a cancellation's step or an issue's step."""
-    if entry.change_type == "created":
-        return str(_("Order placed"))
-    if entry.change_type == "cancellation":
-        return str(_("Cancellation: %(step)s") % {"step": _choice_label(CancellationStatus, entry.new_value)})
-    if entry.change_type == "issue":
-        return str(_("Reported issue: %(step)s") % {"step": _choice_label(IssueStatus, entry.new_value)})
-    return order_state_label(entry.new_value)
-
-
-def _choice_label(choices: Any, code: str) -> str:
-    try:
-        return str(choices(code).label).lower()
-    except ValueError:
-        return code

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0005_text_maximums"),
-        ("orders", "0008_notifications_into_the_outbox"),
+        ("orders", "0009_fulfilment"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
