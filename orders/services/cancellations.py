@@ -99,24 +99,32 @@ def _step(cancellation: OrderCancellation, to: str) -> str:
     return current
 
 
+def _lines_never_shipped(order: Order) -> list[int]:
+    """The order's lines whose goods never left, so go back to stock at once. None once the order
+    is shipped (by its shipments or by hand from the console); else the lines no shipment carries.
+    Goods on their way come back to stock as a return, not here."""
+    if order.status_id in (OrderState.SHIPPED, OrderState.DELIVERED):
+        return []
+    return list(order.items.filter(shipment_line__isnull=True).values_list("pk", flat=True))
+
+
 def _undo_sale(
     order: Order,
     *,
     actor: User | None,
     reason: str,
     fee: Decimal,
-    restock: bool,
     reference: str,
     actor_role: str,
     ip_address: str | None = None,
     user_agent: str = "",
 ) -> Decimal:
-    """Cancel a locked order: coupon usable again, stock back (when it never left), what is left of
+    """Cancel a locked order: coupon usable again, stock back (of the lines that never left), what is left of
     its payments minus `fee` refunded, sales taken back, status cancelled. The amount refunded."""
     if order.issued_coupon_id:
         issued_coupon_release(issued_coupon_id=order.issued_coupon_id, order_id=order.pk)
-    if restock:
-        item_ids = list(order.items.values_list("pk", flat=True))
+    item_ids = _lines_never_shipped(order)
+    if item_ids:
         stock_return_for_order_items(order_item_ids=item_ids, reference=f"order:{order.pk}", reason=reason, actor=actor)
     refundable = order_refundable(order_id=order.pk)
     if fee < ZERO or fee > refundable:
@@ -196,7 +204,6 @@ def _cancel_now(
         actor=user,
         reason=words,
         fee=ZERO,
-        restock=True,
         reference=f"cancellation:{cancellation.pk}",
         actor_role=ActorRole.STAFF if as_staff else ActorRole.CUSTOMER,
         ip_address=ip_address,
@@ -343,13 +350,11 @@ def _approve(
             % {"current": OrderState(str(order.status_id)).label},
             extra={"from": order.status_id, "to": OrderState.CANCELLED},
         )
-    # Goods already on their way are not put back in stock here: they come back as a return.
     cancellation.refund_amount = _undo_sale(
         order,
         actor=actor,
         reason=words,
         fee=fee,
-        restock=not order_has_shipment(order),
         reference=f"cancellation:{cancellation.pk}",
         actor_role=ActorRole.STAFF,
         ip_address=ip_address,

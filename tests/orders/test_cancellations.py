@@ -26,9 +26,13 @@ from orders.services import (
     cancellation_reject,
     cancellation_request,
     order_cancel,
+    order_place,
     order_transition,
+    shipment_create,
 )
 from payments.models import Refund, RefundDestination, Wallet
+from tests.factories.commerce import VariantFactory
+from tests.factories.fulfilment import ShippingCarrierFactory
 
 from .cancel_helpers import notifications_of, rendered, ship
 from .conftest import ledger_sum, place
@@ -234,3 +238,27 @@ def test_staff_cannot_move_a_shipped_order_to_cancelled_by_status_change(superus
 def test_unknown_cancellation_is_not_found(superuser):
     with pytest.raises(NotFoundError):
         cancellation_approve(cancellation_id=10**9, actor=superuser)
+
+
+def test_a_partly_shipped_order_is_a_request_and_approval_restocks_only_the_lines_never_shipped(customer, superuser):
+    shipped_variant, waiting_variant = VariantFactory(stock=5), VariantFactory(stock=5)
+    lines = [{"variant_id": shipped_variant.pk, "quantity": 1}, {"variant_id": waiting_variant.pk, "quantity": 2}]
+    order = order_place(user=customer, lines=lines).order
+    seller = shipped_variant.product.seller
+    shipment_create(
+        seller=seller,
+        order_id=order.pk,
+        carrier_id=ShippingCarrierFactory().pk,
+        tracking_number="T-1",
+        actor=seller.user,
+    )
+
+    outcome = cancellation_request(order_id=order.pk, user=customer)
+
+    assert not outcome.immediate  # one parcel is on its way: staff decide
+    cancellation_approve(cancellation_id=outcome.cancellation.pk, actor=superuser)
+    order.refresh_from_db()
+    assert order.status_id == OrderState.CANCELLED
+    assert InventoryItem.objects.get(variant=waiting_variant).quantity == 5  # never left: back
+    assert InventoryItem.objects.get(variant=shipped_variant).quantity == 4  # on its way: back as a return
+    assert balance(customer) == Decimal("500.00") == ledger_sum(customer)
