@@ -452,7 +452,7 @@ class OrderCancellationAdmin(admin.ModelAdmin):
             title=_("Approve cancellations"),
             intro=_(
                 "Each order is cancelled and what is left of its payments, less the fee, goes back to the "
-                "customer's wallet. Shipped goods are not put back in stock: they come back as a return."
+                "customer's wallet. Lines already shipped are not put back in stock: they come back as a return."
             ),
             apply=apply,
         )
