@@ -21,8 +21,9 @@ class RefundExceedsPaymentError(DomainError):
     default_message = _("A refund cannot be more than what is left of the payment.")
 
 
-class OrderRefundCapError(DomainError):
-    """The one refusal of `order_refund`: more than is left of what the order's payments took."""
+class OrderRefundCapError(RefundExceedsPaymentError):
+    """The one refusal of `order_refund`: more than is left of what the order's payments took
+    (a RefundExceedsPaymentError too, so a caller catching that one catches it)."""
 
     code = "refund_exceeds_paid"
     http_status = 409
