@@ -26,9 +26,19 @@ from common.http import client_meta
 from common.models import Notification
 
 from . import services
+from .admin_actions import (
+    CancellationApproveForm,
+    CancellationRejectForm,
+    IssueCloseForm,
+    IssueResolveForm,
+    StaffCancelForm,
+    confirm_action,
+)
 from .models import (
     Order,
+    OrderCancellation,
     OrderHistory,
+    OrderIssue,
     OrderItem,
     OrderNotification,
     OrderNumberCounter,
@@ -96,6 +106,23 @@ class OrderNotificationInline(ReadOnlyAdminMixin, GenericTabularInline):
     readonly_fields = fields
 
 
+class OrderCancellationInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderCancellation
+    extra = 0
+    fields = ["status", "reason", "notes", "fee", "refund_amount", "requested_by", "decided_by", "created_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+class OrderIssueInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderIssue
+    fk_name = "order"
+    extra = 0
+    fields = ["issue_type", "status", "urgency", "related_seller", "assigned_to", "compensation_amount", "created_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+
 def _run_for_each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order], action: Any) -> int:
     """Call a service once per order, each in its own transaction; report each refusal as an error."""
     succeeded = 0
@@ -140,7 +167,15 @@ class OrderAdmin(admin.ModelAdmin):
     list_select_related = ["customer", "status"]
     date_hierarchy = "created_at"
     ordering = ["-id"]
-    inlines = [OrderItemInline, OrderTrackingInline, OrderHistoryInline, OrderSnapshotInline, OrderNotificationInline]
+    inlines = [
+        OrderItemInline,
+        OrderTrackingInline,
+        OrderHistoryInline,
+        OrderSnapshotInline,
+        OrderCancellationInline,
+        OrderIssueInline,
+        OrderNotificationInline,
+    ]
     fields = [
         "order_number",
         "customer",
@@ -192,19 +227,44 @@ class OrderAdmin(admin.ModelAdmin):
         ]
         return format_html_join(format_html("<br>"), "{}", ([part] for part in parts if part)) or "-"
 
-    @admin.action(description=_("Cancel selected orders"), permissions=["change"])
-    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+    @admin.action(description=_("Cancel selected orders…"), permissions=["change"])
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
+        """Ask for the reason on a page of its own, then cancel and refund each order."""
         staff = signed_in_user(request)
-        done = _run_for_each(
+
+        def cancel(data: dict[str, Any]) -> None:
+            done = _run_for_each(
+                self,
+                request,
+                queryset,
+                lambda order: services.order_cancel(
+                    order_id=order.pk,
+                    user=staff,
+                    as_staff=True,
+                    reason=data["reason"],
+                    reason_code=data["reason_code"],
+                    **client_meta(request),
+                ),
+            )
+            if done:
+                self.message_user(
+                    request, _("%(count)d order(s) cancelled and refunded.") % {"count": done}, messages.SUCCESS
+                )
+
+        return confirm_action(
             self,
             request,
             queryset,
-            lambda order: services.order_cancel(order_id=order.pk, user=staff, as_staff=True, **client_meta(request)),
+            form_class=StaffCancelForm,
+            action="cancel_orders",
+            title=_("Cancel orders"),
+            intro=_(
+                "Each order is cancelled now: its stock goes back, what is left of its payments goes back to the "
+                "customer's wallet, and the customer gets an e-mail. Orders that have shipped are refused: "
+                "approve their cancellation request instead."
+            ),
+            apply=cancel,
         )
-        if done:
-            self.message_user(
-                request, _("%(count)d order(s) cancelled and refunded.") % {"count": done}, messages.SUCCESS
-            )
 
 
 @admin.register(OrderItem)
@@ -355,6 +415,262 @@ class TaxRateAdmin(admin.ModelAdmin):
     search_fields = ["name", "region"]
     fields = ["name", "country", "region", "rate", "is_active", "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
+
+
+# --- cancellations and order issues (branch `cancel`) -------------------------------------------
+
+
+def _each(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, action: Any, done_message: Any
+) -> None:
+    """Call a service once per row, each in its own transaction; report each refusal as an error."""
+    succeeded = 0
+    for row in queryset.order_by("pk"):
+        try:
+            action(row)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{row}: {exc.message}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, done_message % {"count": succeeded}, messages.SUCCESS)
+
+
+@admin.register(OrderCancellation)
+class OrderCancellationAdmin(admin.ModelAdmin):
+    """Requests to cancel shipped orders wait here; approving or rejecting asks for the details on a
+    page of its own, then calls the services (refunds go through the refund cap)."""
+
+    list_display = ["id", "order", "status", "reason", "refund_amount", "fee", "requested_by", "created_at"]
+    list_filter = ["status", "reason", ("order__items__seller", admin.RelatedOnlyFieldListFilter), "created_at"]
+    list_select_related = ["order", "requested_by"]
+    search_fields = ["order__order_number", "requested_by__email"]
+    date_hierarchy = "created_at"
+    ordering = ["-id"]
+    readonly_fields = [
+        "order",
+        "status",
+        "reason",
+        "notes",
+        "decision_note",
+        "fee",
+        "refund_amount",
+        "currency",
+        "requested_by",
+        "decided_by",
+        "created_at",
+        "approved_at",
+        "completed_at",
+        "rejected_at",
+    ]
+    fields = readonly_fields
+    actions = ["approve", "reject"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderCancellation]:
+        return super().get_queryset(request).distinct()  # the seller filter joins the lines
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # customers ask; staff cancel from the order list
+
+    def has_delete_permission(self, request: HttpRequest, obj: OrderCancellation | None = None) -> bool:
+        return False
+
+    @admin.action(description=_("Approve selected cancellations (refund)…"), permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[OrderCancellation]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def apply(data: dict[str, Any]) -> None:
+            _each(
+                self,
+                request,
+                queryset,
+                lambda c: services.cancellation_approve(
+                    cancellation_id=c.pk, actor=staff, fee=data["fee"], note=data["note"], **client_meta(request)
+                ),
+                _("%(count)d cancellation(s) approved and refunded."),
+            )
+
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            form_class=CancellationApproveForm,
+            action="approve",
+            title=_("Approve cancellations"),
+            intro=_(
+                "Each order is cancelled and what is left of its payments, less the fee, goes back to the "
+                "customer's wallet. Lines already shipped are not put back in stock: they come back as a return."
+            ),
+            apply=apply,
+        )
+
+    @admin.action(description=_("Reject selected cancellations…"), permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[OrderCancellation]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def apply(data: dict[str, Any]) -> None:
+            _each(
+                self,
+                request,
+                queryset,
+                lambda c: services.cancellation_reject(
+                    cancellation_id=c.pk, actor=staff, reason=data["reason"], **client_meta(request)
+                ),
+                _("%(count)d cancellation(s) rejected."),
+            )
+
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            form_class=CancellationRejectForm,
+            action="reject",
+            title=_("Reject cancellations"),
+            intro=_("The orders go on as planned; the customer gets an e-mail with your reason."),
+            apply=apply,
+        )
+
+
+@admin.register(OrderIssue)
+class OrderIssueAdmin(admin.ModelAdmin):
+    """Problems customers report. Staff take them (assign), resolve them with an optional
+    compensation (through the refund cap) or close them; every step is a service call."""
+
+    list_display = [
+        "id",
+        "order",
+        "issue_type",
+        "urgency",
+        "status",
+        "related_seller",
+        "assigned_to",
+        "compensation_amount",
+        "customer_satisfaction",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "issue_type",
+        "urgency",
+        ("related_seller", admin.RelatedOnlyFieldListFilter),
+        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    ]
+    list_select_related = ["order", "related_seller", "assigned_to"]
+    search_fields = ["order__order_number", "customer__email", "description"]
+    date_hierarchy = "created_at"
+    ordering = ["-id"]
+    readonly_fields = [
+        "order",
+        "customer",
+        "items",
+        "related_seller",
+        "assigned_to",
+        "issue_type",
+        "description",
+        "urgency",
+        "status",
+        "seller_response",
+        "seller_responded_at",
+        "resolution_notes",
+        "compensation_amount",
+        "compensation_destination",
+        "currency",
+        "customer_satisfaction",
+        "created_at",
+        "first_response_at",
+        "first_response_time",
+        "resolved_at",
+        "resolution_time",
+        "closed_at",
+    ]
+    fields = readonly_fields
+    actions = ["assign_to_me", "resolve", "close"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # customers report issues
+
+    def has_delete_permission(self, request: HttpRequest, obj: OrderIssue | None = None) -> bool:
+        return False
+
+    @admin.display(description=_("first response after"))
+    def first_response_time(self, issue: OrderIssue) -> Any:
+        return issue.first_response_time or "-"
+
+    @admin.display(description=_("resolved after"))
+    def resolution_time(self, issue: OrderIssue) -> Any:
+        return issue.resolution_time or "-"
+
+    @admin.action(description=_("Assign selected issues to me (under review)"), permissions=["change"])
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[OrderIssue]) -> None:
+        staff = signed_in_user(request)
+        _each(
+            self,
+            request,
+            queryset,
+            lambda issue: services.issue_assign(issue_id=issue.pk, actor=staff, **client_meta(request)),
+            _("%(count)d issue(s) assigned to you."),
+        )
+
+    @admin.action(description=_("Resolve selected issues…"), permissions=["change"])
+    def resolve(self, request: HttpRequest, queryset: QuerySet[OrderIssue]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def apply(data: dict[str, Any]) -> None:
+            _each(
+                self,
+                request,
+                queryset,
+                lambda issue: services.issue_resolve(
+                    issue_id=issue.pk,
+                    actor=staff,
+                    resolution_notes=data["resolution_notes"],
+                    compensation=data["compensation"] or 0,
+                    destination=data["destination"],
+                    **client_meta(request),
+                ),
+                _("%(count)d issue(s) resolved."),
+            )
+
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            form_class=IssueResolveForm,
+            action="resolve",
+            title=_("Resolve issues"),
+            intro=_(
+                "The customer reads your notes. A compensation is given back for each issue, to the original "
+                "payment or as store credit, never past what was paid for the order."
+            ),
+            apply=apply,
+        )
+
+    @admin.action(description=_("Close selected issues…"), permissions=["change"])
+    def close(self, request: HttpRequest, queryset: QuerySet[OrderIssue]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def apply(data: dict[str, Any]) -> None:
+            _each(
+                self,
+                request,
+                queryset,
+                lambda issue: services.issue_close(
+                    issue_id=issue.pk, actor=staff, note=data["note"], **client_meta(request)
+                ),
+                _("%(count)d issue(s) closed."),
+            )
+
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            form_class=IssueCloseForm,
+            action="close",
+            title=_("Close issues"),
+            intro=_("A closed issue cannot be reopened; the customer gets an e-mail."),
+            apply=apply,
+        )
 
 
 # --- Fulfilment: carriers, shipments, snapshots ---------------------------------------------------

@@ -8,7 +8,14 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .models import ShippingCarrier
+from .models import (
+    CUSTOMER_CANCELLATION_REASONS,
+    NOTE_MAX_LENGTH,
+    CancellationReason,
+    IssueType,
+    IssueUrgency,
+    ShippingCarrier,
+)
 from .services import OrderLine
 
 
@@ -94,6 +101,12 @@ class OrderPlaceForm(OneTimeKeyForm):
 
 
 class OrderCancelForm(forms.Form):
+    reason_code = forms.ChoiceField(
+        label=_("Reason"),
+        choices=CUSTOMER_CANCELLATION_REASONS,
+        required=False,
+        initial=CancellationReason.CHANGED_MIND,
+    )
     reason = forms.CharField(
         label=_("Why are you cancelling? (optional)"),
         max_length=255,
@@ -118,6 +131,53 @@ class CheckoutChoiceForm(forms.Form):
 
     address = forms.IntegerField(min_value=1, required=False)
     coupon = forms.IntegerField(min_value=1, required=False)
+
+
+# --- cancellations and order issues (branch `cancel`) -------------------------------------------
+
+
+def _line_label(item: Any) -> str:
+    variant = f" ({item.variant_name})" if item.variant_name else ""
+    return f"{item.quantity} x {item.product_title}{variant}"
+
+
+class IssueReportForm(forms.Form):
+    issue_type = forms.ChoiceField(label=_("What went wrong?"), choices=IssueType.choices)
+    items = forms.TypedMultipleChoiceField(
+        label=_("Which items? (none: the whole order)"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    description = forms.CharField(
+        label=_("Tell us more"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    urgency = forms.ChoiceField(
+        label=_("How urgent is it?"), choices=IssueUrgency.choices, initial=IssueUrgency.MEDIUM, required=False
+    )
+
+    def __init__(self, *args: Any, order_items: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = [(item.pk, _line_label(item)) for item in order_items]  # type: ignore[attr-defined]
+
+    def clean_urgency(self) -> str:
+        return self.cleaned_data.get("urgency") or IssueUrgency.MEDIUM
+
+
+class IssueRateForm(forms.Form):
+    customer_satisfaction = forms.TypedChoiceField(
+        label=_("How satisfied are you with the answer?"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+        help_text=_("5 is very satisfied, 1 not at all."),
+    )
+
+
+class SellerIssueAnswerForm(forms.Form):
+    response = forms.CharField(
+        label=_("Your answer to the customer"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 # --- Fulfilment ------------------------------------------------------------------------------------

@@ -51,7 +51,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     OrderState.PENDING: frozenset({OrderState.PAID, OrderState.CANCELLED}),
     OrderState.PAID: frozenset({OrderState.PROCESSING, OrderState.CANCELLED}),
     OrderState.PROCESSING: frozenset({OrderState.SHIPPED, OrderState.CANCELLED}),
-    OrderState.SHIPPED: frozenset({OrderState.DELIVERED}),
+    # A shipped order is cancelled only by approving its cancellation request
+    # (`orders.services.cancellation_approve`): never by a status change in the staff console.
+    OrderState.SHIPPED: frozenset({OrderState.DELIVERED, OrderState.CANCELLED}),
     OrderState.DELIVERED: frozenset({OrderState.REFUNDED}),
     OrderState.CANCELLED: frozenset(),
     OrderState.REFUNDED: frozenset(),
@@ -396,6 +398,186 @@ class TaxRate(TimeStampedModel):
 
 
 # --- end pricing
+# ---------------------------------------------------------------------------------------------
+# Cancellations and order issues (issue 13, branch `cancel`)
+# ---------------------------------------------------------------------------------------------
+
+NOTE_MAX_LENGTH = 2000
+
+
+class CancellationReason(models.TextChoices):
+    CHANGED_MIND = "changed_mind", _("I changed my mind")
+    ORDERED_BY_MISTAKE = "ordered_by_mistake", _("I ordered by mistake")
+    FOUND_CHEAPER = "found_cheaper", _("I found it cheaper elsewhere")
+    TOO_SLOW = "too_slow", _("Delivery takes too long")
+    OUT_OF_STOCK = "out_of_stock", _("Out of stock (shop)")
+    OTHER = "other", _("Other")
+
+
+# What a customer may give as the reason ("out of stock" is the shop's own reason, for staff).
+CUSTOMER_CANCELLATION_REASONS = [c for c in CancellationReason.choices if c[0] != CancellationReason.OUT_OF_STOCK]
+
+
+class CancellationStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    COMPLETED = "completed", _("Completed")
+    REJECTED = "rejected", _("Rejected")
+
+
+# The only allowed steps of a cancellation; `orders.services.cancellations` enforces them. An
+# approval refunds in the same transaction, so "approved" is passed through on the way to
+# "completed" (it is the state a slower refund, by a card gateway, would wait in).
+CANCELLATION_TRANSITIONS: dict[str, frozenset[str]] = {
+    CancellationStatus.REQUESTED: frozenset({CancellationStatus.APPROVED, CancellationStatus.REJECTED}),
+    CancellationStatus.APPROVED: frozenset({CancellationStatus.COMPLETED}),
+    CancellationStatus.COMPLETED: frozenset(),
+    CancellationStatus.REJECTED: frozenset(),
+}
+LIVE_CANCELLATION_STATES = frozenset(
+    {CancellationStatus.REQUESTED, CancellationStatus.APPROVED, CancellationStatus.COMPLETED}
+)
+
+
+class OrderCancellation(TimeStampedModel):
+    """A cancellation of an order (seed 003 order_cancellations).
+
+    Before anything ships the customer's cancellation is immediate and is recorded here already
+    completed; once a shipment exists it is a request that staff approve (refund, order
+    cancelled) or reject with a reason. The seed's one-per-order key is kept for the live ones:
+    a rejected request does not stop a later one.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="cancellations")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Seed: the administrator who processed it.
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reason = models.CharField(max_length=32, choices=CancellationReason.choices, default=CancellationReason.OTHER)
+    notes = bounded_text_field(NOTE_MAX_LENGTH, blank=True)  # the requester's own words
+    decision_note = bounded_text_field(NOTE_MAX_LENGTH, blank=True)  # staff: why approved / rejected
+    fee = money_field(default=0)
+    refund_amount = money_field(default=0)
+    currency = currency_field()
+    status = models.CharField(
+        max_length=12, choices=CancellationStatus.choices, default=CancellationStatus.REQUESTED, db_index=True
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    rejected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=~Q(status="rejected"),
+                name="order_cancellation_one_live_per_order",
+            ),
+            models.CheckConstraint(condition=Q(fee__gte=0, refund_amount__gte=0), name="order_cancellation_amounts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Cancellation {self.pk} of order {self.order_id}: {self.status}"
+
+
+class IssueType(models.TextChoices):
+    DAMAGED = "damaged", _("Damaged item")
+    MISSING_ITEM = "missing_item", _("Missing item")
+    WRONG_ITEM = "wrong_item", _("Wrong item")
+    LATE = "late", _("Late delivery")
+    OTHER = "other", _("Other")
+
+
+class IssueUrgency(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class IssueStatus(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    UNDER_REVIEW = "under_review", _("Under review")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+ISSUE_TRANSITIONS: dict[str, frozenset[str]] = {
+    IssueStatus.REPORTED: frozenset({IssueStatus.UNDER_REVIEW, IssueStatus.RESOLVED, IssueStatus.CLOSED}),
+    IssueStatus.UNDER_REVIEW: frozenset({IssueStatus.RESOLVED, IssueStatus.CLOSED}),
+    IssueStatus.RESOLVED: frozenset({IssueStatus.CLOSED}),
+    IssueStatus.CLOSED: frozenset(),
+}
+OPEN_ISSUE_STATES = frozenset({IssueStatus.REPORTED, IssueStatus.UNDER_REVIEW})
+
+
+class OrderIssue(TimeStampedModel):
+    """A problem a customer reports about an order (seed 003 order_issues).
+
+    `related_seller` is the seller of the lines concerned when they are all one seller's (or the
+    order's only seller); it is the seller who sees and answers the issue in the seller center.
+    Response and resolution times are computed from the timestamps (the seed's hour columns).
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="issues")
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="order_issues")
+    items = models.ManyToManyField(OrderItem, blank=True, related_name="issues")
+    related_seller = models.ForeignKey(
+        "accounts.Seller", on_delete=models.PROTECT, null=True, blank=True, related_name="order_issues"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_issues"
+    )
+    issue_type = models.CharField(max_length=16, choices=IssueType.choices)
+    description = bounded_text_field(NOTE_MAX_LENGTH)
+    urgency = models.CharField(max_length=10, choices=IssueUrgency.choices, default=IssueUrgency.MEDIUM)
+    status = models.CharField(max_length=14, choices=IssueStatus.choices, default=IssueStatus.REPORTED, db_index=True)
+    seller_response = bounded_text_field(NOTE_MAX_LENGTH, blank=True)
+    seller_responded_at = models.DateTimeField(null=True, blank=True)
+    resolution_notes = bounded_text_field(NOTE_MAX_LENGTH, blank=True)
+    compensation_amount = money_field(default=0)
+    compensation_destination = models.CharField(max_length=10, blank=True)  # payments.RefundDestination
+    currency = currency_field()
+    customer_satisfaction = models.PositiveSmallIntegerField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(customer_satisfaction__isnull=True)
+                | Q(customer_satisfaction__gte=1, customer_satisfaction__lte=5),
+                name="order_issue_satisfaction_1_to_5",
+            ),
+            models.CheckConstraint(condition=Q(compensation_amount__gte=0), name="order_issue_compensation_positive"),
+        ]
+        indexes = [models.Index(fields=["related_seller", "-id"])]
+
+    def __str__(self) -> str:
+        return f"Issue {self.pk} ({self.get_issue_type_display()}) on order {self.order_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ISSUE_STATES
+
+    @property
+    def first_response_time(self) -> Any:
+        """How long the customer waited for a first answer (a timedelta), or None."""
+        return self.first_response_at - self.created_at if self.first_response_at else None
+
+    @property
+    def resolution_time(self) -> Any:
+        return self.resolved_at - self.created_at if self.resolved_at else None
+
+    @property
+    def can_be_rated(self) -> bool:
+        return self.resolved_at is not None
+
+
 # --- Fulfilment: carriers, shipments, snapshots (issue 13, "fulfil") ------------------------------
 
 TRACKING_NUMBER_PLACEHOLDER = "{tracking_number}"

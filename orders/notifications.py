@@ -13,6 +13,14 @@ from .models import NotificationKind, Order, OrderTracking
 SUBJECTS = {
     NotificationKind.CONFIRMATION: _("Your order %(number)s is confirmed"),
     NotificationKind.CANCELLATION: _("Your order %(number)s is cancelled"),
+    # Cancellations and order issues (branch `cancel`)
+    NotificationKind.CANCELLATION_REQUESTED: _("We received your request to cancel order %(number)s"),
+    NotificationKind.CANCELLATION_APPROVED: _("Your order %(number)s is cancelled"),
+    NotificationKind.CANCELLATION_REJECTED: _("Your order %(number)s could not be cancelled"),
+    NotificationKind.ISSUE_REPORTED: _("We received your report about order %(number)s"),
+    NotificationKind.ISSUE_UPDATED: _("News about your report on order %(number)s"),
+    NotificationKind.ISSUE_RESOLVED: _("Your report about order %(number)s is resolved"),
+    NotificationKind.ISSUE_CLOSED: _("Your report about order %(number)s is closed"),
     NotificationKind.SHIPPED: _("Your order %(number)s is on its way"),
     NotificationKind.DELIVERED: _("Your order %(number)s has arrived"),
 }

@@ -17,8 +17,12 @@ from payments.models import Payment
 
 from .cache import popular_cache_key
 from .models import (
+    CancellationStatus,
+    IssueStatus,
     Order,
+    OrderCancellation,
     OrderHistory,
+    OrderIssue,
     OrderItem,
     OrderState,
     OrderTracking,
@@ -42,14 +46,17 @@ def orders_of(*, user: User) -> QuerySet[Order]:
 def order_of(*, user: User, order_id: int, with_history: bool = True) -> Order | None:
     """One order of this customer, or None: another customer's order does not exist for them.
 
-    With its lines always; `with_history` adds the status history and the payments (the order
-    page shows them; the API's order does not, and every checkout reads one back).
+    With its lines always; `with_history` adds the status history, the payments, the
+    cancellations and the issues (the order page shows them; the API's order does not, and
+    every checkout reads one back).
     """
     orders = orders_of(user=user)
     if with_history:
         orders = orders.prefetch_related(
             Prefetch("history", queryset=OrderHistory.objects.select_related("actor").order_by("id")),
             Prefetch("payments", queryset=Payment.objects.order_by("id")),
+            Prefetch("cancellations", queryset=OrderCancellation.objects.order_by("-id")),
+            Prefetch("issues", queryset=OrderIssue.objects.order_by("-id")),
             Prefetch("shipments", queryset=_shipments_shown()),
         )
     return orders.filter(pk=order_id).first()
@@ -122,6 +129,43 @@ def popular_products(*, days: int = 3, limit: int = 5, cached: bool = True) -> l
     if key:
         cache.set(key, result, settings.POPULAR_PRODUCTS_CACHE_SECONDS)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Cancellations and order issues (issue 13, branch `cancel`)
+# ---------------------------------------------------------------------------------------------
+
+
+def cancellations_of(*, order: Order) -> QuerySet[OrderCancellation]:
+    return OrderCancellation.objects.filter(order=order).order_by("-id")
+
+
+def order_issues_of(*, user: User) -> QuerySet[OrderIssue]:
+    """A customer's own issues, newest first (another customer's do not exist for them)."""
+    return (
+        OrderIssue.objects.filter(customer=user)
+        .select_related("order", "related_seller")
+        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("id")))
+        .order_by("-id")
+    )
+
+
+def order_issue_of(*, user: User, issue_id: int) -> OrderIssue | None:
+    return order_issues_of(user=user).filter(pk=issue_id).first()
+
+
+def seller_issues(*, seller: Seller) -> QuerySet[OrderIssue]:
+    """The issues about a seller's lines, newest first; each with only this seller's lines."""
+    return (
+        OrderIssue.objects.filter(related_seller=seller)
+        .select_related("order")
+        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.filter(seller=seller).order_by("id")))
+        .order_by("-id")
+    )
+
+
+def seller_issue_get(*, seller: Seller, issue_id: int) -> OrderIssue | None:
+    return seller_issues(seller=seller).filter(pk=issue_id).first()
 
 
 # --- Fulfilment: shipments, their lines, and what sellers see ------------------------------------
@@ -244,6 +288,13 @@ class TimelineEntry:
     url: str = ""
 
 
+def _choice_label(choices: Any, code: str) -> str:
+    try:
+        return str(choices(code).label).lower()
+    except ValueError:
+        return code
+
+
 def order_timeline(*, order: Order) -> list[TimelineEntry]:
     """The order's story, oldest first: its history (status changes, shipments, delivery) and
     each shipment's tracking link. Reads the prefetched `history` and `shipments` of `order_of`.
@@ -257,6 +308,14 @@ def order_timeline(*, order: Order) -> list[TimelineEntry]:
         elif entry.field_name == "status":
             label = OrderState(entry.new_value).label if entry.new_value in OrderState.values else entry.new_value
             entries.append(TimelineEntry(at=entry.created_at, kind="status", title=str(label), detail=entry.reason))
+        elif entry.change_type == "cancellation":
+            step = _choice_label(CancellationStatus, entry.new_value)
+            title = str(_("Cancellation: %(step)s") % {"step": step})
+            entries.append(TimelineEntry(at=entry.created_at, kind="cancellation", title=title, detail=entry.reason))
+        elif entry.change_type == "issue":
+            step = _choice_label(IssueStatus, entry.new_value)
+            title = str(_("Reported problem: %(step)s") % {"step": step})
+            entries.append(TimelineEntry(at=entry.created_at, kind="issue", title=title, detail=entry.reason))
     for shipment in order.shipments.all():
         entries.append(
             TimelineEntry(

@@ -12,5 +12,9 @@ urlpatterns = [
     path("checkout/address/", views.CheckoutAddressView.as_view(), name="checkout_address"),
     path("<int:pk>/", views.OrderDetailView.as_view(), name="detail"),
     path("<int:pk>/cancel/", views.OrderCancelView.as_view(), name="cancel"),
+    # Order issues (branch `cancel`)
+    path("<int:pk>/issues/new/", views.IssueReportView.as_view(), name="issue_report"),
+    path("issues/<int:pk>/", views.IssueDetailView.as_view(), name="issue"),
+    path("issues/<int:pk>/rate/", views.IssueRateView.as_view(), name="issue_rate"),
     path("<int:pk>/invoice/", views.OrderInvoiceView.as_view(), name="invoice"),
 ]

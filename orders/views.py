@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -29,11 +29,27 @@ from common.exceptions import DomainError, IdempotencyKeyReuseError, NotFoundErr
 from common.forms import form_error_messages
 from common.http import client_meta, same_site_url
 from common.public_cache import cache_public_response
+from inventory.views import ActiveSellerMixin
 
 from . import selectors, services
 from .cache import popular_scope
-from .forms import CartCheckoutForm, CheckoutChoiceForm, OrderCancelForm, OrderPlaceForm
-from .models import CANCELLABLE_BY_CUSTOMER, Order
+from .forms import (
+    CartCheckoutForm,
+    CheckoutChoiceForm,
+    IssueRateForm,
+    IssueReportForm,
+    OrderCancelForm,
+    OrderPlaceForm,
+    SellerIssueAnswerForm,
+)
+from .models import (
+    CANCELLABLE_BY_CUSTOMER,
+    LIVE_CANCELLATION_STATES,
+    CancellationReason,
+    CancellationStatus,
+    Order,
+)
+from .services.cancellations import CANCELLABLE_AFTER_SHIPMENT
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +254,7 @@ class OrderDetailView(OwnOrderMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         order = self.get_order()
         context["order"] = order
-        context["can_cancel"] = order.status_id in CANCELLABLE_BY_CUSTOMER
+        context.update(_cancellation_context(order))
         context["timeline"] = selectors.order_timeline(order=order)
         return context
 
@@ -256,8 +272,22 @@ class OrderInvoiceView(OwnOrderMixin, TemplateView):
         return context
 
 
+def _cancellation_context(order: Order) -> dict[str, Any]:
+    """What the order's pages say about cancelling it: now, by request, or not at all."""
+    shipped = selectors.order_has_shipment(order)
+    live = [c for c in order.cancellations.all() if c.status in LIVE_CANCELLATION_STATES]
+    can_request = shipped and order.status_id in CANCELLABLE_AFTER_SHIPMENT and not live
+    return {
+        "can_cancel": (not shipped and order.status_id in CANCELLABLE_BY_CUSTOMER) or can_request,
+        "cancel_is_request": shipped,
+        "pending_cancellation": next((c for c in live if c.status == CancellationStatus.REQUESTED), None),
+        "can_report_issue": order.paid_at is not None,
+    }
+
+
 class OrderCancelView(OwnOrderMixin, TemplateView):
-    """GET asks to confirm; POST cancels (stock back, wallet refunded, coupon usable again)."""
+    """GET asks to confirm; POST cancels now (stock back, wallet refunded, coupon usable again) or,
+    once something has shipped, asks staff to."""
 
     template_name = "orders/order_cancel.html"
 
@@ -265,7 +295,7 @@ class OrderCancelView(OwnOrderMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["order"] = order = self.get_order()
         context.setdefault("form", OrderCancelForm())
-        context["can_cancel"] = order.status_id in CANCELLABLE_BY_CUSTOMER
+        context.update(_cancellation_context(order))
         return context
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -273,17 +303,150 @@ class OrderCancelView(OwnOrderMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         try:
-            order = services.order_cancel(
-                order_id=pk, user=signed_in_user(request), reason=form.cleaned_data["reason"], **client_meta(request)
+            outcome = services.cancellation_request(
+                order_id=pk,
+                user=signed_in_user(request),
+                reason=form.cleaned_data["reason_code"] or CancellationReason.OTHER,
+                notes=form.cleaned_data["reason"],
+                **client_meta(request),
             )
         except NotFoundError:
             raise Http404(_("No such order.")) from None
         except DomainError as exc:
             messages.error(request, str(exc.message))
             return redirect("orders:detail", pk=pk)
-        messages.success(
-            request,
-            _("Order %(number)s is cancelled; %(total)s %(currency)s went back to your wallet.")
-            % {"number": order.order_number, "total": order.total_amount, "currency": order.currency},
-        )
+        order = outcome.order
+        if outcome.immediate:
+            messages.success(
+                request,
+                _("Order %(number)s is cancelled; %(total)s %(currency)s went back to your wallet.")
+                % {
+                    "number": order.order_number,
+                    "total": outcome.cancellation.refund_amount,
+                    "currency": order.currency,
+                },
+            )
+        else:
+            messages.success(
+                request,
+                _("Your request to cancel order %(number)s is sent. We will e-mail you our answer.")
+                % {"number": order.order_number},
+            )
         return redirect("orders:detail", pk=pk)
+
+
+# --- order issues (branch `cancel`) -------------------------------------------------------------
+
+
+class IssueReportView(OwnOrderMixin, TemplateView):
+    """Report a problem with one of the customer's orders."""
+
+    template_name = "orders/issue_report.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["order"] = order = self.get_order()
+        context.setdefault("form", IssueReportForm(order_items=order.items.all()))
+        return context
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        order = self.get_order()
+        form = IssueReportForm(request.POST, order_items=order.items.all())
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        data = form.cleaned_data
+        try:
+            issue = services.issue_report(
+                order_id=order.pk,
+                user=signed_in_user(request),
+                issue_type=data["issue_type"],
+                description=data["description"],
+                urgency=data["urgency"],
+                item_ids=data["items"],
+                **client_meta(request),
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+            return self.render_to_response(self.get_context_data(form=form), status=409)
+        messages.success(request, _("Thank you: we received your report and will look into it."))
+        return redirect("orders:issue", pk=issue.pk)
+
+
+class IssueDetailView(LoginRequiredMixin, TemplateView):
+    """One of the customer's issues: its status, the answers, and the rating once resolved."""
+
+    template_name = "orders/issue_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        issue = selectors.order_issue_of(user=signed_in_user(self.request), issue_id=self.kwargs["pk"])
+        if issue is None:
+            raise Http404(_("No such issue."))
+        context["issue"] = issue
+        context["order"] = issue.order
+        initial = {"customer_satisfaction": issue.customer_satisfaction} if issue.customer_satisfaction else {}
+        context.setdefault("rate_form", IssueRateForm(initial=initial))
+        return context
+
+
+class IssueRateView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request)
+        if selectors.order_issue_of(user=user, issue_id=pk) is None:
+            raise Http404(_("No such issue."))
+        form = IssueRateForm(request.POST)
+        if not form.is_valid():
+            for message in form_error_messages(form):
+                messages.error(request, message)
+            return redirect("orders:issue", pk=pk)
+        try:
+            services.issue_rate(issue_id=pk, user=user, satisfaction=form.cleaned_data["customer_satisfaction"])
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Thank you for rating our answer."))
+        return redirect("orders:issue", pk=pk)
+
+
+class SellerIssueListView(ActiveSellerMixin, View):
+    """The issues about the seller's own lines (never another seller's)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        page = Paginator(selectors.seller_issues(seller=self.seller), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+        context = {"seller": self.seller, "page_obj": page, "issues": page.object_list}
+        return render(request, "orders/seller_issue_list.html", context)
+
+
+class SellerIssueDetailView(ActiveSellerMixin, View):
+    """One issue about the seller's lines, and the seller's answer to the customer."""
+
+    def _render(self, request: HttpRequest, issue: Any, form: SellerIssueAnswerForm, status: int = 200) -> HttpResponse:
+        context = {"seller": self.seller, "issue": issue, "form": form}
+        return render(request, "orders/seller_issue_detail.html", context, status=status)
+
+    def _issue(self, pk: int) -> Any:
+        issue = selectors.seller_issue_get(seller=self.seller, issue_id=pk)
+        if issue is None:
+            raise Http404(_("No such issue."))
+        return issue
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        issue = self._issue(pk)
+        return self._render(request, issue, SellerIssueAnswerForm(initial={"response": issue.seller_response}))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        issue = self._issue(pk)
+        form = SellerIssueAnswerForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, issue, form, status=400)
+        try:
+            services.issue_seller_answer(
+                issue_id=pk, seller=self.seller, response=form.cleaned_data["response"], **client_meta(request)
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+            return self._render(request, issue, form, status=409)
+        messages.success(request, _("Your answer is sent to the customer."))
+        return redirect("orders_seller:issue", pk=pk)

@@ -10,7 +10,18 @@ from rest_framework import serializers
 from common.api.query import QueryIntegerField
 from common.api.serializers import MoneyField, RejectUnknownFieldsMixin, StrictJSONTypesMixin
 
-from ..models import Order, OrderItem, OrderState
+from ..models import (
+    CUSTOMER_CANCELLATION_REASONS,
+    NOTE_MAX_LENGTH,
+    CancellationReason,
+    IssueType,
+    IssueUrgency,
+    Order,
+    OrderCancellation,
+    OrderIssue,
+    OrderItem,
+    OrderState,
+)
 
 BIGINT_MAX = 2**63 - 1
 
@@ -74,7 +85,12 @@ class CheckoutQuoteSerializer(OrderCreateSerializer):
 
 
 class OrderCancelSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
-    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", help_text=_("Why, in your own words.")
+    )
+    reason_code = serializers.ChoiceField(
+        choices=CUSTOMER_CANCELLATION_REASONS, required=False, default=CancellationReason.OTHER
+    )
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -222,3 +238,98 @@ class PopularProductSerializer(serializers.Serializer):
 class PopularEntrySerializer(serializers.Serializer):
     product = PopularProductSerializer()
     quantity = serializers.IntegerField(help_text=_("Units sold in the window."))
+
+
+# --- cancellations and issues (branch `cancel`) --------------------------------------------------
+
+
+class CancellationSerializer(serializers.ModelSerializer):
+    order = serializers.IntegerField(source="order_id", read_only=True)
+    fee = MoneyField()
+    refund_amount = MoneyField()
+
+    class Meta:
+        model = OrderCancellation
+        fields = [
+            "id",
+            "order",
+            "status",
+            "reason",
+            "notes",
+            "decision_note",
+            "fee",
+            "refund_amount",
+            "currency",
+            "created_at",
+            "approved_at",
+            "completed_at",
+            "rejected_at",
+        ]
+        read_only_fields = fields
+
+
+class IssueCreateSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
+    issue_type = serializers.ChoiceField(choices=IssueType.choices)
+    description = serializers.CharField(max_length=NOTE_MAX_LENGTH)
+    urgency = serializers.ChoiceField(choices=IssueUrgency.choices, required=False, default=IssueUrgency.MEDIUM)
+    item_ids = serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=BIGINT_MAX),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text=_("The `id`s of the order's lines concerned; none: the whole order."),
+    )
+
+
+class IssueRateSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
+    customer_satisfaction = StrictIntegerField(
+        min_value=1, max_value=5, help_text=_("1 (not satisfied) to 5 (very satisfied); only once resolved.")
+    )
+
+
+def _hours(delta: Any) -> float | None:
+    return None if delta is None else round(delta.total_seconds() / 3600, 1)
+
+
+class IssueSerializer(serializers.ModelSerializer):
+    order = serializers.IntegerField(source="order_id", read_only=True)
+    item_ids = serializers.SerializerMethodField()
+    seller = serializers.CharField(source="related_seller.business_name", default=None, read_only=True)
+    compensation_amount = MoneyField()
+    first_response_hours = serializers.SerializerMethodField()
+    resolution_hours = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderIssue
+        fields = [
+            "id",
+            "order",
+            "item_ids",
+            "seller",
+            "issue_type",
+            "description",
+            "urgency",
+            "status",
+            "seller_response",
+            "resolution_notes",
+            "compensation_amount",
+            "compensation_destination",
+            "currency",
+            "customer_satisfaction",
+            "created_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "first_response_hours",
+            "resolution_hours",
+        ]
+        read_only_fields = fields
+
+    def get_item_ids(self, issue: OrderIssue) -> list[int]:
+        return [item.pk for item in issue.items.all()]
+
+    def get_first_response_hours(self, issue: OrderIssue) -> float | None:
+        return _hours(issue.first_response_time)
+
+    def get_resolution_hours(self, issue: OrderIssue) -> float | None:
+        return _hours(issue.resolution_time)

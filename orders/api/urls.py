@@ -8,6 +8,9 @@ urlpatterns = [
     path("orders/", views.OrderListCreateApi.as_view(), name="order-list"),
     path("orders/<int:pk>/", views.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<int:pk>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
+    # Cancellations and order issues (branch `cancel`)
+    path("orders/<int:pk>/issues/", views.OrderIssueListCreateApi.as_view(), name="order-issues"),
+    path("issues/<int:pk>/", views.IssueDetailApi.as_view(), name="issue-detail"),
     path("products/popular/", views.PopularProductsApi.as_view(), name="products-popular"),
     # --- pricing
     path("checkout/quote/", views.CheckoutQuoteApi.as_view(), name="checkout-quote"),

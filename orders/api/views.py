@@ -30,7 +30,11 @@ from .. import selectors, services
 from ..cache import popular_scopes
 from ..models import Order
 from .serializers import (
+    CancellationSerializer,
     CheckoutQuoteSerializer,
+    IssueCreateSerializer,
+    IssueRateSerializer,
+    IssueSerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
     OrderSerializer,
@@ -181,25 +185,130 @@ class OrderDetailApi(APIView):
 class OrderCancelApi(APIView):
     @extend_schema(
         tags=["orders"],
-        summary="Cancel one of your orders before it ships",
-        description="Stock goes back, the wallet is refunded in full and a coupon used becomes usable again.",
+        summary="Cancel one of your orders",
+        description=(
+            "Before anything ships: cancelled now (200, the order): stock goes back, the wallet is refunded in "
+            "full and a coupon used becomes usable again. Once something has shipped: a request staff approve "
+            "or reject (202, the cancellation request); you get an e-mail either way."
+        ),
         request=OrderCancelSerializer,
         responses={
             200: OrderSerializer,
+            202: OpenApiResponse(CancellationSerializer, description="Shipped: a request waiting for staff."),
             400: VALIDATION_ERROR,
             401: UNAUTHENTICATED,
             404: NOT_FOUND,
-            409: error_response("`not_cancellable`: shipped, or already cancelled."),
+            409: error_response(
+                "`not_cancellable`: delivered, or already cancelled; `cancellation_pending`: a request is waiting."
+            ),
         },
     )
     def post(self, request: Request, pk: int) -> Response:
         serializer = OrderCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = signed_in_user(request)
-        services.order_cancel(
-            order_id=pk, user=user, reason=serializer.validated_data["reason"], **client_meta(request)
+        outcome = services.cancellation_request(
+            order_id=pk,
+            user=user,
+            reason=serializer.validated_data["reason_code"],
+            notes=serializer.validated_data["reason"],
+            **client_meta(request),
         )
-        return Response(_order_body(user=user, order_id=pk))
+        if outcome.immediate:
+            return Response(_order_body(user=user, order_id=pk))
+        return Response(CancellationSerializer(outcome.cancellation).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _own_order(request: Request, pk: int) -> Order:
+    order = selectors.order_of(user=signed_in_user(request), order_id=pk, with_history=False)
+    if order is None:
+        raise NotFoundError(_("No such order."))
+    return order
+
+
+class OrderIssueListCreateApi(APIView):
+    @extend_schema(
+        tags=["orders"],
+        summary="The issues you reported about one of your orders",
+        responses={200: IssueSerializer(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        order = _own_order(request, pk)
+        issues = selectors.order_issues_of(user=signed_in_user(request)).filter(order=order)
+        return Response(IssueSerializer(issues, many=True).data)
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Report a problem with one of your orders",
+        description="Damaged, missing or wrong item, late delivery or other; about some lines or the whole order.",
+        request=IssueCreateSerializer,
+        responses={
+            201: IssueSerializer,
+            400: error_response("`validation_error` with `fields`; `invalid_items`: a line of another order."),
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: error_response("`order_not_paid`."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = IssueCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = signed_in_user(request)
+        data = serializer.validated_data
+        issue = services.issue_report(
+            order_id=pk,
+            user=user,
+            issue_type=data["issue_type"],
+            description=data["description"],
+            urgency=data["urgency"],
+            item_ids=data["item_ids"],
+            **client_meta(request),
+        )
+        body = IssueSerializer(selectors.order_issue_of(user=user, issue_id=issue.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class IssueDetailApi(APIView):
+    def _issue_body(self, request: Request, pk: int) -> dict[str, Any]:
+        issue = selectors.order_issue_of(user=signed_in_user(request), issue_id=pk)
+        if issue is None:
+            raise NotFoundError(_("No such issue."))
+        return IssueSerializer(issue).data
+
+    @extend_schema(
+        tags=["orders"],
+        summary="One of your issues",
+        responses={200: IssueSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(self._issue_body(request, pk))
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Rate the answer to one of your issues",
+        description=(
+            "Only `customer_satisfaction`, and only once the issue is resolved (you may change it). "
+            "A body without it changes nothing."
+        ),
+        request=IssueRateSerializer,
+        responses={
+            200: IssueSerializer,
+            400: VALIDATION_ERROR,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: error_response("`issue_not_resolved`."),
+        },
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        serializer = IssueRateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        body = self._issue_body(request, pk)  # another customer's issue is a 404 before anything
+        if "customer_satisfaction" not in serializer.validated_data:
+            return Response(body)
+        services.issue_rate(
+            issue_id=pk, user=signed_in_user(request), satisfaction=serializer.validated_data["customer_satisfaction"]
+        )
+        return Response(self._issue_body(request, pk))
 
 
 # The whole answer is kept (bytes, before DRF even runs): a hit costs one cache read. It is

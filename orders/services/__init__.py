@@ -1,8 +1,9 @@
 """Checkout, cancellation, status changes, the order e-mails and the sales rollup.
 
 Lock order, the same in every service that takes more than one lock, so no two can deadlock:
-cart row (checkout from the cart) -> order row -> issued coupon -> inventory rows (by primary
-key) -> wallet -> order-number counter (checkout's order row is its own new row, which nobody
+cart row (checkout from the cart) -> order row -> cancellation or issue row -> issued coupon ->
+inventory rows (by primary key) -> payments (by primary key: `payments.services.order_refund`)
+-> wallet -> order-number counter (checkout's order row is its own new row, which nobody
 else can wait for). No call to anything outside the database happens while these locks are
 held; notifications are written as pending rows and sent after commit.
 
@@ -10,7 +11,9 @@ One module per concern; callers import from here (`from orders import services`)
 
 - `checkout`: placing an order, from lines or from the cart;
 - `quote`: what an order costs (subtotal, coupon, shipping, tax, total), shown and stored;
-- `lifecycle`: status changes and cancellation;
+- `lifecycle`: status changes by staff;
+- `cancellations`: cancelling now, or a request staff approve or reject once something shipped;
+- `issues`: problems customers report, answered by sellers and resolved by staff;
 - `notifications`: the order e-mails, queued in the shop's one outbox (`common.outbox`);
 - `sales`: the daily sales rollup;
 - `fulfilment`: shipments (a seller ships lines with a carrier and tracking number), their
@@ -18,9 +21,17 @@ One module per concern; callers import from here (`from orders import services`)
 - `snapshots`: the order as it was, at confirmation and at every status change.
 """
 
+from .cancellations import (
+    CancellationOutcome,
+    cancellation_approve,
+    cancellation_reject,
+    cancellation_request,
+    order_cancel,
+)
 from .checkout import OrderLine, PlacedOrder, normalize_lines, order_place, order_place_from_cart
 from .fulfilment import shipment_create, shipment_delivery_record, shipment_progress_record, shipments_mark_overdue
-from .lifecycle import order_cancel, order_transition
+from .issues import issue_assign, issue_close, issue_rate, issue_report, issue_resolve, issue_seller_answer
+from .lifecycle import order_transition
 from .quote import (
     AddressRequiredError,
     Quote,
@@ -33,12 +44,22 @@ from .sales import sales_rollup, sales_rollup_day, sales_rollup_finished_day
 
 __all__ = [
     "AddressRequiredError",
+    "CancellationOutcome",
     "OrderLine",
     "PlacedOrder",
     "Quote",
     "ShippingAddressInvalidError",
+    "cancellation_approve",
+    "cancellation_reject",
+    "cancellation_request",
     "cart_quote",
     "checkout_quote",
+    "issue_assign",
+    "issue_close",
+    "issue_rate",
+    "issue_report",
+    "issue_resolve",
+    "issue_seller_answer",
     "normalize_lines",
     "order_cancel",
     "order_place",

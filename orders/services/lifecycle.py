@@ -1,35 +1,24 @@
-"""An order's status changes: staff moving it along, and cancellation (stock, coupon, wallet back).
+"""An order's status changes. Cancelling (stock, coupon, wallet back) is `cancellations`.
 
 Lock order (see the package's docstring): cart row -> order row -> issued coupon -> inventory
 rows (by primary key) -> wallet -> order-number counter.
 """
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from common.exceptions import InvalidTransitionError, NotFoundError
 from common.http import USER_AGENT_MAX_LENGTH
-from inventory.services import stock_return_for_order_items
-from payments.services import order_payments_refund
-from promotions.services import issued_coupon_release
 
-from ..cache import popular_products_changed
-from ..exceptions import OrderNotCancellableError
 from ..models import (
-    CANCELLABLE_BY_CUSTOMER,
     TRANSITIONS,
     ActorRole,
-    NotificationKind,
     Order,
     OrderHistory,
     OrderState,
-    ProductSaleStat,
     SnapshotReason,
 )
-from .notifications import order_notification_queue
-from .sales import _daily_sales_take_back
 from .snapshots import order_snapshot_take
 
 
@@ -101,54 +90,4 @@ def order_transition(
         _transition(
             order, to, actor=actor, reason=reason, actor_role=actor_role, ip_address=ip_address, user_agent=user_agent
         )
-    return order
-
-
-def order_cancel(
-    *,
-    order_id: int,
-    user: User,
-    reason: str = "",
-    as_staff: bool = False,
-    ip_address: str | None = None,
-    user_agent: str = "",
-) -> Order:
-    """Cancel a paid order before it ships: stock back, wallet refunded, coupon usable again.
-
-    A customer can cancel only their own order (another's is NotFoundError). Raises
-    OrderNotCancellableError once the order has shipped.
-    """
-    reason = reason.strip() or ("Cancelled by staff" if as_staff else "Cancelled by customer")
-    with transaction.atomic():
-        order = _customer_order_for_update(order_id=order_id, user=user, as_staff=as_staff)
-        if order.status_id not in CANCELLABLE_BY_CUSTOMER:
-            raise OrderNotCancellableError(extra={"status": order.status_id})
-        if order.issued_coupon_id:
-            issued_coupon_release(issued_coupon_id=order.issued_coupon_id, order_id=order.pk)
-        item_ids = list(order.items.values_list("pk", flat=True))
-        stock_return_for_order_items(order_item_ids=item_ids, reference=f"order:{order.pk}", reason=reason, actor=user)
-        order_payments_refund(order_id=order.pk, reason=reason, actor=user)
-        # The reversal is dated on the day of the sale, so live stats and the daily rollup
-        # (which counts orders by the day they were paid) always agree.
-        sale_day = (order.paid_at or timezone.now()).date()
-        ProductSaleStat.objects.bulk_create(
-            [
-                ProductSaleStat(product_id=item.product_id, order_item=item, quantity=-item.quantity, date=sale_day)
-                for item in order.items.all()
-            ]
-        )
-        _daily_sales_take_back(order_id=order.pk, day=sale_day)
-        popular_products_changed()  # after commit
-        order.cancelled_at = timezone.now()
-        _transition(
-            order,
-            OrderState.CANCELLED,
-            actor=user,
-            reason=reason,
-            actor_role=ActorRole.STAFF if as_staff else ActorRole.CUSTOMER,
-            ip_address=ip_address,
-            user_agent=user_agent,
-            also_update=("cancelled_at",),
-        )
-        order_notification_queue(order=order, kind=NotificationKind.CANCELLATION)
     return order

@@ -102,6 +102,13 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "accounts_api:session": {"session_id": a.api_session.pk},
         "orders_api:order-detail": {"pk": a.order.pk},
         "orders_api:order-cancel": {"pk": a.order.pk},
+        # Cancellations and order issues (branch `cancel`)
+        "orders:issue_report": {"pk": a.order.pk},
+        "orders:issue": {"pk": a.issue.pk},
+        "orders:issue_rate": {"pk": a.issue.pk},
+        "orders_api:order-issues": {"pk": a.order.pk},
+        "orders_api:issue-detail": {"pk": a.issue.pk},
+        "orders_seller:issue": {"pk": a.issue.pk},  # about seller A's line: seller A's to answer
         "accounts:notification_read": {"pk": a.notification.pk},
         "accounts_api:notification_read": {"notification_id": a.notification.pk},
         "inventory:seller_product": {"pk": seller.product.pk},

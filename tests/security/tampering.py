@@ -42,7 +42,7 @@ from accounts.models import UserSession as SignIn
 from carts.models import Cart, CartItem
 from catalog.models import ProductVariant
 from inventory.models import InventoryItem
-from orders.models import Order
+from orders.models import Order, OrderCancellation, OrderIssue
 from payments.models import Payment, Refund, Wallet, WalletEntry
 from promotions.models import Coupon, IssuedCoupon
 from scorecard.invariants import all_violations
@@ -145,6 +145,20 @@ def snapshot(world: World) -> dict[str, Any]:
         "prices": list(ProductVariant.objects.order_by("pk").values("pk", "price")),
         "carts": list(Cart.all_objects.order_by("pk").values("pk", "customer_id", "status", "total_amount")),
         "cart items": cart_item_rows(),
+        "issues": list(
+            OrderIssue.objects.order_by("pk").values(
+                "pk",
+                "order_id",
+                "customer_id",
+                "status",
+                "related_seller_id",
+                "assigned_to_id",
+                "seller_response",
+                "compensation_amount",
+                "customer_satisfaction",
+            )
+        ),
+        "cancellations": list(OrderCancellation.objects.order_by("pk").values("pk", "status", "refund_amount")),
     }
 
 

@@ -27,7 +27,7 @@ from accounts.models import Address, UserSession
 from carts.models import Cart, CartItem
 from common.models import Notification
 from inventory.models import InventoryItem
-from orders.models import Order, OrderTracking
+from orders.models import Order, OrderCancellation, OrderIssue, OrderTracking
 from payments.models import Wallet
 from promotions.models import IssuedCoupon
 
@@ -105,6 +105,14 @@ POLICY: dict[str, Policy] = {
     "orders:detail": Policy(CUSTOMER_OWNED),
     "orders:cancel": Policy(CUSTOMER_OWNED, {"reason": "probe"}),
     "orders:checkout": Policy(SIGNED_IN, {"idempotency_key": "probe"}),
+    # Cancellations and order issues (branch `cancel`)
+    "orders:issue_report": Policy(CUSTOMER_OWNED, {"issue_type": "late", "description": "probe"}),
+    "orders:issue": Policy(CUSTOMER_OWNED),
+    "orders:issue_rate": Policy(CUSTOMER_OWNED, {"customer_satisfaction": "1"}),
+    "orders_api:order-issues": Policy(CUSTOMER_OWNED, {"issue_type": "late", "description": "probe"}),
+    "orders_api:issue-detail": Policy(CUSTOMER_OWNED, {"customer_satisfaction": 1}),
+    "orders_seller:issues": Policy(SELLER_ONLY),
+    "orders_seller:issue": Policy(SELLER_OWNED, {"response": "probe"}),
     "carts:detail": Policy(SIGNED_IN),
     "carts:add": Policy(SIGNED_IN),
     "carts:item_update": Policy(CUSTOMER_OWNED, {"quantity": "5"}),
@@ -164,6 +172,12 @@ def snapshot(world: World) -> dict[str, Any]:
             CartItem.all_objects.filter(cart__customer=a.user).values("pk", "quantity", "deleted_at").order_by("pk")
         ),
         "product": [seller.product.title, seller.product.status],
+        "issues": list(
+            OrderIssue.objects.filter(customer=a.user)
+            .order_by("pk")
+            .values("pk", "status", "customer_satisfaction", "seller_response", "compensation_amount")
+        ),
+        "cancellations": list(OrderCancellation.objects.filter(order__customer=a.user).values("pk", "status")),
         "notifications": list(Notification.objects.filter(user=a.user).values("pk", "read_at").order_by("pk")),
         "shipments": list(OrderTracking.objects.filter(order__customer=a.user).values("pk", "status")),
     }
@@ -172,7 +186,7 @@ def snapshot(world: World) -> dict[str, Any]:
 def secrets_of(world: World) -> list[str]:
     """Strings only customer A (or staff) should ever see."""
     a = world.a
-    return [a.user.email, a.order.order_number or "", a.address.street_address]
+    return [a.user.email, a.order.order_number or "", a.address.street_address, a.issue.description]
 
 
 class Caller:

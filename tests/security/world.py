@@ -2,9 +2,9 @@
 probe every route (2 headers, 4 authorization, 5 tampering).
 
 Customers A and B each have a funded wallet, an address, an API sign-in, a claimed coupon, a
-paid order (and its in-app notification) and a cart with one item;
-sellers A and B each have a product with stock; one staff superuser. Every object a
-route can name by id is here, and each has exactly one owner.
+paid order (with its in-app notification and a reported issue) and a cart with one item;
+sellers A and B each have a product with stock; one staff superuser. Every object a route can
+name by id is here, and each has exactly one owner.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from catalog.models import Category, Product, ProductVariant
 from common.models import Channel, Notification
 from inventory.models import InventoryItem
 from inventory.services import stock_restock
-from orders.models import Order
-from orders.services import order_place
+from orders.models import Order, OrderIssue
+from orders.services import issue_report, order_place
 from payments.services import wallet_charge
 from promotions.models import Coupon, IssuedCoupon
 from promotions.services import coupon_claim
@@ -41,6 +41,7 @@ class Customer:
     api_session: UserSession
     issued_coupon: IssuedCoupon
     order: Order
+    issue: OrderIssue  # reported about `order`, whose one line is the seller's (so theirs to answer)
     cart_item: CartItem
     token: str
     notification: Notification  # the in-app twin of the order's confirmation e-mail
@@ -104,6 +105,7 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
     user_api_sign_in(user=user, user_agent="ShopApp/1.0", ip_address="198.51.100.7")
     issued = coupon_claim(coupon_id=coupon.pk, user=user)
     order = order_place(user=user, lines=[{"variant_id": variant.pk, "quantity": 1}]).order
+    issue = issue_report(order_id=order.pk, user=user, issue_type="damaged", description=f"Customer {n}: dented")
     cart_item = cart_add_item(user=user, variant_id=variant.pk, quantity=1)
     return Customer(
         user=user,
@@ -111,6 +113,7 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
         api_session=UserSession.objects.filter(user=user).latest("pk"),
         issued_coupon=issued,
         order=order,
+        issue=issue,
         cart_item=cart_item,
         token=access_token(user),
         notification=Notification.objects.get(order=order, kind="confirmation", channel=Channel.IN_APP),
