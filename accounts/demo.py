@@ -53,8 +53,9 @@ def seed(stdout: TextIOBase) -> None:
             recipient_name="Casey Customer",
             street_address="1 Demo Street",
             city="Springfield",
-            postal_code="12345",
-            country="United States",
+            state="IL",
+            postal_code="62701",
+            country="US",
             is_primary=True,
         )
 

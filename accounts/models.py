@@ -13,11 +13,12 @@ from django.db import models
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 from common.models import TimeStampedModel, bounded_text_field
 from common.money import currency_field
 
-from .validators import validate_social_links
+from .validators import validate_phone, validate_social_links
 
 BIO_MAX_LENGTH = 2000
 
@@ -216,7 +217,13 @@ class Address(TimeStampedModel):
     city = models.CharField(max_length=100)
     state = models.CharField(_("state or province"), max_length=100, blank=True)
     postal_code = models.CharField(max_length=20)
-    country = models.CharField(max_length=100)
+    # An ISO 3166-1 alpha-2 code ("GB"): shipping rules and tax rates are keyed by it. Addresses
+    # from before it was a code were mapped by migration 0007; one it could not map holds "" and
+    # must be edited before checkout ships to it.
+    country = CountryField()
+    phone = models.CharField(
+        _("phone"), max_length=32, blank=True, validators=[validate_phone], help_text=_("For the courier (optional).")
+    )
     is_primary = models.BooleanField(default=False)
 
     class Meta:

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import RegexValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 
 # The networks a profile can link to, in the order the profile page shows them. Known keys only:
@@ -67,3 +67,12 @@ def _url_problem(url: Any) -> Any:
     except ValidationError:
         return SOCIAL_URL_MESSAGE
     return None
+
+
+# A phone number as people write it: digits with spaces, dots, dashes, brackets and a leading +.
+# One regular expression, so the API schema can state it (`pattern`) and clients can check it.
+PHONE_PATTERN = r"^\+?[0-9][0-9 ().-]{3,30}$"
+
+validate_phone = RegexValidator(
+    PHONE_PATTERN, _("Enter a phone number such as +44 20 7946 0000."), code="invalid_phone"
+)

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import Customer, Seller, User
+from accounts.models import Address, Customer, Seller, User
 from catalog.models import Category, Product, ProductStatus, ProductVariant
 from inventory.services import stock_restock
 from payments.models import Wallet
@@ -72,6 +72,15 @@ def wallet_storm(*, opening: str = "100.00") -> dict[str, Any]:
     with transaction.atomic():
         user = User.objects.create_user(email=f"bench-wallet-{STAMP}@bench.example", password=None)
         Customer.objects.create(user=user)
+        Address.objects.create(
+            user=user,
+            recipient_name="Bench",
+            street_address="1 Bench Street",
+            city="Springfield",
+            postal_code="62701",
+            country="US",
+            is_primary=True,
+        )
     wallet_charge(user=user, amount=opening, reference="bench opening")
     (variant_id,) = _product(f"Wallet item {STAMP}", [("One", Decimal("9.00"), 1_000_000)])
     token = AccessToken.for_user(user)

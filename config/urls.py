@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("catalog.urls")),  # products/, categories/
     path("seller/", include("inventory.urls")),
     path("seller/returns/", include("orders.seller_returns")),  # returns (RMA) of the seller's lines
+    path("seller/", include("orders.seller_urls")),  # the seller's order lines and issues about them
     path("wallet/", include("payments.urls")),
     path("coupons/", include("promotions.urls")),
     path("cart/", include("carts.urls")),

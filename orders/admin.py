@@ -15,25 +15,43 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.request import signed_in_user
 from common.admin import NotificationAdmin, ReadOnlyAdminMixin
 from common.exceptions import DomainError
+from common.http import client_meta
 from common.models import Notification
 
 from . import services
+from .admin_actions import (
+    CancellationApproveForm,
+    CancellationRejectForm,
+    IssueCloseForm,
+    IssueResolveForm,
+    StaffCancelForm,
+    confirm_action,
+)
 from .models import (
     Order,
+    OrderCancellation,
     OrderHistory,
+    OrderIssue,
     OrderItem,
     OrderNotification,
     OrderNumberCounter,
+    OrderSnapshot,
     OrderState,
     OrderStatus,
+    OrderTracking,
     ProductDailySales,
     ProductSaleStat,
+    ShipmentStatus,
+    ShippingCarrier,
+    ShippingRule,
+    TaxRate,
 )
 
 
@@ -48,8 +66,35 @@ class OrderItemInline(ReadOnlyAdminMixin, admin.TabularInline):
 class OrderHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderHistory
     extra = 0
-    fields = ["created_at", "actor", "change_type", "previous_value", "new_value", "reason", "ip_address"]
+    fields = [
+        "created_at",
+        "actor",
+        "actor_role",
+        "change_type",
+        "field_name",
+        "previous_value",
+        "new_value",
+        "reason",
+        "ip_address",
+        "user_agent",
+    ]
     readonly_fields = fields
+
+
+class OrderTrackingInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderTracking
+    extra = 0
+    fields = ["seller", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "is_overdue"]
+    readonly_fields = fields
+    show_change_link = True  # "record delivery" is an action on the shipment list
+
+
+class OrderSnapshotInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderSnapshot
+    extra = 0
+    fields = ["created_at", "reason", "status", "total_amount", "currency"]
+    readonly_fields = fields
+    show_change_link = True
 
 
 class OrderNotificationInline(ReadOnlyAdminMixin, GenericTabularInline):
@@ -59,6 +104,23 @@ class OrderNotificationInline(ReadOnlyAdminMixin, GenericTabularInline):
     extra = 0
     fields = ["kind", "channel", "recipient", "status", "attempts", "sent_at", "last_error"]
     readonly_fields = fields
+
+
+class OrderCancellationInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderCancellation
+    extra = 0
+    fields = ["status", "reason", "notes", "fee", "refund_amount", "requested_by", "decided_by", "created_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+class OrderIssueInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderIssue
+    fk_name = "order"
+    extra = 0
+    fields = ["issue_type", "status", "urgency", "related_seller", "assigned_to", "compensation_amount", "created_at"]
+    readonly_fields = fields
+    show_change_link = True
 
 
 def _run_for_each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order], action: Any) -> int:
@@ -82,7 +144,9 @@ def _transition_action(to: OrderState, description: str) -> Any:
             modeladmin,
             request,
             queryset,
-            lambda order: services.order_transition(order_id=order.pk, to=to, actor=staff, reason="Staff console"),
+            lambda order: services.order_transition(
+                order_id=order.pk, to=to, actor=staff, reason="Staff console", **client_meta(request)
+            ),
         )
         if done:
             modeladmin.message_user(
@@ -98,12 +162,20 @@ def _transition_action(to: OrderState, description: str) -> Any:
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["order_number", "customer_email", "status", "total_amount", "currency", "paid_at"]
-    list_filter = ["status", "paid_at"]
+    list_filter = ["status", ("items__seller", admin.RelatedOnlyFieldListFilter), "paid_at", "created_at"]
     search_fields = ["order_number", "customer__email"]
     list_select_related = ["customer", "status"]
     date_hierarchy = "created_at"
     ordering = ["-id"]
-    inlines = [OrderItemInline, OrderHistoryInline, OrderNotificationInline]
+    inlines = [
+        OrderItemInline,
+        OrderTrackingInline,
+        OrderHistoryInline,
+        OrderSnapshotInline,
+        OrderCancellationInline,
+        OrderIssueInline,
+        OrderNotificationInline,
+    ]
     fields = [
         "order_number",
         "customer",
@@ -113,8 +185,10 @@ class OrderAdmin(admin.ModelAdmin):
         "discount_amount",
         "shipping_cost",
         "tax_amount",
+        "tax_rate",
         "total_amount",
         "currency",
+        "delivery_address",
         "special_instructions",
         "idempotency_key",
         "created_at",
@@ -139,19 +213,58 @@ class OrderAdmin(admin.ModelAdmin):
     def customer_email(self, obj: Order) -> str:
         return obj.customer.email
 
-    @admin.action(description=_("Cancel selected orders"), permissions=["change"])
-    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+    @admin.display(description=_("delivery address"))
+    def delivery_address(self, obj: Order) -> str:
+        """As copied at checkout (one line per part); "-" for orders from before addresses."""
+        region = f", {obj.shipping_region}" if obj.shipping_region else ""
+        parts = [
+            obj.shipping_name,
+            obj.shipping_line1,
+            obj.shipping_line2,
+            f"{obj.shipping_postal_code} {obj.shipping_city}{region}".strip(" ,"),
+            obj.shipping_country.name if obj.shipping_country else "",
+            obj.shipping_phone,
+        ]
+        return format_html_join(format_html("<br>"), "{}", ([part] for part in parts if part)) or "-"
+
+    @admin.action(description=_("Cancel selected orders…"), permissions=["change"])
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
+        """Ask for the reason on a page of its own, then cancel and refund each order."""
         staff = signed_in_user(request)
-        done = _run_for_each(
+
+        def cancel(data: dict[str, Any]) -> None:
+            done = _run_for_each(
+                self,
+                request,
+                queryset,
+                lambda order: services.order_cancel(
+                    order_id=order.pk,
+                    user=staff,
+                    as_staff=True,
+                    reason=data["reason"],
+                    reason_code=data["reason_code"],
+                    **client_meta(request),
+                ),
+            )
+            if done:
+                self.message_user(
+                    request, _("%(count)d order(s) cancelled and refunded.") % {"count": done}, messages.SUCCESS
+                )
+
+        return confirm_action(
             self,
             request,
             queryset,
-            lambda order: services.order_cancel(order_id=order.pk, user=staff, as_staff=True),
+            form_class=StaffCancelForm,
+            action="cancel_orders",
+            title=_("Cancel orders"),
+            intro=_(
+                "Each order is cancelled now: its stock goes back, what is left of its payments goes back to the "
+                "customer's wallet, and the customer gets an e-mail. Orders that have shipped are refused: "
+                "approve their cancellation request instead."
+            ),
+            apply=cancel,
         )
-        if done:
-            self.message_user(
-                request, _("%(count)d order(s) cancelled and refunded.") % {"count": done}, messages.SUCCESS
-            )
 
 
 @admin.register(OrderItem)
@@ -274,6 +387,411 @@ class ProductDailySalesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(OrderNumberCounter)
 class OrderNumberCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["year", "last_value"]
+
+
+# --- pricing: shipping rules and tax rates (saving one makes the cached rules stale: orders.pricing)
+
+
+@admin.register(ShippingRule)
+class ShippingRuleAdmin(admin.ModelAdmin):
+    """Which rule applies: the destination country's, else the one with no country; none: free."""
+
+    list_display = ["name", "country", "flat_rate", "per_kg", "free_over", "is_active"]
+    list_filter = ["is_active", "country"]
+    list_editable = ["is_active"]
+    search_fields = ["name"]
+    fields = ["name", "country", "flat_rate", "per_kg", "free_over", "is_active", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(admin.ModelAdmin):
+    """The most specific active rate wins: the region's (matched to the address's state or
+    region, ignoring case), else the country's; none: no tax."""
+
+    list_display = ["name", "country", "region", "rate", "is_active"]
+    list_filter = ["is_active", "country"]
+    list_editable = ["is_active"]
+    search_fields = ["name", "region"]
+    fields = ["name", "country", "region", "rate", "is_active", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+# --- cancellations and order issues (branch `cancel`) -------------------------------------------
+
+
+def _each(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, action: Any, done_message: Any
+) -> None:
+    """Call a service once per row, each in its own transaction; report each refusal as an error."""
+    succeeded = 0
+    for row in queryset.order_by("pk"):
+        try:
+            action(row)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{row}: {exc.message}", messages.ERROR)
+        else:
+            succeeded += 1
+    if succeeded:
+        modeladmin.message_user(request, done_message % {"count": succeeded}, messages.SUCCESS)
+
+
+@admin.register(OrderCancellation)
+class OrderCancellationAdmin(admin.ModelAdmin):
+    """Requests to cancel shipped orders wait here; approving or rejecting asks for the details on a
+    page of its own, then calls the services (refunds go through the refund cap)."""
+
+    list_display = ["id", "order", "status", "reason", "refund_amount", "fee", "requested_by", "created_at"]
+    list_filter = ["status", "reason", ("order__items__seller", admin.RelatedOnlyFieldListFilter), "created_at"]
+    list_select_related = ["order", "requested_by"]
+    search_fields = ["order__order_number", "requested_by__email"]
+    date_hierarchy = "created_at"
+    ordering = ["-id"]
+    readonly_fields = [
+        "order",
+        "status",
+        "reason",
+        "notes",
+        "decision_note",
+        "fee",
+        "refund_amount",
+        "currency",
+        "requested_by",
+        "decided_by",
+        "created_at",
+        "approved_at",
+        "completed_at",
+        "rejected_at",
+    ]
+    fields = readonly_fields
+    actions = ["approve", "reject"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderCancellation]:
+        return super().get_queryset(request).distinct()  # the seller filter joins the lines
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # customers ask; staff cancel from the order list
+
+    def has_delete_permission(self, request: HttpRequest, obj: OrderCancellation | None = None) -> bool:
+        return False
+
+    @admin.action(description=_("Approve selected cancellations (refund)…"), permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[OrderCancellation]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def apply(data: dict[str, Any]) -> None:
+            _each(
+                self,
+                request,
+                queryset,
+                lambda c: services.cancellation_approve(
+                    cancellation_id=c.pk, actor=staff, fee=data["fee"], note=data["note"], **client_meta(request)
+                ),
+                _("%(count)d cancellation(s) approved and refunded."),
+            )
+
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            form_class=CancellationApproveForm,
+            action="approve",
+            title=_("Approve cancellations"),
+            intro=_(
+                "Each order is cancelled and what is left of its payments, less the fee, goes back to the "
+                "customer's wallet. Lines already shipped are not put back in stock: they come back as a return."
+            ),
+            apply=apply,
+        )
+
+    @admin.action(description=_("Reject selected cancellations…"), permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[OrderCancellation]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def apply(data: dict[str, Any]) -> None:
+            _each(
+                self,
+                request,
+                queryset,
+                lambda c: services.cancellation_reject(
+                    cancellation_id=c.pk, actor=staff, reason=data["reason"], **client_meta(request)
+                ),
+                _("%(count)d cancellation(s) rejected."),
+            )
+
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            form_class=CancellationRejectForm,
+            action="reject",
+            title=_("Reject cancellations"),
+            intro=_("The orders go on as planned; the customer gets an e-mail with your reason."),
+            apply=apply,
+        )
+
+
+@admin.register(OrderIssue)
+class OrderIssueAdmin(admin.ModelAdmin):
+    """Problems customers report. Staff take them (assign), resolve them with an optional
+    compensation (through the refund cap) or close them; every step is a service call."""
+
+    list_display = [
+        "id",
+        "order",
+        "issue_type",
+        "urgency",
+        "status",
+        "related_seller",
+        "assigned_to",
+        "compensation_amount",
+        "customer_satisfaction",
+        "created_at",
+    ]
+    list_filter = [
+        "status",
+        "issue_type",
+        "urgency",
+        ("related_seller", admin.RelatedOnlyFieldListFilter),
+        ("assigned_to", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    ]
+    list_select_related = ["order", "related_seller", "assigned_to"]
+    search_fields = ["order__order_number", "customer__email", "description"]
+    date_hierarchy = "created_at"
+    ordering = ["-id"]
+    readonly_fields = [
+        "order",
+        "customer",
+        "items",
+        "related_seller",
+        "assigned_to",
+        "issue_type",
+        "description",
+        "urgency",
+        "status",
+        "seller_response",
+        "seller_responded_at",
+        "resolution_notes",
+        "compensation_amount",
+        "compensation_destination",
+        "currency",
+        "customer_satisfaction",
+        "created_at",
+        "first_response_at",
+        "first_response_time",
+        "resolved_at",
+        "resolution_time",
+        "closed_at",
+    ]
+    fields = readonly_fields
+    actions = ["assign_to_me", "resolve", "close"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # customers report issues
+
+    def has_delete_permission(self, request: HttpRequest, obj: OrderIssue | None = None) -> bool:
+        return False
+
+    @admin.display(description=_("first response after"))
+    def first_response_time(self, issue: OrderIssue) -> Any:
+        return issue.first_response_time or "-"
+
+    @admin.display(description=_("resolved after"))
+    def resolution_time(self, issue: OrderIssue) -> Any:
+        return issue.resolution_time or "-"
+
+    @admin.action(description=_("Assign selected issues to me (under review)"), permissions=["change"])
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[OrderIssue]) -> None:
+        staff = signed_in_user(request)
+        _each(
+            self,
+            request,
+            queryset,
+            lambda issue: services.issue_assign(issue_id=issue.pk, actor=staff, **client_meta(request)),
+            _("%(count)d issue(s) assigned to you."),
+        )
+
+    @admin.action(description=_("Resolve selected issues…"), permissions=["change"])
+    def resolve(self, request: HttpRequest, queryset: QuerySet[OrderIssue]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def apply(data: dict[str, Any]) -> None:
+            _each(
+                self,
+                request,
+                queryset,
+                lambda issue: services.issue_resolve(
+                    issue_id=issue.pk,
+                    actor=staff,
+                    resolution_notes=data["resolution_notes"],
+                    compensation=data["compensation"] or 0,
+                    destination=data["destination"],
+                    **client_meta(request),
+                ),
+                _("%(count)d issue(s) resolved."),
+            )
+
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            form_class=IssueResolveForm,
+            action="resolve",
+            title=_("Resolve issues"),
+            intro=_(
+                "The customer reads your notes. A compensation is given back for each issue, to the original "
+                "payment or as store credit, never past what was paid for the order."
+            ),
+            apply=apply,
+        )
+
+    @admin.action(description=_("Close selected issues…"), permissions=["change"])
+    def close(self, request: HttpRequest, queryset: QuerySet[OrderIssue]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+
+        def apply(data: dict[str, Any]) -> None:
+            _each(
+                self,
+                request,
+                queryset,
+                lambda issue: services.issue_close(
+                    issue_id=issue.pk, actor=staff, note=data["note"], **client_meta(request)
+                ),
+                _("%(count)d issue(s) closed."),
+            )
+
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            form_class=IssueCloseForm,
+            action="close",
+            title=_("Close issues"),
+            intro=_("A closed issue cannot be reopened; the customer gets an e-mail."),
+            apply=apply,
+        )
+
+
+# --- Fulfilment: carriers, shipments, snapshots ---------------------------------------------------
+
+
+@admin.register(ShippingCarrier)
+class ShippingCarrierAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "tracking_url_template", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {"code": ["name"]}
+
+    def has_delete_permission(self, request: HttpRequest, obj: ShippingCarrier | None = None) -> bool:
+        return False  # shipments point at carriers: retire one by unticking "active"
+
+
+class RecordDeliveryForm(forms.Form):
+    delivered_at = forms.SplitDateTimeField(
+        label=_("Delivered at"),
+        required=False,
+        widget=admin.widgets.AdminSplitDateTime,
+        help_text=_("Leave empty for now. Not before the parcel shipped, nor in the future."),
+    )
+    signature = forms.CharField(label=_("Signed for by"), max_length=120, required=False)
+    location = forms.CharField(label=_("Where"), max_length=255, required=False)
+
+
+@admin.register(OrderTracking)
+class OrderTrackingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Shipments are created by sellers (seller center, API); staff record how they travel."""
+
+    list_display = [
+        "tracking_number",
+        "carrier",
+        "order",
+        "seller",
+        "status",
+        "shipped_at",
+        "estimated_delivery_at",
+        "delivered_at",
+        "is_overdue",
+    ]
+    list_filter = ["status", "is_overdue", "carrier", ("seller", admin.RelatedOnlyFieldListFilter), "shipped_at"]
+    list_select_related = ["carrier", "order", "seller"]
+    search_fields = ["tracking_number", "order__order_number", "seller__business_name"]
+    date_hierarchy = "shipped_at"
+    actions = ["record_delivery", "record_in_transit", "record_failed_attempt"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Read-only rows, but the actions (which call the services) need the change permission.
+        return request.user.has_perm("orders.change_ordertracking") and obj is None
+
+    @admin.action(description=_("Record delivery of selected shipments"), permissions=["change"])
+    def record_delivery(self, request: HttpRequest, queryset: QuerySet[OrderTracking]) -> TemplateResponse | None:
+        form = RecordDeliveryForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            staff = signed_in_user(request)
+            done = 0
+            for shipment in queryset.order_by("pk"):
+                try:
+                    services.shipment_delivery_record(
+                        shipment_id=shipment.pk,
+                        actor=staff,
+                        delivered_at=form.cleaned_data["delivered_at"],
+                        signature=form.cleaned_data["signature"],
+                        location=form.cleaned_data["location"],
+                        **client_meta(request),
+                    )
+                except DomainError as exc:
+                    self.message_user(request, f"{shipment.tracking_number}: {exc.message}", messages.ERROR)
+                else:
+                    done += 1
+            if done:
+                self.message_user(request, _("%(count)d delivery(ies) recorded.") % {"count": done}, messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Record delivery"),
+            "opts": self.opts,
+            "form": form,
+            "shipments": queryset.select_related("carrier", "order"),
+        }
+        return TemplateResponse(request, "orders/admin/record_delivery.html", context)
+
+    def _progress(self, request: HttpRequest, queryset: QuerySet[OrderTracking], status: ShipmentStatus) -> None:
+        staff = signed_in_user(request)
+        done = 0
+        for shipment in queryset.order_by("pk"):
+            try:
+                services.shipment_progress_record(
+                    shipment_id=shipment.pk, status=status, actor=staff, **client_meta(request)
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{shipment.tracking_number}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                _("%(count)d shipment(s) now %(status)s.") % {"count": done, "status": status.label.lower()},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Record selected shipments in transit"), permissions=["change"])
+    def record_in_transit(self, request: HttpRequest, queryset: QuerySet[OrderTracking]) -> None:
+        self._progress(request, queryset, ShipmentStatus.IN_TRANSIT)
+
+    @admin.action(description=_("Record a failed delivery attempt"), permissions=["change"])
+    def record_failed_attempt(self, request: HttpRequest, queryset: QuerySet[OrderTracking]) -> None:
+        self._progress(request, queryset, ShipmentStatus.FAILED_ATTEMPT)
+
+
+@admin.register(OrderSnapshot)
+class OrderSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The order as it was: never added, changed or deleted by hand."""
+
+    list_display = ["order", "created_at", "reason", "status", "total_amount", "currency"]
+    list_filter = ["reason", "status", "created_at"]
+    list_select_related = ["order"]
+    search_fields = ["order__order_number"]
+    date_hierarchy = "created_at"
 
 
 # Returns (RMA): their own module, registered on import.

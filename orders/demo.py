@@ -5,6 +5,10 @@ The orders are placed through `order_place` (stock, wallet and ledgers stay righ
 buyers with funded wallets, then back-dated; the demo customer gets one small order and keeps
 most of their wallet. Past days are rolled up into `ProductDailySales`. Idempotent: the orders
 are placed once (their idempotency keys mark them); the rollup is rerun every time.
+
+Before the orders, staff-style pricing: shipping rules (free over a threshold in the US, a flat
+rate in the UK, per kilogram everywhere else) and tax rates (Illinois sales tax, UK VAT, German
+VAT), so the cart and checkout pages show shipping and tax. Created once, by name.
 """
 
 import datetime as dt
@@ -16,14 +20,34 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Customer, User
+from accounts.models import Address, Customer, Seller, User
 from catalog.models import ProductStatus, ProductVariant, VariantStatus
 from common.exceptions import DomainError
 from payments.models import Wallet
 from payments.services import wallet_charge
 
-from .models import DeliveryStatus, Order, OrderHistory, OrderItem, OrderNotification, OrderState, ProductSaleStat
-from .services import order_cancel, order_place, order_transition, sales_rollup
+from .models import (
+    DeliveryStatus,
+    Order,
+    OrderHistory,
+    OrderItem,
+    OrderNotification,
+    OrderSnapshot,
+    OrderState,
+    OrderTracking,
+    ProductSaleStat,
+    ShippingCarrier,
+    ShippingRule,
+    TaxRate,
+)
+from .services import (
+    order_cancel,
+    order_place,
+    order_transition,
+    sales_rollup,
+    shipment_create,
+    shipment_delivery_record,
+)
 
 DEMO_CUSTOMER_EMAIL = "customer@example.com"
 ADMIN_EMAIL = "admin@example.com"
@@ -41,6 +65,17 @@ def _buyers() -> list[User]:
         if user is None:
             user = User.objects.create_user(email=email, password=None, first_name="Demo", last_name="Buyer")
             Customer.objects.get_or_create(user=user)
+        if not Address.objects.filter(user=user).exists():
+            Address.objects.create(
+                user=user,
+                recipient_name="Demo Buyer",
+                street_address="2 Demo Street",
+                city="Springfield",
+                state="IL",
+                postal_code="62701",
+                country="US",
+                is_primary=True,
+            )
         buyers.append(user)
     return buyers
 
@@ -66,10 +101,51 @@ def _sellable_variant_ids() -> list[int]:
     )
 
 
+# Carriers a demo seller can choose (the tracking sites are on reserved .example domains).
+DEMO_CARRIERS = [
+    ("ParcelCo", "parcelco", "https://parcelco.example/track/{tracking_number}"),
+    ("Swift Post", "swift-post", "https://swiftpost.example/t?n={tracking_number}"),
+    ("Green Freight", "green-freight", "https://greenfreight.example/parcels/{tracking_number}"),
+]
+
+
+def _carriers() -> list[ShippingCarrier]:
+    carriers = []
+    for name, code, template in DEMO_CARRIERS:
+        carrier, _created = ShippingCarrier.objects.get_or_create(
+            code=code, defaults={"name": name, "tracking_url_template": template}
+        )
+        carriers.append(carrier)
+    return carriers
+
+
+def _ship(order: Order, carrier: ShippingCarrier, n: int) -> list[OrderTracking]:
+    """Each seller of the order ships their lines, as they would from the seller center."""
+    sellers = Seller.objects.filter(order_items__order=order).select_related("user").distinct().order_by("pk")
+    return [
+        shipment_create(
+            seller=seller,
+            order_id=order.pk,
+            carrier_id=carrier.pk,
+            tracking_number=f"DEMO{order.pk:05d}{seller.pk:03d}",
+            actor=seller.user,
+            estimated_delivery_at=timezone.now() + dt.timedelta(days=2 + n % 3),
+        )
+        for seller in sellers
+    ]
+
+
 def _back_date(order: Order, days_ago: int) -> None:
     if days_ago == 0:
         return
     shift = dt.timedelta(days=days_ago)
+    OrderTracking.objects.filter(order=order).update(
+        created_at=F("created_at") - shift,
+        shipped_at=F("shipped_at") - shift,
+        delivered_at=F("delivered_at") - shift,
+        estimated_delivery_at=F("estimated_delivery_at") - shift,
+    )
+    OrderSnapshot.objects.filter(order=order).update(created_at=F("created_at") - shift)
     Order.objects.filter(pk=order.pk).update(created_at=F("created_at") - shift, paid_at=F("paid_at") - shift)
     OrderItem.objects.filter(order=order).update(created_at=F("created_at") - shift)
     OrderHistory.objects.filter(order=order).update(created_at=F("created_at") - shift)
@@ -109,13 +185,17 @@ def _place_orders(stdout: Any) -> int:
             if order is not None:
                 placed.append((order, days_ago))
 
-    # Older orders have moved along; one was cancelled (the timeline shows it).
-    steps = {
-        4: [OrderState.PROCESSING, OrderState.SHIPPED, OrderState.DELIVERED],
-        3: [OrderState.PROCESSING, OrderState.SHIPPED],
-        2: [OrderState.PROCESSING],
-    }
-    for order, days_ago in placed:
+    # Older orders have moved along: the oldest shipped (with tracking) and delivered, the next
+    # shipped, the next being processed; one was cancelled (the timeline shows it).
+    steps = {2: [OrderState.PROCESSING]}
+    carriers = _carriers()
+    for n, (order, days_ago) in enumerate(placed):
+        if days_ago >= 3:  # shipped by their sellers with tracking; the oldest delivered too
+            shipments = _ship(order, carriers[n % len(carriers)], n)
+            if days_ago == 4:
+                for shipment in shipments:
+                    shipment_delivery_record(shipment_id=shipment.pk, actor=admin, signature="Demo")
+            continue
         for to in steps.get(days_ago, []):
             order_transition(order_id=order.pk, to=to, actor=admin, reason="Demo")
     if placed:
@@ -150,7 +230,44 @@ def _place_orders(stdout: Any) -> int:
     return len(placed)
 
 
+# name, country ("" is everywhere else), flat rate, per kg, free over
+DEMO_SHIPPING_RULES = [
+    ("Standard delivery (US)", "US", "4.95", "0.50", "50.00"),
+    ("Royal Mail (UK)", "GB", "3.95", "0.00", "40.00"),
+    ("International", "", "14.90", "2.00", None),
+]
+# name, country, region ("" is the whole country), rate in percent
+DEMO_TAX_RATES = [
+    ("Sales tax", "US", "IL", "6.250"),
+    ("VAT", "GB", "", "20.000"),
+    ("MwSt", "DE", "", "19.000"),
+]
+
+
+def _pricing_rules(stdout: Any) -> None:
+    made = 0
+    for name, country, flat_rate, per_kg, free_over in DEMO_SHIPPING_RULES:
+        if not ShippingRule.objects.filter(country=country, is_active=True).exists():
+            ShippingRule.objects.create(
+                name=name,
+                country=country,
+                flat_rate=Decimal(flat_rate),
+                per_kg=Decimal(per_kg),
+                free_over=Decimal(free_over) if free_over else None,
+            )
+            made += 1
+    for name, country, region, rate in DEMO_TAX_RATES:
+        if not TaxRate.objects.filter(country=country, region__iexact=region, is_active=True).exists():
+            TaxRate.objects.create(name=name, country=country, region=region, rate=Decimal(rate))
+            made += 1
+    stdout.write(
+        f"orders: {made} shipping rules and tax rates added" if made else "orders: pricing rules already there"
+    )
+
+
 def seed(stdout: Any) -> None:
+    _pricing_rules(stdout)
+    _carriers()
     if Order.objects.filter(idempotency_key__startswith=KEY_PREFIX).exists():
         stdout.write("orders: demo orders already there")
     else:

@@ -9,7 +9,19 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .models import RETURN_REASON_TEXT_MAX_LENGTH, RefundDestination, ReturnCondition, ReturnReason
+from payments.models import RefundDestination
+
+from .models import (
+    CUSTOMER_CANCELLATION_REASONS,
+    NOTE_MAX_LENGTH,
+    RETURN_REASON_TEXT_MAX_LENGTH,
+    CancellationReason,
+    IssueType,
+    IssueUrgency,
+    ReturnCondition,
+    ReturnReason,
+    ShippingCarrier,
+)
 from .selectors import ReturnableLine
 from .services import OrderLine, ReturnLine
 
@@ -38,6 +50,8 @@ class OrderPlaceForm(OneTimeKeyForm):
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, required=False, initial=1)
     # The id of one of the customer's issued coupons, as in the API (never a coupon's own id).
     coupon_id = forms.IntegerField(label=_("Coupon"), min_value=1, required=False)
+    # One of the customer's addresses; none: the primary one.
+    shipping_address_id = forms.IntegerField(label=_("Deliver to"), min_value=1, required=False)
     special_instructions = forms.CharField(
         label=_("Notes for the seller"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -94,6 +108,12 @@ class OrderPlaceForm(OneTimeKeyForm):
 
 
 class OrderCancelForm(forms.Form):
+    reason_code = forms.ChoiceField(
+        label=_("Reason"),
+        choices=CUSTOMER_CANCELLATION_REASONS,
+        required=False,
+        initial=CancellationReason.CHANGED_MIND,
+    )
     reason = forms.CharField(
         label=_("Why are you cancelling? (optional)"),
         max_length=255,
@@ -103,12 +123,103 @@ class OrderCancelForm(forms.Form):
 
 
 class CartCheckoutForm(OneTimeKeyForm):
-    """Checkout from the cart page: the lines are the cart's, so only the coupon and a note."""
+    """Checkout from the cart or checkout page: the lines are the cart's, so the coupon, a note and
+    where to deliver (one of the customer's addresses; none chosen: the primary one)."""
 
     coupon_id = forms.IntegerField(label=_("Coupon"), min_value=1, required=False)
+    shipping_address_id = forms.IntegerField(label=_("Deliver to"), min_value=1, required=False)
     special_instructions = forms.CharField(
         label=_("Notes for the seller"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class CheckoutChoiceForm(forms.Form):
+    """The checkout page's GET choices: which address and coupon to price the cart with."""
+
+    address = forms.IntegerField(min_value=1, required=False)
+    coupon = forms.IntegerField(min_value=1, required=False)
+
+
+# --- cancellations and order issues (branch `cancel`) -------------------------------------------
+
+
+def _line_label(item: Any) -> str:
+    variant = f" ({item.variant_name})" if item.variant_name else ""
+    return f"{item.quantity} x {item.product_title}{variant}"
+
+
+class IssueReportForm(forms.Form):
+    issue_type = forms.ChoiceField(label=_("What went wrong?"), choices=IssueType.choices)
+    items = forms.TypedMultipleChoiceField(
+        label=_("Which items? (none: the whole order)"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    description = forms.CharField(
+        label=_("Tell us more"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    urgency = forms.ChoiceField(
+        label=_("How urgent is it?"), choices=IssueUrgency.choices, initial=IssueUrgency.MEDIUM, required=False
+    )
+
+    def __init__(self, *args: Any, order_items: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = [(item.pk, _line_label(item)) for item in order_items]  # type: ignore[attr-defined]
+
+    def clean_urgency(self) -> str:
+        return self.cleaned_data.get("urgency") or IssueUrgency.MEDIUM
+
+
+class IssueRateForm(forms.Form):
+    customer_satisfaction = forms.TypedChoiceField(
+        label=_("How satisfied are you with the answer?"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+        help_text=_("5 is very satisfied, 1 not at all."),
+    )
+
+
+class SellerIssueAnswerForm(forms.Form):
+    response = forms.CharField(
+        label=_("Your answer to the customer"), max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+# --- Fulfilment ------------------------------------------------------------------------------------
+
+
+class ShipmentForm(forms.Form):
+    """A seller ships lines of an order: carrier, tracking number and which of their lines.
+
+    `lines` are the seller's unshipped lines of the order (the view passes them); the service
+    checks again under the order's lock, and its refusals come back as form errors.
+    """
+
+    carrier = forms.ModelChoiceField(label=_("Carrier"), queryset=ShippingCarrier.objects.none(), empty_label=None)
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=64)
+    items = forms.MultipleChoiceField(
+        label=_("Lines in this parcel"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one line.")},
+    )
+    estimated_delivery = forms.DateField(
+        label=_("Expected delivery"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    delivery_instructions = forms.CharField(
+        label=_("Delivery instructions"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, lines: list[Any], carriers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["carrier"]).queryset = carriers
+        items = cast(forms.MultipleChoiceField, self.fields["items"])
+        items.choices = [(str(line.pk), f"{line.quantity} x {line.product_title} ({line.sku})") for line in lines]
+        self.initial.setdefault("items", [str(line.pk) for line in lines])
+
+    def item_ids(self) -> list[int]:
+        return [int(pk) for pk in self.cleaned_data["items"]]
 
 
 # --- Returns (RMA) ---

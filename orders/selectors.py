@@ -2,13 +2,27 @@
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, DateTimeField, OuterRef, Prefetch, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Seller, User
 from catalog.models import Product
 from catalog.selectors import products_for_listing
 from payments.models import Payment
@@ -16,14 +30,21 @@ from payments.models import Payment
 from .cache import popular_cache_key
 from .models import (
     RETURN_HOLDS_QUANTITY,
+    CancellationStatus,
+    IssueStatus,
     Order,
+    OrderCancellation,
     OrderHistory,
+    OrderIssue,
     OrderItem,
     OrderReturn,
     OrderReturnItem,
     OrderState,
+    OrderTracking,
+    OrderTrackingItem,
     ProductDailySales,
     ProductSaleStat,
+    ShippingCarrier,
 )
 
 
@@ -40,14 +61,18 @@ def orders_of(*, user: User) -> QuerySet[Order]:
 def order_of(*, user: User, order_id: int, with_history: bool = True) -> Order | None:
     """One order of this customer, or None: another customer's order does not exist for them.
 
-    With its lines always; `with_history` adds the status history and the payments (the order
-    page shows them; the API's order does not, and every checkout reads one back).
+    With its lines always; `with_history` adds the status history, the payments, the
+    cancellations and the issues (the order page shows them; the API's order does not, and
+    every checkout reads one back).
     """
     orders = orders_of(user=user)
     if with_history:
         orders = orders.prefetch_related(
             Prefetch("history", queryset=OrderHistory.objects.select_related("actor").order_by("id")),
             Prefetch("payments", queryset=Payment.objects.order_by("id")),
+            Prefetch("cancellations", queryset=OrderCancellation.objects.order_by("-id")),
+            Prefetch("issues", queryset=OrderIssue.objects.order_by("-id")),
+            Prefetch("shipments", queryset=_shipments_shown()),
         )
     return orders.filter(pk=order_id).first()
 
@@ -121,61 +146,234 @@ def popular_products(*, days: int = 3, limit: int = 5, cached: bool = True) -> l
     return result
 
 
-# --- Returns (RMA) ---------------------------------------------------------------------------
+# ---------------------------------------------------------------------------------------------
+# Cancellations and order issues (issue 13, branch `cancel`)
+# ---------------------------------------------------------------------------------------------
 
 
-def _delivered_at_subquery(order_ref: str) -> Subquery:
+def cancellations_of(*, order: Order) -> QuerySet[OrderCancellation]:
+    return OrderCancellation.objects.filter(order=order).order_by("-id")
+
+
+def order_issues_of(*, user: User) -> QuerySet[OrderIssue]:
+    """A customer's own issues, newest first (another customer's do not exist for them)."""
+    return (
+        OrderIssue.objects.filter(customer=user)
+        .select_related("order", "related_seller")
+        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.order_by("id")))
+        .order_by("-id")
+    )
+
+
+def order_issue_of(*, user: User, issue_id: int) -> OrderIssue | None:
+    return order_issues_of(user=user).filter(pk=issue_id).first()
+
+
+def seller_issues(*, seller: Seller) -> QuerySet[OrderIssue]:
+    """The issues about a seller's lines, newest first; each with only this seller's lines."""
+    return (
+        OrderIssue.objects.filter(related_seller=seller)
+        .select_related("order")
+        .prefetch_related(Prefetch("items", queryset=OrderItem.objects.filter(seller=seller).order_by("id")))
+        .order_by("-id")
+    )
+
+
+def seller_issue_get(*, seller: Seller, issue_id: int) -> OrderIssue | None:
+    return seller_issues(seller=seller).filter(pk=issue_id).first()
+
+
+# --- Fulfilment: shipments, their lines, and what sellers see ------------------------------------
+
+
+def _shipments_shown() -> QuerySet[OrderTracking]:
+    """Shipments with their carrier, seller and lines, ready to show (a constant number of reads)."""
+    return (
+        OrderTracking.objects.select_related("carrier", "seller")
+        .prefetch_related(Prefetch("lines", queryset=OrderTrackingItem.objects.select_related("order_item")))
+        .order_by("id")
+    )
+
+
+def order_has_shipment(order: Order) -> bool:
+    """Has any of the order left the shop? The one answer for cancellations and returns.
+
+    True once a seller shipped a line (a shipment row), and also for an order staff moved to
+    shipped or delivered by hand from the console, which has no shipment row.
+    """
+    if order.status_id in (OrderState.SHIPPED, OrderState.DELIVERED):
+        return True
+    return OrderTracking.objects.filter(order_id=order.pk).exists()
+
+
+def order_shipments(*, order: Order) -> QuerySet[OrderTracking]:
+    """The order's shipments, oldest first. Fetch the order through its owner first."""
+    return _shipments_shown().filter(order_id=order.pk)
+
+
+def _delivered_by_hand_at() -> Subquery:
+    """When the line's order last became DELIVERED in its history (staff can mark an order
+    delivered by hand from the console: then it has no shipment to say so)."""
     return Subquery(
         OrderHistory.objects.filter(
-            order_id=OuterRef(order_ref), field_name="status", new_value=OrderState.DELIVERED.value
+            order_id=OuterRef("order_id"), field_name="status", new_value=OrderState.DELIVERED.value
         )
         .order_by("-id")
         .values("created_at")[:1]
     )
 
 
-def order_items_with_delivered_at(items: QuerySet[OrderItem]) -> QuerySet[OrderItem]:
-    """Annotate each line with `delivered_at` (None while not delivered), as `order_item_delivered_at`."""
+def _with_delivered_at(items: QuerySet[OrderItem]) -> QuerySet[OrderItem]:
     return items.annotate(
         delivered_at=Case(
-            When(order__status_id=OrderState.DELIVERED.value, then=_delivered_at_subquery("order_id")),
+            When(shipment_line__isnull=False, then=F("shipment_line__tracking__delivered_at")),
+            When(order__status_id=OrderState.DELIVERED.value, then=_delivered_by_hand_at()),
             default=Value(None, output_field=DateTimeField()),
             output_field=DateTimeField(),
         )
     )
 
 
-def order_delivered_at(*, order: Order) -> dt.datetime | None:
-    """When the order was delivered: the time of its last change to DELIVERED in its history.
-
-    None while the order is not DELIVERED. Until shipments exist this is order-wide; see
-    `order_item_delivered_at`.
+def order_items_with_delivery(*, order: Order) -> QuerySet[OrderItem]:
+    """The order's lines, each annotated with `delivered_at`: when the parcel carrying it arrived
+    (None: not shipped, or not delivered yet). Returns use it: a line is returnable once delivered,
+    within the return window counted from this time. A line that never shipped, of an order staff
+    marked delivered by hand, counts from that status change (`OrderHistory`).
     """
-    if order.status_id != OrderState.DELIVERED:
+    return _with_delivered_at(OrderItem.objects.filter(order_id=order.pk)).order_by("id")
+
+
+def order_item_delivered_at(item: OrderItem) -> dt.datetime | None:
+    """When this line reached the customer, or None: as `order_items_with_delivery`, for one line."""
+    annotated = getattr(item, "delivered_at", _UNSET)
+    if annotated is not _UNSET:
+        return annotated  # type: ignore[return-value]
+    row = _with_delivered_at(OrderItem.objects.filter(pk=item.pk)).first()
+    return getattr(row, "delivered_at", None)
+
+
+_UNSET = object()
+
+
+def carriers_active() -> QuerySet[ShippingCarrier]:
+    return ShippingCarrier.objects.filter(is_active=True).order_by("name")
+
+
+def seller_for(user: Any) -> Seller | None:
+    """The user's seller profile if it is active (seller pages and API), else None."""
+    if not getattr(user, "is_authenticated", False):
         return None
+    seller = Seller.objects.filter(user=user).first()
+    return seller if seller is not None and seller.is_active_seller else None
+
+
+def seller_order_lines(*, seller: Seller, to_ship: bool | None = None) -> QuerySet[OrderItem]:
+    """The seller's own lines of every order, newest order first, with their order and shipment.
+
+    Never another seller's line. `to_ship=True`: lines not shipped yet of orders that can ship;
+    `False`: lines that shipped. A constant number of reads for a page.
+    """
+    lines = (
+        OrderItem.objects.filter(seller=seller)
+        .select_related("order", "order__status", "shipment_line__tracking__carrier")
+        .order_by("-order_id", "id")
+    )
+    if to_ship is True:
+        lines = lines.filter(shipment_line__isnull=True, order__status__in=[OrderState.PAID, OrderState.PROCESSING])
+    elif to_ship is False:
+        lines = lines.filter(shipment_line__isnull=False)
+    return lines
+
+
+def seller_order_get(*, seller: Seller, order_id: int) -> Order | None:
+    """An order with lines of this seller, with only those lines (`seller_lines`) and only this
+    seller's shipments (`seller_shipments`); None for any other order."""
+    has_my_lines = Exists(OrderItem.objects.filter(order=OuterRef("pk"), seller=seller))
     return (
-        OrderHistory.objects.filter(order=order, field_name="status", new_value=OrderState.DELIVERED.value)
-        .order_by("-id")
-        .values_list("created_at", flat=True)
+        Order.objects.filter(has_my_lines, pk=order_id)
+        .select_related("status")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=OrderItem.objects.filter(seller=seller)
+                .select_related("shipment_line__tracking__carrier")
+                .order_by("id"),
+                to_attr="seller_lines",
+            ),
+            Prefetch("shipments", queryset=_shipments_shown().filter(seller=seller), to_attr="seller_shipments"),
+        )
         .first()
     )
 
 
-def order_item_delivered_at(item: OrderItem) -> dt.datetime | None:
-    """When this line reached the customer, or None: the return window counts from here.
+def seller_shipments(*, seller: Seller) -> QuerySet[OrderTracking]:
+    """The seller's shipments, newest first."""
+    return _shipments_shown().select_related("order").filter(seller=seller).order_by("-id")
 
-    Today: the order's delivery (the order is DELIVERED; the time of that status change in
-    `OrderHistory`). Once shipments exist (`OrderTracking`, one per shipment with its actual
-    delivery time), the shipment that carried the line decides, so a line delivered earlier
-    can be returned before the rest of the order arrives.
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event on an order's timeline page. `kind` names the event family (status, shipment;
+    returns and issues add their own), `url` an outside link (a tracking page)."""
+
+    at: dt.datetime
+    kind: str
+    title: str
+    detail: str = ""
+    url: str = ""
+
+
+def _choice_label(choices: Any, code: str) -> str:
+    try:
+        return str(choices(code).label).lower()
+    except ValueError:
+        return code
+
+
+def order_timeline(*, order: Order) -> list[TimelineEntry]:
+    """The order's story, oldest first: its history (status changes, shipments, delivery) and
+    each shipment's tracking link. Reads the prefetched `history` and `shipments` of `order_of`.
+
+    Other events (returns, issues) join here: add their entries to the list before sorting.
     """
-    annotated = getattr(item, "delivered_at", _UNSET)
-    if annotated is not _UNSET:
-        return annotated  # type: ignore[return-value]
-    return order_delivered_at(order=item.order)
+    entries: list[TimelineEntry] = []
+    for entry in order.history.all():
+        if entry.change_type == "created":
+            entries.append(TimelineEntry(at=entry.created_at, kind="created", title=str(_("Order placed"))))
+        elif entry.field_name == "status":
+            label = OrderState(entry.new_value).label if entry.new_value in OrderState.values else entry.new_value
+            entries.append(TimelineEntry(at=entry.created_at, kind="status", title=str(label), detail=entry.reason))
+        elif entry.change_type == "cancellation":
+            step = _choice_label(CancellationStatus, entry.new_value)
+            title = str(_("Cancellation: %(step)s") % {"step": step})
+            entries.append(TimelineEntry(at=entry.created_at, kind="cancellation", title=title, detail=entry.reason))
+        elif entry.change_type == "issue":
+            step = _choice_label(IssueStatus, entry.new_value)
+            title = str(_("Reported problem: %(step)s") % {"step": step})
+            entries.append(TimelineEntry(at=entry.created_at, kind="issue", title=title, detail=entry.reason))
+    for shipment in order.shipments.all():
+        entries.append(
+            TimelineEntry(
+                at=shipment.shipped_at,
+                kind="shipment",
+                title=str(_("Shipped with %(carrier)s") % {"carrier": shipment.carrier.name}),
+                detail=str(_("Tracking number %(number)s") % {"number": shipment.tracking_number}),
+                url=shipment.tracking_url,
+            )
+        )
+        if shipment.delivered_at:
+            entries.append(
+                TimelineEntry(
+                    at=shipment.delivered_at,
+                    kind="delivered",
+                    title=str(_("Parcel delivered")),
+                    detail=shipment.tracking_number,
+                )
+            )
+    return sorted(entries, key=lambda e: e.at)
 
 
-_UNSET = object()
+# --- Returns (RMA) ---------------------------------------------------------------------------
 
 
 def return_window_closes_at(delivered_at: dt.datetime | None) -> dt.datetime | None:
@@ -206,7 +404,7 @@ class ReturnableLine:
 def order_returnable_lines(*, order: Order, now: dt.datetime | None = None) -> list[ReturnableLine]:
     """Each line of the order with how many units can still be returned now (two queries)."""
     now = now or timezone.now()
-    items = list(order_items_with_delivered_at(OrderItem.objects.filter(order=order)).order_by("id"))
+    items = list(order_items_with_delivery(order=order))
     held = returned_quantities(order_item_ids=[item.pk for item in items])
     lines = []
     for item in items:

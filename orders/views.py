@@ -1,6 +1,7 @@
 """Order pages and the home page. Thin: parse the form, call a service, render or redirect."""
 
 import logging
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -8,26 +9,48 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from accounts.models import User
+from accounts.forms import AddressCreateForm
+from accounts.models import Address, User
 from accounts.request import signed_in_user
+from accounts.selectors import address_list
+from accounts.services import address_create
+from carts.selectors import cart_for_page
 from catalog.cache import CATALOG
 from catalog.selectors import categories_active, products_for_listing
 from common.exceptions import DomainError, IdempotencyKeyReuseError, NotFoundError
 from common.forms import form_error_messages
 from common.http import client_meta, same_site_url
 from common.public_cache import cache_public_response
+from inventory.views import ActiveSellerMixin
 
 from . import selectors, services
 from .cache import popular_scope
-from .forms import CartCheckoutForm, OrderCancelForm, OrderPlaceForm, OrderReturnForm
-from .models import CANCELLABLE_BY_CUSTOMER, Order
+from .forms import (
+    CartCheckoutForm,
+    CheckoutChoiceForm,
+    IssueRateForm,
+    IssueReportForm,
+    OrderCancelForm,
+    OrderPlaceForm,
+    OrderReturnForm,
+    SellerIssueAnswerForm,
+)
+from .models import (
+    CANCELLABLE_BY_CUSTOMER,
+    LIVE_CANCELLATION_STATES,
+    CancellationReason,
+    CancellationStatus,
+    Order,
+)
+from .services.cancellations import CANCELLABLE_AFTER_SHIPMENT
 
 logger = logging.getLogger(__name__)
 
@@ -117,15 +140,20 @@ class OrderPlaceView(CheckoutView):
             coupon_ref=data.get("coupon_id"),
             idempotency_key=data["idempotency_key"],
             special_instructions=data.get("special_instructions", ""),
+            shipping_address_id=data.get("shipping_address_id"),
             **client_meta(request),
         )
 
 
 class CartCheckoutView(CheckoutView):
-    """POST from the cart page: order everything in the cart; on a refusal, back to the cart."""
+    """The checkout page (GET) and its order (POST): everything in the cart, delivered to the
+    address chosen (the primary one preselected), with shipping and tax shown before placing.
+    The cart page's own form posts here too. On a refusal, back to the page the form was on."""
 
+    http_method_names = ["get", "post"]
     form_class = CartCheckoutForm
     back_fallback = "carts:detail"
+    template_name = "orders/checkout.html"
 
     def place(self, request: HttpRequest, form: Any) -> services.PlacedOrder:
         data = form.cleaned_data
@@ -134,8 +162,66 @@ class CartCheckoutView(CheckoutView):
             coupon_ref=data.get("coupon_id"),
             idempotency_key=data["idempotency_key"],
             special_instructions=data.get("special_instructions", ""),
+            shipping_address_id=data.get("shipping_address_id"),
             **client_meta(request),
         )
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return checkout_page(request)
+
+
+def checkout_page(request: HttpRequest, address_form: AddressCreateForm | None = None) -> HttpResponse:
+    """The checkout page for the signed-in customer's cart, priced by the one quote service."""
+    user = signed_in_user(request)
+    cart = cart_for_page(user=user)
+    if not cart.lines:
+        messages.info(request, _("Your cart is empty."))
+        return redirect("carts:detail")
+    choice = CheckoutChoiceForm(request.GET)
+    chosen = choice.cleaned_data if choice.is_valid() else {}
+    addresses: list[Address] = list(address_list(user=user))
+    address = next((a for a in addresses if a.pk == chosen.get("address")), None)
+    address = address or next((a for a in addresses if a.is_primary), None)
+    priced_to = address if address is not None and address.country else None
+    quote, coupon_problem = services.cart_quote(
+        customer=user,
+        lines=[(line.item.variant, line.item.quantity) for line in cart.lines],
+        address=priced_to,
+        coupon_ref=chosen.get("coupon"),
+    )
+    context = {
+        "cart": cart,
+        "cart_item_count": cart.item_count,
+        "addresses": addresses,
+        "address": address,
+        "quote": quote,
+        "coupon_problem": coupon_problem,
+        "chosen_coupon": chosen.get("coupon"),
+        "address_form": address_form or AddressCreateForm(prefix="new"),
+        "checkout_key": uuid.uuid4().hex,
+    }
+    status = 400 if address_form is not None else 200
+    return TemplateResponse(request, "orders/checkout.html", context, status=status)
+
+
+class CheckoutAddressView(LoginRequiredMixin, View):
+    """POST from the checkout page's "add an address" form: add it, then price checkout with it."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = AddressCreateForm(request.POST, prefix="new")
+        if form.is_valid():
+            try:
+                address = address_create(
+                    user=signed_in_user(request), data=form.address_data(), is_primary=form.cleaned_data["is_primary"]
+                )
+            except DomainError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, _("The address was added; the order will be delivered there."))
+                return HttpResponseRedirect(f"{reverse('orders:checkout')}?address={address.pk}")
+        return checkout_page(request, address_form=form)
 
 
 class OrderListView(LoginRequiredMixin, TemplateView):
@@ -169,13 +255,41 @@ class OrderDetailView(OwnOrderMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         order = self.get_order()
         context["order"] = order
-        context["can_cancel"] = order.status_id in CANCELLABLE_BY_CUSTOMER
+        context.update(_cancellation_context(order))
+        context["timeline"] = selectors.order_timeline(order=order)
         context.update(order_returns_context(order=order, user=signed_in_user(self.request)))  # returns (RMA)
         return context
 
 
+class OrderInvoiceView(OwnOrderMixin, TemplateView):
+    """A printable invoice of one of the customer's orders (the browser prints it; see the print
+    stylesheet). Another customer's order is a 404."""
+
+    template_name = "orders/order_invoice.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["order"] = self.get_order()
+        context["shop_name"] = getattr(settings, "SHOP_NAME", "") or _("Our shop")
+        return context
+
+
+def _cancellation_context(order: Order) -> dict[str, Any]:
+    """What the order's pages say about cancelling it: now, by request, or not at all."""
+    shipped = selectors.order_has_shipment(order)
+    live = [c for c in order.cancellations.all() if c.status in LIVE_CANCELLATION_STATES]
+    can_request = shipped and order.status_id in CANCELLABLE_AFTER_SHIPMENT and not live
+    return {
+        "can_cancel": (not shipped and order.status_id in CANCELLABLE_BY_CUSTOMER) or can_request,
+        "cancel_is_request": shipped,
+        "pending_cancellation": next((c for c in live if c.status == CancellationStatus.REQUESTED), None),
+        "can_report_issue": order.paid_at is not None,
+    }
+
+
 class OrderCancelView(OwnOrderMixin, TemplateView):
-    """GET asks to confirm; POST cancels (stock back, wallet refunded, coupon usable again)."""
+    """GET asks to confirm; POST cancels now (stock back, wallet refunded, coupon usable again) or,
+    once something has shipped, asks staff to."""
 
     template_name = "orders/order_cancel.html"
 
@@ -183,7 +297,7 @@ class OrderCancelView(OwnOrderMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["order"] = order = self.get_order()
         context.setdefault("form", OrderCancelForm())
-        context["can_cancel"] = order.status_id in CANCELLABLE_BY_CUSTOMER
+        context.update(_cancellation_context(order))
         return context
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -191,18 +305,153 @@ class OrderCancelView(OwnOrderMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         try:
-            order = services.order_cancel(order_id=pk, user=signed_in_user(request), reason=form.cleaned_data["reason"])
+            outcome = services.cancellation_request(
+                order_id=pk,
+                user=signed_in_user(request),
+                reason=form.cleaned_data["reason_code"] or CancellationReason.OTHER,
+                notes=form.cleaned_data["reason"],
+                **client_meta(request),
+            )
         except NotFoundError:
             raise Http404(_("No such order.")) from None
         except DomainError as exc:
             messages.error(request, str(exc.message))
             return redirect("orders:detail", pk=pk)
-        messages.success(
-            request,
-            _("Order %(number)s is cancelled; %(total)s %(currency)s went back to your wallet.")
-            % {"number": order.order_number, "total": order.total_amount, "currency": order.currency},
-        )
+        order = outcome.order
+        if outcome.immediate:
+            messages.success(
+                request,
+                _("Order %(number)s is cancelled; %(total)s %(currency)s went back to your wallet.")
+                % {
+                    "number": order.order_number,
+                    "total": outcome.cancellation.refund_amount,
+                    "currency": order.currency,
+                },
+            )
+        else:
+            messages.success(
+                request,
+                _("Your request to cancel order %(number)s is sent. We will e-mail you our answer.")
+                % {"number": order.order_number},
+            )
         return redirect("orders:detail", pk=pk)
+
+
+# --- order issues (branch `cancel`) -------------------------------------------------------------
+
+
+class IssueReportView(OwnOrderMixin, TemplateView):
+    """Report a problem with one of the customer's orders."""
+
+    template_name = "orders/issue_report.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["order"] = order = self.get_order()
+        context.setdefault("form", IssueReportForm(order_items=order.items.all()))
+        return context
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        order = self.get_order()
+        form = IssueReportForm(request.POST, order_items=order.items.all())
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        data = form.cleaned_data
+        try:
+            issue = services.issue_report(
+                order_id=order.pk,
+                user=signed_in_user(request),
+                issue_type=data["issue_type"],
+                description=data["description"],
+                urgency=data["urgency"],
+                item_ids=data["items"],
+                **client_meta(request),
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+            return self.render_to_response(self.get_context_data(form=form), status=409)
+        messages.success(request, _("Thank you: we received your report and will look into it."))
+        return redirect("orders:issue", pk=issue.pk)
+
+
+class IssueDetailView(LoginRequiredMixin, TemplateView):
+    """One of the customer's issues: its status, the answers, and the rating once resolved."""
+
+    template_name = "orders/issue_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        issue = selectors.order_issue_of(user=signed_in_user(self.request), issue_id=self.kwargs["pk"])
+        if issue is None:
+            raise Http404(_("No such issue."))
+        context["issue"] = issue
+        context["order"] = issue.order
+        initial = {"customer_satisfaction": issue.customer_satisfaction} if issue.customer_satisfaction else {}
+        context.setdefault("rate_form", IssueRateForm(initial=initial))
+        return context
+
+
+class IssueRateView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        user = signed_in_user(request)
+        if selectors.order_issue_of(user=user, issue_id=pk) is None:
+            raise Http404(_("No such issue."))
+        form = IssueRateForm(request.POST)
+        if not form.is_valid():
+            for message in form_error_messages(form):
+                messages.error(request, message)
+            return redirect("orders:issue", pk=pk)
+        try:
+            services.issue_rate(issue_id=pk, user=user, satisfaction=form.cleaned_data["customer_satisfaction"])
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Thank you for rating our answer."))
+        return redirect("orders:issue", pk=pk)
+
+
+class SellerIssueListView(ActiveSellerMixin, View):
+    """The issues about the seller's own lines (never another seller's)."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        page = Paginator(selectors.seller_issues(seller=self.seller), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
+        context = {"seller": self.seller, "page_obj": page, "issues": page.object_list}
+        return render(request, "orders/seller_issue_list.html", context)
+
+
+class SellerIssueDetailView(ActiveSellerMixin, View):
+    """One issue about the seller's lines, and the seller's answer to the customer."""
+
+    def _render(self, request: HttpRequest, issue: Any, form: SellerIssueAnswerForm, status: int = 200) -> HttpResponse:
+        context = {"seller": self.seller, "issue": issue, "form": form}
+        return render(request, "orders/seller_issue_detail.html", context, status=status)
+
+    def _issue(self, pk: int) -> Any:
+        issue = selectors.seller_issue_get(seller=self.seller, issue_id=pk)
+        if issue is None:
+            raise Http404(_("No such issue."))
+        return issue
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        issue = self._issue(pk)
+        return self._render(request, issue, SellerIssueAnswerForm(initial={"response": issue.seller_response}))
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        issue = self._issue(pk)
+        form = SellerIssueAnswerForm(request.POST)
+        if not form.is_valid():
+            return self._render(request, issue, form, status=400)
+        try:
+            services.issue_seller_answer(
+                issue_id=pk, seller=self.seller, response=form.cleaned_data["response"], **client_meta(request)
+            )
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+            return self._render(request, issue, form, status=409)
+        messages.success(request, _("Your answer is sent to the customer."))
+        return redirect("orders_seller:issue", pk=pk)
 
 
 # --- Returns (RMA) ---------------------------------------------------------------------------

@@ -19,3 +19,12 @@ class RefundExceedsPaymentError(DomainError):
     code = "refund_exceeds_payment"
     http_status = 409
     default_message = _("A refund cannot be more than what is left of the payment.")
+
+
+class OrderRefundCapError(RefundExceedsPaymentError):
+    """The one refusal of `order_refund`: more than is left of what the order's payments took
+    (a RefundExceedsPaymentError too, so a caller catching that one catches it)."""
+
+    code = "refund_exceeds_paid"
+    http_status = 409
+    default_message = _("That would give back more than was paid for this order.")

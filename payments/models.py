@@ -140,7 +140,19 @@ class RefundStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class RefundDestination(models.TextChoices):
+    """Where the money of a refund went. Both count against what the order's payments can give
+    back (`payments.services.order_refund`)."""
+
+    ORIGINAL = "original", _("Original payment")
+    WALLET = "wallet", _("Store credit (wallet)")
+
+
 class Refund(TimeStampedModel):
+    """Money given back, counted against one payment (`Payment.refunded_amount`), whatever its
+    destination: store credit is a refund too, so it can never take an order past what was paid.
+    """
+
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
     amount = money_field()
@@ -148,6 +160,9 @@ class Refund(TimeStampedModel):
     reason = models.CharField(max_length=255)
     status = models.CharField(max_length=12, choices=RefundStatus.choices, default=RefundStatus.PENDING)
     processed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    destination = models.CharField(max_length=10, choices=RefundDestination.choices, default=RefundDestination.ORIGINAL)
+    # What the refund is for ("cancellation:12", "issue:7", "return:3"): the caller's words, for staff.
+    reference = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -15,13 +16,14 @@ from accounts.models import User
 from common.idempotency import idempotency_key_clean, idempotent_replay, request_fingerprint
 from common.money import CENT, ZERO, money
 
-from .exceptions import InsufficientBalanceError, InvalidAmountError, RefundExceedsPaymentError
+from .exceptions import InsufficientBalanceError, InvalidAmountError, OrderRefundCapError, RefundExceedsPaymentError
 from .models import (
     EntryType,
     Payment,
     PaymentStatus,
     PaymentTransaction,
     Refund,
+    RefundDestination,
     RefundStatus,
     TransactionStatus,
     TransactionType,
@@ -224,10 +226,12 @@ def payment_record_wallet_capture(*, user: User, order_id: int, amount: Decimal,
 def payment_refund(*, payment_id: int, amount: Decimal, reason: str, actor: User | None, reference: str) -> Refund:
     """Give money back to the wallet it came from; never more than what is left of the payment.
 
-    Locks the payment, then the wallet (the order checkout and cancel use). Raises
-    InvalidAmountError, RefundExceedsPaymentError.
+    Locks the order row, the payment, then the wallet (the shop's lock order). Raises
+    InvalidAmountError, RefundExceedsPaymentError. For an order's refunds use `order_refund`,
+    which holds the cap across all of an order's payments.
     """
     with transaction.atomic():
+        _lock_order_row(Payment.objects.values_list("order_id", flat=True).get(pk=payment_id))
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         amount = money(amount)
         if amount <= ZERO:
@@ -236,110 +240,164 @@ def payment_refund(*, payment_id: int, amount: Decimal, reason: str, actor: User
             raise RefundExceedsPaymentError(
                 extra={"refundable": str(payment.amount - payment.refunded_amount), "requested": str(amount)}
             )
-        refund = Refund.objects.create(
-            payment=payment,
-            order_id=payment.order_id,
+        return _payment_refund_locked(
+            payment,
             amount=amount,
-            currency=payment.currency,
-            reason=reason[:255],
-            status=RefundStatus.COMPLETED,
-            processed_by=actor,
+            reason=reason,
+            actor=actor,
+            reference=reference,
+            destination=RefundDestination.ORIGINAL,
         )
-        wallet_refund(user=payment.user, amount=amount, order_id=payment.order_id, reference=reference)
-        payment.refunded_amount += amount
-        payment.status = (
-            PaymentStatus.REFUNDED if payment.refunded_amount == payment.amount else PaymentStatus.PARTIALLY_REFUNDED
-        )
-        payment.save(update_fields=["refunded_amount", "status", "updated_at"])
-        PaymentTransaction.objects.create(
-            payment=payment,
-            transaction_id=f"ref_{uuid.uuid4().hex}",
-            transaction_type=TransactionType.REFUND,
-            amount=amount,
-            currency=payment.currency,
-            status=TransactionStatus.SUCCESS,
-            response_code="00",
-            response_message="Refunded to wallet",
-        )
+
+
+def _payment_refund_locked(
+    payment: Payment, *, amount: Decimal, reason: str, actor: User | None, reference: str, destination: str
+) -> Refund:
+    """Refund `amount` of a payment the caller has locked and checked: the Refund row, the wallet
+    credit, the payment's refunded total and its transaction, in the caller's transaction.
+
+    Every payment is a wallet payment today, so "original" lands in the wallet too; a card
+    gateway would send "original" back to the card and only "wallet" to the wallet.
+    """
+    refund = Refund.objects.create(
+        payment=payment,
+        order_id=payment.order_id,
+        amount=amount,
+        currency=payment.currency,
+        reason=reason[:255],
+        status=RefundStatus.COMPLETED,
+        processed_by=actor,
+        destination=destination,
+        reference=reference[:64],
+    )
+    wallet_refund(user=payment.user, amount=amount, order_id=payment.order_id, reference=reference)
+    payment.refunded_amount += amount
+    payment.status = (
+        PaymentStatus.REFUNDED if payment.refunded_amount == payment.amount else PaymentStatus.PARTIALLY_REFUNDED
+    )
+    payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+    PaymentTransaction.objects.create(
+        payment=payment,
+        transaction_id=f"ref_{uuid.uuid4().hex}",
+        transaction_type=TransactionType.REFUND,
+        amount=amount,
+        currency=payment.currency,
+        status=TransactionStatus.SUCCESS,
+        response_code="00",
+        response_message="Refunded to wallet"
+        if destination == RefundDestination.ORIGINAL
+        else "Store credit to wallet",
+    )
     return refund
+
+
+def _lock_order_row(order_id: int) -> None:
+    """Lock the order's row before its payments: the shop's one lock order (order -> payments ->
+    wallet). A refund's rows point at the order (a foreign key takes a share lock on it), so a
+    refund that took the payments first would deadlock with a cancellation or an issue holding
+    the order and waiting for the payments. (By name: payments does not import orders.)"""
+    order_model = apps.get_model("orders", "Order")
+    list(order_model.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True))
 
 
 # What is left to give back lives only in these states (a partly refunded payment still holds money).
 _REFUNDABLE_STATES = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
 
 
+def order_refundable(*, order_id: int) -> Decimal:
+    """What is still left to give back for an order (a read, unlocked: for pages and forms; the
+    refund itself checks again under the lock)."""
+    total = ZERO
+    for amount, refunded in Payment.objects.filter(order_id=order_id, status__in=_REFUNDABLE_STATES).values_list(
+        "amount", "refunded_amount"
+    ):
+        total += amount - refunded
+    return money(total)
+
+
+def order_refund(
+    *,
+    order_id: int,
+    amount: Decimal | None,
+    reason: str,
+    actor: User | None,
+    destination: str = RefundDestination.ORIGINAL,
+    reference: str = "",
+    keep: Decimal = ZERO,
+) -> list[Refund]:
+    """Give back `amount` of an order's payments (None: all that is left, less `keep`, such as a
+    cancellation fee, counted under the same lock): THE refund cap.
+
+    Cancellations, returns and issue compensation all call this, so the money given back for
+    one order never exceeds what its payments took, also when asked in parallel: every payment
+    of the order is locked in primary-key order (the same order for every caller, so two
+    refunds queue instead of deadlocking), then what is left is counted and taken oldest
+    payment first. Store credit (`destination="wallet"`) is a refund of a payment like any
+    other, so it counts against the cap. Lock order: order row (taken here if the caller does
+    not hold it yet) -> payments (by pk) -> wallet.
+
+    Inside a transaction it adds no savepoint of its own; alone it is all or nothing. Raises
+    InvalidAmountError (zero or less, or a destination it does not know) and OrderRefundCapError
+    (more than is left, or a `keep` above it; `extra` says how much is left). With `amount=None`
+    and nothing left (beyond `keep`) it returns [] and changes nothing.
+    """
+    if destination not in RefundDestination.values:
+        raise InvalidAmountError(_("Choose where the money goes: the original payment or the wallet."))
+    if amount is not None:
+        amount = money(amount)
+        if amount <= ZERO:
+            raise InvalidAmountError(_("A refund must be more than zero."))
+    with transaction.atomic(savepoint=False):
+        _lock_order_row(order_id)
+        payments = list(
+            Payment.objects.select_for_update().filter(order_id=order_id, status__in=_REFUNDABLE_STATES).order_by("pk")
+        )
+        refundable = sum((p.amount - p.refunded_amount for p in payments), ZERO)
+        if amount is None:
+            amount = refundable - money(keep)
+            if amount == ZERO:
+                return []
+        if amount > refundable or amount < ZERO:
+            refused = refundable
+        else:
+            refused = None
+            refunds = _order_refund_locked(
+                payments, amount, reason, actor, destination, reference or f"order:{order_id}"
+            )
+    # Raised after the block: a refusal writes nothing, so the caller's transaction stays usable
+    # (no savepoint of our own to roll back to).
+    if refused is not None:
+        raise OrderRefundCapError(
+            _("At most %(refundable)s can still be given back for this order.") % {"refundable": refused},
+            extra={"refundable": str(refused), "requested": str(amount)},
+        )
+    return refunds
+
+
+def _order_refund_locked(
+    payments: list[Payment], amount: Decimal, reason: str, actor: User | None, destination: str, reference: str
+) -> list[Refund]:
+    refunds: list[Refund] = []
+    left = amount
+    for payment in payments:
+        part = min(left, payment.amount - payment.refunded_amount)
+        if part <= ZERO:
+            continue
+        refunds.append(
+            _payment_refund_locked(
+                payment, amount=part, reason=reason, actor=actor, reference=reference, destination=destination
+            )
+        )
+        left -= part
+        if left <= ZERO:
+            break
+    return refunds
+
+
 def order_payments_refund(*, order_id: int, reason: str, actor: User | None) -> list[Refund]:
     """Give back to the wallet what is left of every payment of an order, oldest payment first.
 
-    The cancellation's refund: each payment is locked, then the wallet (as `payment_refund`
-    does). Inside a transaction it adds no savepoint of its own; alone, it is all or nothing.
+    The cancellation's full refund: `order_refund` of everything left. Inside a transaction it
+    adds no savepoint of its own; alone, it is all or nothing.
     """
-    refunds = []
-    with transaction.atomic(savepoint=False):
-        for payment in Payment.objects.filter(order_id=order_id, status__in=_REFUNDABLE_STATES).order_by("pk"):
-            refundable = payment.amount - payment.refunded_amount
-            if refundable > ZERO:
-                refunds.append(
-                    payment_refund(
-                        payment_id=payment.pk,
-                        amount=refundable,
-                        reason=reason,
-                        actor=actor,
-                        reference=f"order:{order_id}",
-                    )
-                )
-    return refunds
-
-
-# --- the one cap on money given back for an order (returns; the `cancel` branch owns the final form) ---
-
-REFUND_DESTINATIONS = ("original", "wallet")
-
-
-def order_refund(*, order_id: int, amount: Decimal, reason: str, actor: User | None, destination: str) -> list[Refund]:
-    """Give back `amount` of what an order's payments took; never more than was paid, all told.
-
-    The one door for money back on an order after the fact (a return, an issue's compensation): it
-    locks the order's payments in primary-key order, so parallel refunds of one order queue, and
-    refuses (RefundExceedsPaymentError, nothing changed) what the payments no longer hold. Store
-    credit (`destination="wallet"`) is recorded as a refund of the payment too, so the cap counts
-    it: with the wallet as the shop's only payment method both destinations land in the wallet,
-    and the wallet ledger's reference tells them apart (`order:<id>` / `store-credit:order:<id>`).
-    Split over several payments, oldest first. Lock order: order row -> payments (by primary key)
-    -> wallet. Raises InvalidAmountError for zero or less.
-    """
-    if destination not in REFUND_DESTINATIONS:
-        raise ValueError(f"destination must be one of {REFUND_DESTINATIONS}")
-    amount = money(amount)
-    if amount <= ZERO:
-        raise InvalidAmountError(_("A refund must be more than zero."))
-    reference = f"order:{order_id}" if destination == "original" else f"store-credit:order:{order_id}"
-    refunds: list[Refund] = []
-    with transaction.atomic():
-        # The order row first, as every service that also holds it (cancel, returns) takes it first:
-        # a refund's rows point at the order, and inserting them waits on a lock of the order's row,
-        # so taking the payments first could deadlock with a service that holds the order.
-        order_model = Payment._meta.get_field("order").related_model
-        order_model._default_manager.select_for_update().filter(pk=order_id).values_list("pk").first()
-        payments = list(
-            Payment.objects.select_for_update()
-            .filter(order_id=order_id, status__in=(*_REFUNDABLE_STATES, PaymentStatus.REFUNDED))
-            .order_by("pk")
-        )
-        refundable = sum((p.amount - p.refunded_amount for p in payments), ZERO)
-        if amount > refundable:
-            raise RefundExceedsPaymentError(
-                _("At most %(refundable)s can still be given back for this order.") % {"refundable": refundable},
-                extra={"refundable": str(refundable), "requested": str(amount)},
-            )
-        remaining = amount
-        for payment in payments:
-            share = min(remaining, payment.amount - payment.refunded_amount)
-            if share > ZERO:
-                refunds.append(
-                    payment_refund(payment_id=payment.pk, amount=share, reason=reason, actor=actor, reference=reference)
-                )
-                remaining -= share
-            if remaining == ZERO:
-                break
-    return refunds
+    return order_refund(order_id=order_id, amount=None, reason=reason, actor=actor, reference=f"order:{order_id}")

@@ -131,6 +131,23 @@ def issued_coupon_lock_for_use(*, coupon_ref: int, user: User, subtotal: Decimal
         .filter(pk=coupon_ref, user=user)
         .first()
     )
+    return _issued_coupon_usable(issued, subtotal=subtotal)
+
+
+def issued_coupon_discount_preview(*, coupon_ref: int, user: User, subtotal: Decimal) -> tuple[IssuedCoupon, Decimal]:
+    """What `issued_coupon_lock_for_use` would answer now, without a lock: for a quote shown before
+    the order is placed (checkout decides again, under the lock). Raises CouponNotUsableError."""
+    issued = (
+        IssuedCoupon.objects.annotate(state=issued_coupon_state())
+        .select_related("coupon")
+        .filter(pk=coupon_ref, user=user)
+        .first()
+    )
+    return _issued_coupon_usable(issued, subtotal=subtotal)
+
+
+def _issued_coupon_usable(issued: Any, *, subtotal: Decimal) -> tuple[IssuedCoupon, Decimal]:
+    """The coupon (annotated with its `state`) and its discount, or CouponNotUsableError saying why."""
     if issued is None:
         raise CouponNotUsableError(_("You do not have this coupon."))
     if issued.state != IssuedCouponState.AVAILABLE:

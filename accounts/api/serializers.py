@@ -6,13 +6,16 @@ from django.contrib.auth.password_validation import password_validators_help_tex
 from django.core.validators import RegexValidator
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import BIO_MAX_LENGTH, Address, User, UserPreferences, UserSession
 from accounts.services import ADDRESS_EDITABLE_FIELDS, PREFERENCES_EDITABLE_FIELDS
 from accounts.validators import SOCIAL_LINK_MAX_LENGTH, SOCIAL_NETWORKS
+from common import inbox
 from common.api.serializers import StrictJSONTypesMixin, untrimmed_text_errors
+from common.models import Notification
 
 # RFC 3986's characters of a path segment and of a query or fragment (percent-encode the rest):
 # "[" and "]" only belong in an IP host, "#" only once, before the fragment.
@@ -161,8 +164,40 @@ class MeSerializer(StrictJSONTypesMixin, serializers.Serializer):
 # --- addresses, preferences, sessions ---------------------------------------------------------
 
 
+def _country_code_pattern() -> str:
+    """Every ISO 3166-1 alpha-2 code, in capitals or in lower case: the schema names exactly what
+    is accepted (a bare `[A-Za-z]{2}` would promise "XX" too), and stays a plain string type."""
+    codes = sorted(countries.countries)
+    return "^(" + "|".join([*codes, *(code.lower() for code in codes)]) + ")$"
+
+
+class CountryCodeField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 country code: any case in ("gb"), capitals out ("GB")."""
+
+    default_error_messages = {"invalid_country": _("Enter a two-letter ISO 3166 country code, such as GB or US.")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text",
+            _("The ISO 3166-1 alpha-2 code of the country, such as GB or US; lower case is accepted."),
+        )
+        pattern = RegexValidator(_country_code_pattern(), self.default_error_messages["invalid_country"])
+        super().__init__(max_length=2, min_length=2, validators=[pattern], **kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        code = super().to_internal_value(data).upper()
+        if code not in countries:
+            self.fail("invalid_country")
+        return code
+
+    def to_representation(self, value: Any) -> str:
+        return str(getattr(value, "code", value) or "")
+
+
 class AddressSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
     """An address. Which one is primary changes through `make-primary/`, not by editing."""
+
+    country = CountryCodeField()
 
     class Meta:
         model = Address
@@ -171,6 +206,7 @@ class AddressSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
 
 
 class AddressCreateSerializer(StrictJSONTypesMixin, serializers.ModelSerializer):
+    country = CountryCodeField()
     is_primary = serializers.BooleanField(
         default=False, help_text=_("Make it the primary address. The first address is primary anyway.")
     )
@@ -200,3 +236,57 @@ class UserSessionSerializer(serializers.ModelSerializer):
     def get_is_current(self, sign_in: UserSession) -> bool:
         current = self.context.get("current_session_key")
         return bool(current and sign_in.session_key == current)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """One of the user's in-app notifications (the outbox row of channel `in_app`)."""
+
+    title = serializers.SerializerMethodField(
+        help_text=_("The subject line; the kind's name until the text is written (status `pending`).")
+    )
+    link = serializers.SerializerMethodField(help_text=_("The page it is about, e.g. /orders/12/; null if none."))
+    about_type = serializers.SerializerMethodField(help_text=_("What it is about, e.g. `order`; null if nothing."))
+    about_id = serializers.IntegerField(source="subject_id", read_only=True, allow_null=True)
+    is_read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "body",
+            "channel",
+            "status",
+            "created_at",
+            "sent_at",
+            "read_at",
+            "is_read",
+            "link",
+            "about_type",
+            "about_id",
+        ]
+        read_only_fields = fields
+
+    def get_title(self, notification: Notification) -> str:
+        return inbox.notification_headline(notification)
+
+    def get_link(self, notification: Notification) -> str | None:
+        return inbox.notification_link(notification)
+
+    def get_about_type(self, notification: Notification) -> str | None:
+        about = notification.subject_type
+        return about.model if about is not None else None
+
+    def get_is_read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+
+class NotificationListQuerySerializer(serializers.Serializer):
+    unread = serializers.ChoiceField(
+        choices=["true", "false"], required=False, help_text=_("true: only unread ones; false: only read ones.")
+    )
+
+
+class NotificationsMarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text=_("How many notifications were unread and are now read."))

@@ -25,7 +25,16 @@ ADDRESS_EDITABLE_FIELDS = (
     "state",
     "postal_code",
     "country",
+    "phone",
 )
+
+
+def _clean_value(name: str, value: Any) -> Any:
+    """Trimmed text; a country code in capitals ("gb" is "GB")."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    return value.upper() if name == "country" else value
 
 
 def _owned_address(*, user: User, address_id: int) -> Address:
@@ -41,7 +50,7 @@ def address_create(*, user: User, data: Mapping[str, Any], is_primary: bool = Fa
     Raises: FieldError.
     """
     _check_changes(data, ADDRESS_EDITABLE_FIELDS)
-    address = Address(user=user, **{k: v.strip() if isinstance(v, str) else v for k, v in data.items()})
+    address = Address(user=user, **{k: _clean_value(k, v) for k, v in data.items()})
     _validate_fields(address, ADDRESS_EDITABLE_FIELDS)
     with transaction.atomic():
         _lock_owner(user)
@@ -63,7 +72,7 @@ def address_update(*, user: User, address_id: int, data: Mapping[str, Any]) -> A
     with transaction.atomic():
         address = _owned_address(user=user, address_id=address_id)
         for name, value in data.items():
-            setattr(address, name, value.strip() if isinstance(value, str) else value)
+            setattr(address, name, _clean_value(name, value))
         _validate_fields(address, data)
         if data:
             address.save(update_fields=[*data, "updated_at"])

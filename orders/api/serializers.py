@@ -9,15 +9,22 @@ from rest_framework import serializers
 
 from common.api.query import QueryIntegerField
 from common.api.serializers import MoneyField, RejectUnknownFieldsMixin, StrictJSONTypesMixin
+from payments.models import RefundDestination
 
 from ..models import (
+    CUSTOMER_CANCELLATION_REASONS,
+    NOTE_MAX_LENGTH,
     RETURN_REASON_TEXT_MAX_LENGTH,
+    CancellationReason,
+    IssueType,
+    IssueUrgency,
     Order,
+    OrderCancellation,
+    OrderIssue,
     OrderItem,
     OrderReturn,
     OrderReturnItem,
     OrderState,
-    RefundDestination,
     ReturnReason,
     ReturnStatus,
 )
@@ -62,13 +69,34 @@ class OrderCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         ),
     )
 
+    shipping_address_id = StrictIntegerField(
+        min_value=1,
+        max_value=BIGINT_MAX,
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "The `id` of one of your addresses (GET me/addresses/) to deliver to; omitted or null: your primary "
+            "address. With no address at all the answer is a 400 `address_required`; an id that is not one of "
+            "your addresses is a 400 `validation_error` on this field."
+        ),
+    )
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["items"].max_length = settings.ORDER_MAX_LINES  # type: ignore[attr-defined]  # a ListSerializer has it
 
 
+class CheckoutQuoteSerializer(OrderCreateSerializer):
+    """The same body as POST orders/: what it would cost, without ordering."""
+
+
 class OrderCancelSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
-    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", help_text=_("Why, in your own words.")
+    )
+    reason_code = serializers.ChoiceField(
+        choices=CUSTOMER_CANCELLATION_REASONS, required=False, default=CancellationReason.OTHER
+    )
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -105,6 +133,22 @@ class OrderItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ShippingAddressSerializer(serializers.Serializer):
+    """The delivery address as copied onto the order at checkout (later address edits do not change it)."""
+
+    name = serializers.CharField(source="shipping_name", read_only=True)
+    line1 = serializers.CharField(source="shipping_line1", read_only=True)
+    line2 = serializers.CharField(source="shipping_line2", read_only=True)
+    city = serializers.CharField(source="shipping_city", read_only=True)
+    region = serializers.CharField(source="shipping_region", read_only=True)
+    postal_code = serializers.CharField(source="shipping_postal_code", read_only=True)
+    country = serializers.SerializerMethodField(help_text=_("ISO 3166-1 alpha-2 code; empty on orders from before."))
+    phone = serializers.CharField(source="shipping_phone", read_only=True)
+
+    def get_country(self, order: Order) -> str:
+        return str(order.shipping_country or "")
+
+
 class OrderCouponSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text=_("The issued coupon's id: what `coupon_id` of POST orders/ names."))
     coupon_id = serializers.IntegerField(help_text=_("The id of the coupon it was issued from (GET coupons/)."))
@@ -121,6 +165,14 @@ class OrderSerializer(serializers.ModelSerializer):
     tax_amount = MoneyField()
     total_amount = MoneyField()
     coupon = OrderCouponSerializer(source="issued_coupon", allow_null=True, read_only=True)
+    shipping_address = ShippingAddressSerializer(source="*", read_only=True)
+    tax_rate = serializers.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        read_only=True,
+        allow_null=True,
+        help_text=_("The tax rate applied, in percent; null when the destination had none."),
+    )
 
     class Meta:
         model = Order
@@ -136,12 +188,37 @@ class OrderSerializer(serializers.ModelSerializer):
             "total_amount",
             "currency",
             "coupon",
+            "shipping_address",
+            "tax_rate",
             "special_instructions",
             "created_at",
             "paid_at",
             "cancelled_at",
         ]
         read_only_fields = fields
+
+
+class QuoteLineSerializer(serializers.Serializer):
+    variant_id = serializers.IntegerField(source="line.variant.pk")
+    quantity = serializers.IntegerField(source="line.quantity")
+    unit_price = MoneyField(source="line.variant.price")
+    total = MoneyField(source="line.total", help_text=_("Unit price x quantity."))
+    discount = MoneyField(help_text=_("This line's share of the coupon."))
+    tax = MoneyField(help_text=_("Tax on the line after its discount, rounded on its own."))
+
+
+class QuoteSerializer(serializers.Serializer):
+    """What POST orders/ with the same body would store now: the same numbers, the same rounding."""
+
+    items = QuoteLineSerializer(source="lines", many=True)
+    subtotal = MoneyField()
+    discount = MoneyField()
+    shipping = MoneyField()
+    tax = MoneyField(help_text=_("The lines' taxes plus the tax on shipping, each rounded half up to the cent."))
+    total = MoneyField(help_text=_("subtotal - discount + shipping + tax"))
+    currency = serializers.CharField()
+    tax_rate = serializers.DecimalField(max_digits=6, decimal_places=3, allow_null=True)
+    shipping_address_id = serializers.IntegerField(source="address.pk")
 
 
 class PopularProductsQuerySerializer(serializers.Serializer):
@@ -250,3 +327,98 @@ class OrderReturnSerializer(serializers.ModelSerializer):
             "refunded_at",
         ]
         read_only_fields = fields
+
+
+# --- cancellations and issues (branch `cancel`) --------------------------------------------------
+
+
+class CancellationSerializer(serializers.ModelSerializer):
+    order = serializers.IntegerField(source="order_id", read_only=True)
+    fee = MoneyField()
+    refund_amount = MoneyField()
+
+    class Meta:
+        model = OrderCancellation
+        fields = [
+            "id",
+            "order",
+            "status",
+            "reason",
+            "notes",
+            "decision_note",
+            "fee",
+            "refund_amount",
+            "currency",
+            "created_at",
+            "approved_at",
+            "completed_at",
+            "rejected_at",
+        ]
+        read_only_fields = fields
+
+
+class IssueCreateSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
+    issue_type = serializers.ChoiceField(choices=IssueType.choices)
+    description = serializers.CharField(max_length=NOTE_MAX_LENGTH)
+    urgency = serializers.ChoiceField(choices=IssueUrgency.choices, required=False, default=IssueUrgency.MEDIUM)
+    item_ids = serializers.ListField(
+        child=StrictIntegerField(min_value=1, max_value=BIGINT_MAX),
+        required=False,
+        default=list,
+        max_length=100,
+        help_text=_("The `id`s of the order's lines concerned; none: the whole order."),
+    )
+
+
+class IssueRateSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
+    customer_satisfaction = StrictIntegerField(
+        min_value=1, max_value=5, help_text=_("1 (not satisfied) to 5 (very satisfied); only once resolved.")
+    )
+
+
+def _hours(delta: Any) -> float | None:
+    return None if delta is None else round(delta.total_seconds() / 3600, 1)
+
+
+class IssueSerializer(serializers.ModelSerializer):
+    order = serializers.IntegerField(source="order_id", read_only=True)
+    item_ids = serializers.SerializerMethodField()
+    seller = serializers.CharField(source="related_seller.business_name", default=None, read_only=True)
+    compensation_amount = MoneyField()
+    first_response_hours = serializers.SerializerMethodField()
+    resolution_hours = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrderIssue
+        fields = [
+            "id",
+            "order",
+            "item_ids",
+            "seller",
+            "issue_type",
+            "description",
+            "urgency",
+            "status",
+            "seller_response",
+            "resolution_notes",
+            "compensation_amount",
+            "compensation_destination",
+            "currency",
+            "customer_satisfaction",
+            "created_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+            "first_response_hours",
+            "resolution_hours",
+        ]
+        read_only_fields = fields
+
+    def get_item_ids(self, issue: OrderIssue) -> list[int]:
+        return [item.pk for item in issue.items.all()]
+
+    def get_first_response_hours(self, issue: OrderIssue) -> float | None:
+        return _hours(issue.first_response_time)
+
+    def get_resolution_hours(self, issue: OrderIssue) -> float | None:
+        return _hours(issue.resolution_time)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import fulfilment_views, views
 
 app_name = "orders_api"
 
@@ -12,5 +12,14 @@ urlpatterns = [
     path("orders/<int:pk>/returns/", views.OrderReturnListCreateApi.as_view(), name="order-returns"),
     path("returns/<int:pk>/", views.ReturnDetailApi.as_view(), name="return-detail"),
     # --- end of returns ---
+    # Cancellations and order issues (branch `cancel`)
+    path("orders/<int:pk>/issues/", views.OrderIssueListCreateApi.as_view(), name="order-issues"),
+    path("issues/<int:pk>/", views.IssueDetailApi.as_view(), name="issue-detail"),
     path("products/popular/", views.PopularProductsApi.as_view(), name="products-popular"),
+    # --- pricing
+    path("checkout/quote/", views.CheckoutQuoteApi.as_view(), name="checkout-quote"),
+    # Fulfilment: shipments with tracking.
+    path("orders/<int:pk>/shipments/", fulfilment_views.OrderShipmentListApi.as_view(), name="order-shipments"),
+    path("seller/orders/", fulfilment_views.SellerOrderLineListApi.as_view(), name="seller-orders"),
+    path("seller/shipments/", fulfilment_views.SellerShipmentListCreateApi.as_view(), name="seller-shipments"),
 ]

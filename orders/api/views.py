@@ -31,19 +31,32 @@ from ..cache import popular_scopes
 from ..exceptions import InvalidReturnError
 from ..models import Order, OrderReturn
 from .serializers import (
+    CancellationSerializer,
+    CheckoutQuoteSerializer,
+    IssueCreateSerializer,
+    IssueRateSerializer,
+    IssueSerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
     OrderReturnSerializer,
     OrderSerializer,
     PopularEntrySerializer,
     PopularProductsQuerySerializer,
+    QuoteSerializer,
     ReturnCreateSerializer,
 )
 
 BAD_ORDER = error_response(
-    "`validation_error` with `fields`; `invalid_order` (too much of one item); `coupon_not_usable` "
-    "(not yours, used, expired, or the order is under its minimum; `message` says which)."
+    "`validation_error` with `fields` (also for a `shipping_address_id` that is not one of your addresses); "
+    "`invalid_order` (too much of one item); `coupon_not_usable` (not yours, used, expired, or the order is "
+    "under its minimum; `message` says which); `address_required` (no `shipping_address_id` and no primary "
+    "address: add one with POST me/addresses/)."
 )
+
+
+def _as_field_error(exc: services.ShippingAddressInvalidError) -> serializers.ValidationError:
+    """The API's shape for a bad `shipping_address_id`: a field error, like any other bad field."""
+    return serializers.ValidationError({exc.field: [str(exc.message)]})
 
 
 def _order_body(*, user: User, order_id: int) -> dict[str, Any]:
@@ -77,8 +90,10 @@ class OrderListCreateApi(generics.GenericAPIView):
         description=(
             "Takes the stock, uses the coupon, pays from the wallet and confirms the order in one step, "
             "or changes nothing. Prices, totals and status come from the shop, never from the request: "
-            "fields other than `items` and `coupon_id` are refused. `coupon_id` is the `id` of one of your "
-            "issued coupons (GET me/coupons/), never a coupon's id from GET coupons/."
+            "fields other than `items`, `coupon_id` and `shipping_address_id` are refused. `coupon_id` is the "
+            "`id` of one of your issued coupons (GET me/coupons/), never a coupon's id from GET coupons/. The "
+            "order is delivered to `shipping_address_id` (default: your primary address), copied onto the "
+            "order; shipping and tax are what POST checkout/quote/ shows for the same body."
         ),
         request=OrderCreateSerializer,
         parameters=[
@@ -105,13 +120,17 @@ class OrderListCreateApi(generics.GenericAPIView):
         key = idempotency_key_from(request)
         user = signed_in_user(request)
         data = serializer.validated_data
-        placed = services.order_place(
-            user=user,
-            lines=[services.OrderLine(**line) for line in data["items"]],
-            coupon_ref=data.get("coupon_id"),
-            idempotency_key=key,
-            **client_meta(request),
-        )
+        try:
+            placed = services.order_place(
+                user=user,
+                lines=[services.OrderLine(**line) for line in data["items"]],
+                coupon_ref=data.get("coupon_id"),
+                idempotency_key=key,
+                shipping_address_id=data.get("shipping_address_id"),
+                **client_meta(request),
+            )
+        except services.ShippingAddressInvalidError as exc:
+            raise _as_field_error(exc) from None
         if placed.created:
             # The service hands back the whole order (lines, coupon, number); a replay reads the
             # same order back, and the two bodies are the same (tests/orders/test_api.py).
@@ -119,6 +138,41 @@ class OrderListCreateApi(generics.GenericAPIView):
             return Response(body, status=status.HTTP_201_CREATED)
         body = _order_body(user=user, order_id=placed.order.pk)
         return Response(body, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
+
+
+class CheckoutQuoteApi(APIView):
+    @extend_schema(
+        tags=["orders"],
+        summary="What an order would cost: subtotal, discount, shipping, tax, total",
+        description=(
+            "Takes the body of POST orders/ and answers with the numbers that order would store if placed now, "
+            "computed by the same code: the coupon's discount shared over the lines, shipping from the shop's "
+            "rule for the destination, tax per line (after its discount) and on shipping, each rounded half up "
+            "to the cent. Nothing is reserved or written. Prices, rules or the coupon may change before you "
+            "order; POST orders/ computes again."
+        ),
+        request=CheckoutQuoteSerializer,
+        responses={
+            200: QuoteSerializer,
+            400: BAD_ORDER,
+            401: UNAUTHENTICATED,
+            409: error_response("`product_unavailable`; see `extra`."),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CheckoutQuoteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            quote = services.checkout_quote(
+                customer=signed_in_user(request),
+                lines=services.normalize_lines([services.OrderLine(**line) for line in data["items"]]),
+                shipping_address_id=data.get("shipping_address_id"),
+                coupon_ref=data.get("coupon_id"),
+            )
+        except services.ShippingAddressInvalidError as exc:
+            raise _as_field_error(exc) from None
+        return Response(QuoteSerializer(quote).data)
 
 
 class OrderDetailApi(APIView):
@@ -134,23 +188,130 @@ class OrderDetailApi(APIView):
 class OrderCancelApi(APIView):
     @extend_schema(
         tags=["orders"],
-        summary="Cancel one of your orders before it ships",
-        description="Stock goes back, the wallet is refunded in full and a coupon used becomes usable again.",
+        summary="Cancel one of your orders",
+        description=(
+            "Before anything ships: cancelled now (200, the order): stock goes back, the wallet is refunded in "
+            "full and a coupon used becomes usable again. Once something has shipped: a request staff approve "
+            "or reject (202, the cancellation request); you get an e-mail either way."
+        ),
         request=OrderCancelSerializer,
         responses={
             200: OrderSerializer,
+            202: OpenApiResponse(CancellationSerializer, description="Shipped: a request waiting for staff."),
             400: VALIDATION_ERROR,
             401: UNAUTHENTICATED,
             404: NOT_FOUND,
-            409: error_response("`not_cancellable`: shipped, or already cancelled."),
+            409: error_response(
+                "`not_cancellable`: delivered, or already cancelled; `cancellation_pending`: a request is waiting."
+            ),
         },
     )
     def post(self, request: Request, pk: int) -> Response:
         serializer = OrderCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = signed_in_user(request)
-        services.order_cancel(order_id=pk, user=user, reason=serializer.validated_data["reason"])
-        return Response(_order_body(user=user, order_id=pk))
+        outcome = services.cancellation_request(
+            order_id=pk,
+            user=user,
+            reason=serializer.validated_data["reason_code"],
+            notes=serializer.validated_data["reason"],
+            **client_meta(request),
+        )
+        if outcome.immediate:
+            return Response(_order_body(user=user, order_id=pk))
+        return Response(CancellationSerializer(outcome.cancellation).data, status=status.HTTP_202_ACCEPTED)
+
+
+def _own_order(request: Request, pk: int) -> Order:
+    order = selectors.order_of(user=signed_in_user(request), order_id=pk, with_history=False)
+    if order is None:
+        raise NotFoundError(_("No such order."))
+    return order
+
+
+class OrderIssueListCreateApi(APIView):
+    @extend_schema(
+        tags=["orders"],
+        summary="The issues you reported about one of your orders",
+        responses={200: IssueSerializer(many=True), 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        order = _own_order(request, pk)
+        issues = selectors.order_issues_of(user=signed_in_user(request)).filter(order=order)
+        return Response(IssueSerializer(issues, many=True).data)
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Report a problem with one of your orders",
+        description="Damaged, missing or wrong item, late delivery or other; about some lines or the whole order.",
+        request=IssueCreateSerializer,
+        responses={
+            201: IssueSerializer,
+            400: error_response("`validation_error` with `fields`; `invalid_items`: a line of another order."),
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: error_response("`order_not_paid`."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = IssueCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = signed_in_user(request)
+        data = serializer.validated_data
+        issue = services.issue_report(
+            order_id=pk,
+            user=user,
+            issue_type=data["issue_type"],
+            description=data["description"],
+            urgency=data["urgency"],
+            item_ids=data["item_ids"],
+            **client_meta(request),
+        )
+        body = IssueSerializer(selectors.order_issue_of(user=user, issue_id=issue.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class IssueDetailApi(APIView):
+    def _issue_body(self, request: Request, pk: int) -> dict[str, Any]:
+        issue = selectors.order_issue_of(user=signed_in_user(request), issue_id=pk)
+        if issue is None:
+            raise NotFoundError(_("No such issue."))
+        return IssueSerializer(issue).data
+
+    @extend_schema(
+        tags=["orders"],
+        summary="One of your issues",
+        responses={200: IssueSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(self._issue_body(request, pk))
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Rate the answer to one of your issues",
+        description=(
+            "Only `customer_satisfaction`, and only once the issue is resolved (you may change it). "
+            "A body without it changes nothing."
+        ),
+        request=IssueRateSerializer,
+        responses={
+            200: IssueSerializer,
+            400: VALIDATION_ERROR,
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+            409: error_response("`issue_not_resolved`."),
+        },
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        serializer = IssueRateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        body = self._issue_body(request, pk)  # another customer's issue is a 404 before anything
+        if "customer_satisfaction" not in serializer.validated_data:
+            return Response(body)
+        services.issue_rate(
+            issue_id=pk, user=signed_in_user(request), satisfaction=serializer.validated_data["customer_satisfaction"]
+        )
+        return Response(self._issue_body(request, pk))
 
 
 # The whole answer is kept (bytes, before DRF even runs): a hit costs one cache read. It is

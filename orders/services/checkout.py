@@ -2,11 +2,13 @@
 
 Lock order (see the package's docstring): cart row -> order row -> issued coupon -> inventory
 rows (by primary key) -> wallet -> order-number counter.
+
+What the order costs (shipping, tax, the total) is `quote.quote_compute`'s answer, the same
+function the cart page, the checkout page and `POST checkout/quote/` show.
 """
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +19,6 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from carts.exceptions import CartEmptyError
 from carts.services import cart_lock_for_checkout, cart_mark_completed
-from catalog.models import ProductVariant
 from common.exceptions import DomainError
 from common.idempotency import idempotency_key_clean, idempotent_replay, request_fingerprint
 from common.limits import line_quantity
@@ -26,10 +27,13 @@ from inventory.services import StockRequest, stock_plan, stock_take
 from payments.services import payment_record_wallet_capture, wallet_debit
 from promotions.services import issued_coupon_lock_for_use, issued_coupon_mark_used
 
-from ..exceptions import InvalidOrderError, ProductUnavailableError
-from ..models import NotificationKind, Order, OrderHistory, OrderItem, OrderState, ProductSaleStat
+from ..exceptions import InvalidOrderError
+from ..models import NotificationKind, Order, OrderHistory, OrderItem, OrderState, ProductSaleStat, SnapshotReason
 from ..numbering import order_number_assign
+from ..pricing import pricing_rules
 from .notifications import order_notification_queue
+from .quote import PricedLine, Quote, lines_price, quote_compute, shipping_address_of
+from .snapshots import order_snapshot_take
 
 
 @dataclass(frozen=True)
@@ -83,20 +87,30 @@ def order_place(
     special_instructions: str = "",
     ip_address: str | None = None,
     user_agent: str = "",
+    shipping_address_id: int | None = None,
 ) -> PlacedOrder:
     """Order and pay from the wallet in one transaction, or change nothing.
 
-    Stock taken, coupon used, wallet debited with its ledger row, payment recorded, order paid,
-    sale stats written, confirmation queued. The same Idempotency-Key returns the first order;
+    Delivered to the customer's address `shipping_address_id`, or to their primary address when
+    it is None; the address is copied onto the order, and shipping and tax are the quote's. Stock
+    taken, coupon used, wallet debited with its ledger row, payment recorded, order paid, sale
+    stats written, confirmation queued. The same Idempotency-Key returns the first order;
     the same key with a different request is an IdempotencyKeyReuseError.
 
     Raises InvalidOrderError, ProductUnavailableError, InsufficientStockError,
-    CouponNotUsableError, InsufficientBalanceError, IdempotencyKeyReuseError.
+    CouponNotUsableError, InsufficientBalanceError, IdempotencyKeyReuseError,
+    AddressRequiredError, ShippingAddressInvalidError.
     """
     normalized = normalize_lines(lines)
     idempotency_key = idempotency_key_clean(idempotency_key)
+    # The address is part of the request only when named, so a key used before addresses existed
+    # (or one that relies on the primary address) keeps its fingerprint.
+    named_address = {} if shipping_address_id is None else {"address": shipping_address_id}
     fingerprint = request_fingerprint(
-        "order_place", lines=[[line.variant_id, line.quantity] for line in normalized], coupon=coupon_ref
+        "order_place",
+        lines=[[line.variant_id, line.quantity] for line in normalized],
+        coupon=coupon_ref,
+        **named_address,
     )
     # No look for an earlier order first: the key's unique index finds it (a repeat of a placed
     # order fails its insert at once; a concurrent twin waits there for the first to commit),
@@ -111,6 +125,7 @@ def order_place(
             special_instructions=special_instructions,
             ip_address=ip_address,
             user_agent=user_agent,
+            shipping_address_id=shipping_address_id,
         )
     except (IntegrityError, DomainError):
         # The same key placed an order already (the unique index refused this one, or it was
@@ -131,6 +146,7 @@ def order_place_from_cart(
     special_instructions: str = "",
     ip_address: str | None = None,
     user_agent: str = "",
+    shipping_address_id: int | None = None,
 ) -> PlacedOrder:
     """Order everything in the customer's cart and close the cart, in one transaction.
 
@@ -150,6 +166,7 @@ def order_place_from_cart(
                 special_instructions=special_instructions,
                 ip_address=ip_address,
                 user_agent=user_agent,
+                shipping_address_id=shipping_address_id,
             )
             if placed.created:
                 cart_mark_completed(cart=cart)
@@ -158,15 +175,6 @@ def order_place_from_cart(
         if key and (earlier := Order.objects.filter(customer=user, idempotency_key=key).first()):
             return PlacedOrder(order=earlier, created=False)
         raise
-
-
-@dataclass(frozen=True)
-class _PricedLine:
-    """One line of an order: its variant (looked up once, with its product) and its total."""
-
-    variant: ProductVariant
-    quantity: int
-    total: Decimal
 
 
 def _order_place_atomic(
@@ -179,6 +187,7 @@ def _order_place_atomic(
     special_instructions: str,
     ip_address: str | None,
     user_agent: str,
+    shipping_address_id: int | None,
 ) -> tuple[Order, list[OrderItem]]:
     """Place the order in one transaction, taking the locks in the order of the package docstring.
 
@@ -188,7 +197,9 @@ def _order_place_atomic(
     with transaction.atomic():
         # Reads first, no lock: an order that cannot be served (a sold-out flash sale's many late
         # comers) is refused before anything is written.
-        priced = _lines_price(lines)
+        priced = lines_price(lines)
+        address = shipping_address_of(customer=user, address_id=shipping_address_id)
+        rules = pricing_rules()
         plan = stock_plan(
             requests=[StockRequest(variant_id=line.variant.pk, quantity=line.quantity) for line in priced]
         )
@@ -199,6 +210,9 @@ def _order_place_atomic(
             # The customer's own coupon: locked, but no other customer queues on it (a concurrent
             # twin of this request waits here, then finds it used and answers with this order).
             issued, discount = issued_coupon_lock_for_use(coupon_ref=coupon_ref, user=user, subtotal=subtotal)
+        quote = quote_compute(
+            lines=priced, discount=discount, address=address, currency=settings.SHOP_CURRENCY, rules=rules
+        )
 
         # The first write, paid in full as the transaction commits or not at all: a concurrent
         # twin with the same key waits here on the unique index.
@@ -210,10 +224,8 @@ def _order_place_atomic(
             special_instructions=special_instructions[:2000],
             status_id=OrderState.PAID,
             paid_at=now,
-            subtotal=subtotal,
-            discount_amount=discount,
-            total_amount=money(subtotal - discount),  # no shipping or tax yet (both 0.00)
             issued_coupon=issued,
+            **_order_amounts(quote),
         )
         items = _order_items_create(order=order, lines=priced)
 
@@ -222,6 +234,8 @@ def _order_place_atomic(
         # them. If anything below fails, the transaction drops these rows with the rest.
         _sale_stats_write(items=items, day=now.date())
         _history_write_placed(order=order, actor=user, ip_address=ip_address, user_agent=user_agent)
+        # Confirmed (paid) as it is placed: the order as bought, before the contended rows.
+        order_snapshot_take(order=order, reason=SnapshotReason.CONFIRMATION, items=items)
         # The order is new in this transaction, so its notification is too: a plain insert.
         order_notification_queue(order=order, kind=NotificationKind.CONFIRMATION, first=True)
         if issued is not None:
@@ -245,25 +259,29 @@ def _order_place_atomic(
     return order, items
 
 
-def _lines_price(lines: list[OrderLine]) -> list[_PricedLine]:
-    """Each line with its variant, in one read; ProductUnavailableError names every line not for sale."""
-    variants = {
-        v.pk: v
-        for v in ProductVariant.objects.orderable()
-        .select_related("product")
-        .filter(pk__in=[line.variant_id for line in lines])
+def _order_amounts(quote: Quote) -> dict[str, Any]:
+    """The order's money columns and its delivery address, copied from the quote."""
+    address = quote.address
+    assert address is not None  # checkout always quotes for an address
+    return {
+        "subtotal": quote.subtotal,
+        "discount_amount": quote.discount,
+        "shipping_cost": quote.shipping,
+        "tax_amount": quote.tax,
+        "tax_rate": quote.tax_rate,
+        "total_amount": quote.total,
+        "shipping_name": address.recipient_name,
+        "shipping_line1": address.street_address,
+        "shipping_line2": address.street_address_line2,
+        "shipping_city": address.city,
+        "shipping_region": address.state,
+        "shipping_postal_code": address.postal_code,
+        "shipping_country": str(address.country),
+        "shipping_phone": address.phone,
     }
-    missing = [line.variant_id for line in lines if line.variant_id not in variants]
-    if missing:
-        raise ProductUnavailableError(extra={"variant_ids": missing})
-    priced = []
-    for line in lines:
-        variant = variants[line.variant_id]
-        priced.append(_PricedLine(variant=variant, quantity=line.quantity, total=money(variant.price * line.quantity)))
-    return priced
 
 
-def _order_items_create(*, order: Order, lines: list[_PricedLine]) -> list[OrderItem]:
+def _order_items_create(*, order: Order, lines: list[PricedLine]) -> list[OrderItem]:
     """The order's lines, copying what the variant is and costs today (one statement)."""
     return OrderItem.objects.bulk_create(
         [

@@ -21,6 +21,7 @@ from accounts.models import User
 from common.exceptions import InvalidTransitionError, NotFoundError
 from common.money import CENT, ZERO, money
 from inventory.services import stock_return_for_order_item
+from payments.models import RefundDestination
 from payments.services import order_refund
 
 from ..exceptions import InvalidReturnError, ReturnNotAllowedError, ReturnQuantityError
@@ -33,12 +34,11 @@ from ..models import (
     OrderItem,
     OrderReturn,
     OrderReturnItem,
-    RefundDestination,
     ReturnCondition,
     ReturnReason,
     ReturnStatus,
 )
-from ..selectors import order_items_with_delivered_at, return_window_closes_at, returned_quantities
+from ..selectors import order_items_with_delivery, return_window_closes_at, returned_quantities
 from .notifications import order_notification_queue
 
 NOTIFICATION_OF: dict[str, NotificationKind] = {
@@ -138,10 +138,7 @@ def return_request(
         order = Order.objects.select_for_update().filter(pk=order_id, customer=user).first()
         if order is None:
             raise NotFoundError(_("No such order."))
-        items = {
-            item.pk: item
-            for item in order_items_with_delivered_at(OrderItem.objects.filter(order=order, pk__in=list(wanted)))
-        }
+        items = {item.pk: item for item in order_items_with_delivery(order=order).filter(pk__in=list(wanted))}
         unknown = sorted(set(wanted) - set(items))
         if unknown:
             raise InvalidReturnError(
@@ -399,6 +396,7 @@ def return_refund(*, return_id: int, actor: User, ip_address: str | None = None,
                 reason=f"Return {rma}",
                 actor=actor,
                 destination=rma.refund_destination,
+                reference=f"return:{rma.pk}",
             )
         rma.refund_amount = amount
         rma.save(update_fields=[*fields, "refund_amount"])

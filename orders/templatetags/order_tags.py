@@ -6,9 +6,11 @@ from django import template
 from django.conf import settings
 
 from accounts.models import User
+from accounts.selectors import address_primary
 from promotions.selectors import coupons_usable
 
 from ..models import OrderState
+from ..services.quote import cart_quote as quote_of_cart
 
 register = template.Library()
 
@@ -39,3 +41,23 @@ def order_state_label(code: str) -> str:
 def order_max_line_quantity() -> int:
     """How many of one option an order may hold (the checkout service enforces it)."""
     return int(settings.ORDER_MAX_LINE_QUANTITY)
+
+
+@register.simple_tag(takes_context=True)
+def cart_quote(context: dict[str, Any], cart: Any) -> Any:
+    """The cart's shipping, tax and total to the customer's primary address:
+    `{% cart_quote cart as quote %}` (`cart` is the cart page's `carts.selectors.CartView`).
+
+    The same numbers the checkout places (`orders.services.quote`); `quote.address` is None when
+    the customer has no address yet (then only the goods are priced).
+    """
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if not isinstance(user, User) or not cart.lines:
+        return None
+    address = address_primary(user=user)
+    if address is not None and not address.country:
+        address = None
+    lines = [(line.item.variant, line.item.quantity) for line in cart.lines]
+    quote, _problem = quote_of_cart(customer=user, lines=lines, address=address)
+    return quote

@@ -96,7 +96,7 @@ def test_sign_in_records_cannot_be_deleted(admin_client):
 
 
 def test_adding_a_user_with_an_email_login(admin_client):
-    UserFactory(email="taken@example.com")
+    UserFactory(primary_address=False, email="taken@example.com")
     response = admin_client.post(
         admin_url(User, "add"),
         {"email": "TAKEN@example.com", **NEW_PASSWORD},
@@ -151,7 +151,7 @@ def test_seller_status_is_read_only_in_the_form(admin_client):
 
 
 def test_ending_sign_ins_from_the_admin_signs_the_browser_out(admin_client):
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     browser = Client()
     page_sign_in(browser, user.email)
     sign_in = UserSession.objects.get(user=user)
@@ -165,7 +165,7 @@ def test_ending_sign_ins_from_the_admin_signs_the_browser_out(admin_client):
 
 
 def test_address_admin_keeps_one_primary(admin_client):
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     response = admin_client.post(
         admin_url(Address, "add"),
         {
@@ -175,7 +175,7 @@ def test_address_admin_keeps_one_primary(admin_client):
             "street_address": "S",
             "city": "C",
             "postal_code": "P",
-            "country": "X",
+            "country": "GB",
         },
     )
     assert response.status_code == 302
@@ -188,7 +188,7 @@ def test_address_admin_keeps_one_primary(admin_client):
 
 
 def test_adding_an_administrator_in_the_admin_makes_the_user_staff(admin_client):
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     response = admin_client.post(
         admin_url(Administrator, "add"), {"user": user.pk, "role": "Support", "contact_phone": ""}
     )
@@ -219,9 +219,11 @@ def test_changing_an_administrator_keeps_the_user_and_saves_the_role(admin_clien
 
 
 def test_deleting_administrators_in_the_admin_drops_staff_status_except_for_superusers(admin_client):
-    one = services.administrator_create(user=UserFactory(), role="Support")
-    two = services.administrator_create(user=UserFactory(), role="Support")
-    boss = services.administrator_create(user=UserFactory(is_staff=True, is_superuser=True), role="Owner")
+    one = services.administrator_create(user=UserFactory(primary_address=False), role="Support")
+    two = services.administrator_create(user=UserFactory(primary_address=False), role="Support")
+    boss = services.administrator_create(
+        user=UserFactory(primary_address=False, is_staff=True, is_superuser=True), role="Owner"
+    )
 
     admin_client.post(admin_url(Administrator, "delete", one.pk), {"post": "yes"})
     admin_client.post(

@@ -31,7 +31,7 @@ ADDRESS = {
     "street_address": "12 Analytical Row",
     "city": "London",
     "postal_code": "N1 9GU",
-    "country": "United Kingdom",
+    "country": "GB",
 }
 
 
@@ -78,7 +78,7 @@ def test_register_creates_a_customer_and_returns_the_user(api_client):
     ],
 )
 def test_register_with_bad_input_is_a_400_with_field_errors_and_writes_nothing(api_client, data, field):
-    UserFactory(email="taken@example.com")
+    UserFactory(primary_address=False, email="taken@example.com")
     body = {"email": "new@example.com", "password": GOOD_PASSWORD, "first_name": "New", "last_name": "Shopper"}
     body.update(data)
     response = api_client.post(url("register"), body, format="json")
@@ -129,7 +129,7 @@ def test_token_with_missing_fields_is_a_400(api_client):
 
 
 def test_token_for_an_inactive_user_is_a_401(api_client):
-    user = UserFactory(is_active=False)
+    user = UserFactory(primary_address=False, is_active=False)
     assert api_sign_in(api_client, user.email).status_code == 401
 
 

@@ -16,7 +16,7 @@ from tests.factories.accounts import UserFactory
 # data migrations put there come back after the flush through the root conftest's _reference_data.
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
-ADDRESS = {"recipient_name": "R", "street_address": "S", "city": "C", "postal_code": "P", "country": "X"}
+ADDRESS = {"recipient_name": "R", "street_address": "S", "city": "C", "postal_code": "P", "country": "GB"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -55,7 +55,7 @@ def race(calls):
 
 
 def test_racing_first_addresses_give_exactly_one_primary():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     errors = race([lambda: services.address_create(user=user, data=ADDRESS)] * 6)
     assert errors == []
     assert Address.objects.filter(user=user).count() == 6
@@ -63,7 +63,7 @@ def test_racing_first_addresses_give_exactly_one_primary():
 
 
 def test_racing_make_primary_and_delete_keep_exactly_one_primary():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     addresses = [services.address_create(user=user, data=ADDRESS) for _ in range(6)]
     calls = [lambda a=a: services.address_make_primary(user=user, address_id=a.pk) for a in addresses[1:4]]
     calls += [lambda: services.address_delete(user=user, address_id=addresses[0].pk)]
@@ -85,7 +85,7 @@ def _waiting_on_a_lock() -> int:
 def test_an_application_racing_past_the_check_gets_the_registration_number_field_error():
     """The other application's row is not committed when this one checks, so only the constraint
     (case-insensitive) stops it: the same field error, and the new account is not kept either."""
-    first_user = UserFactory()
+    first_user = UserFactory(primary_address=False)
     inserted, commit = threading.Event(), threading.Event()
 
     def first_application():

@@ -25,7 +25,7 @@ def test_seller_registration_number_is_unique_case_insensitively_by_constraint(a
 
 
 def test_email_is_unique_case_insensitively_even_past_the_manager():
-    UserFactory(email="ana@example.com")
+    UserFactory(primary_address=False, email="ana@example.com")
     with pytest.raises(IntegrityError), transaction.atomic():
         # Bypass the manager's lower-casing: the database constraint still refuses it.
         User.objects.bulk_create([User(email="ANA@example.com", password="x")])
@@ -41,13 +41,15 @@ def test_display_names_are_unique_case_insensitively_but_many_may_be_empty():
     UserProfileFactory(display_name="Shopper")
     with pytest.raises(IntegrityError), transaction.atomic():
         UserProfileFactory(display_name="SHOPPER")
-    UserProfile.objects.create(user=UserFactory(), display_name="")
-    UserProfile.objects.create(user=UserFactory(), display_name="")
+    UserProfile.objects.create(user=UserFactory(primary_address=False), display_name="")
+    UserProfile.objects.create(user=UserFactory(primary_address=False), display_name="")
 
 
 def test_user_name_falls_back_to_email():
-    assert UserFactory(first_name="", last_name="", email="x@example.com").name == "x@example.com"
-    assert UserFactory(first_name="Ada", last_name="Lovelace").name == "Ada Lovelace"
+    assert (
+        UserFactory(primary_address=False, first_name="", last_name="", email="x@example.com").name == "x@example.com"
+    )
+    assert UserFactory(primary_address=False, first_name="Ada", last_name="Lovelace").name == "Ada Lovelace"
 
 
 def test_every_seller_status_has_a_row_in_the_transition_table():

@@ -29,7 +29,7 @@ ADDRESS_FORM = {
     "city": "London",
     "state": "",
     "postal_code": "N1 9GU",
-    "country": "United Kingdom",
+    "country": "GB",
 }
 
 
@@ -136,7 +136,7 @@ def test_sign_up_creates_a_customer_and_sends_them_to_their_inbox(
     ],
 )
 def test_sign_up_with_bad_input_shows_the_error_and_writes_nothing(client, data, field, error):
-    UserFactory(email="taken@example.com")
+    UserFactory(primary_address=False, email="taken@example.com")
     form = {
         "email": "new@example.com",
         "first_name": "New",

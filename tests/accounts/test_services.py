@@ -50,7 +50,7 @@ ADDRESS = {
     "street_address": "12 Analytical Row",
     "city": "London",
     "postal_code": "N1 9GU",
-    "country": "United Kingdom",
+    "country": "GB",
 }
 
 
@@ -69,7 +69,7 @@ def test_customer_register_creates_user_customer_profile_and_preferences():
 
 
 def test_customer_register_refuses_a_taken_email_whatever_its_case():
-    UserFactory(email="taken@example.com")
+    UserFactory(primary_address=False, email="taken@example.com")
     with pytest.raises(EmailTakenError) as info:
         services.customer_register(email="TAKEN@example.com", password=GOOD_PASSWORD)
     assert info.value.fields == {"email": ["An account with this email address already exists."]}
@@ -106,7 +106,7 @@ def _application(**overrides):
 
 
 def test_seller_apply_as_a_signed_in_user_waits_under_review():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     seller = services.seller_apply(user=user, **_application())
     assert seller.user == user
     assert seller.status == SellerStatus.UNDER_REVIEW
@@ -144,7 +144,7 @@ def test_seller_apply_with_a_taken_registration_number_writes_nothing():
 
 def test_seller_apply_with_a_registration_number_taken_in_another_case_is_the_field_error():
     SellerFactory(business_registration_number="GB-123456")
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     with pytest.raises(RegistrationNumberTakenError) as info:
         services.seller_apply(user=user, **_application(business_registration_number=" gb-123456 "))
     assert info.value.fields == {
@@ -155,7 +155,7 @@ def test_seller_apply_with_a_registration_number_taken_in_another_case_is_the_fi
 
 def test_seller_apply_with_a_blank_business_name_is_a_field_error():
     with pytest.raises(FieldError) as info:
-        services.seller_apply(user=UserFactory(), **_application(business_name="  "))
+        services.seller_apply(user=UserFactory(primary_address=False), **_application(business_name="  "))
     assert "business_name" in info.value.fields
     assert not Seller.objects.exists()
 
@@ -271,7 +271,7 @@ def test_seller_decision_email_of_a_status_since_changed_is_not_sent(mailoutbox)
 
 
 def test_administrator_create_makes_the_user_staff():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     administrator = services.administrator_create(user=user, role=" Support ", contact_phone="+1 555 0100")
     assert (administrator.role, administrator.contact_phone) == ("Support", "+1 555 0100")
     user.refresh_from_db()
@@ -285,7 +285,7 @@ def test_administrator_create_twice_or_without_a_role_is_refused_and_changes_not
         services.administrator_create(user=administrator.user, role="Other")
     assert list(info.value.fields) == ["user"]
 
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     with pytest.raises(FieldError) as info:
         services.administrator_create(user=user, role="  ")
     assert "role" in info.value.fields
@@ -304,8 +304,10 @@ def test_administrator_update_changes_role_and_phone():
 
 
 def test_administrator_remove_drops_staff_status_but_not_a_superusers():
-    staff = services.administrator_create(user=UserFactory(), role="Support")
-    boss = services.administrator_create(user=UserFactory(is_staff=True, is_superuser=True), role="Owner")
+    staff = services.administrator_create(user=UserFactory(primary_address=False), role="Support")
+    boss = services.administrator_create(
+        user=UserFactory(primary_address=False, is_staff=True, is_superuser=True), role="Owner"
+    )
 
     assert not services.administrator_remove(administrator_id=staff.pk).is_staff
     assert services.administrator_remove(administrator_id=boss.pk).is_staff
@@ -319,7 +321,7 @@ def test_administrator_remove_drops_staff_status_but_not_a_superusers():
 
 
 def test_profile_update_changes_user_and_profile_fields():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     services.profile_update(
         user=user, data={"first_name": " Ada ", "phone_number": "+44 20 7946 0000", "display_name": "ada", "bio": "Hi"}
     )
@@ -332,7 +334,7 @@ def test_profile_update_changes_user_and_profile_fields():
 
 def test_profile_update_refuses_a_display_name_taken_in_another_case():
     UserProfileFactory(display_name="Ada")
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     with pytest.raises(DisplayNameTakenError) as info:
         services.profile_update(user=user, data={"display_name": "ADA", "first_name": "Changed"})
     assert info.value.fields == {"display_name": ["This display name is already taken; choose another."]}
@@ -348,7 +350,7 @@ def test_profile_update_keeps_your_own_display_name_in_another_case():
 
 
 def test_profile_update_refuses_an_invalid_website():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     with pytest.raises(FieldError) as info:
         services.profile_update(user=user, data={"website": "not a url"})
     assert "website" in info.value.fields
@@ -398,7 +400,7 @@ def test_social_links_of_a_profile_from_before_they_were_an_object_is_empty():
 
 
 def test_preferences_update_creates_them_when_missing_and_validates_choices():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     prefs = services.preferences_update(user=user, data={"theme": "dark", "marketing_emails": True})
     assert (prefs.theme, prefs.marketing_emails) == ("dark", True)
     with pytest.raises(FieldError) as info:
@@ -418,14 +420,14 @@ def test_preferences_update_changes_only_the_given_fields():
 
 
 def test_the_first_address_becomes_primary_and_later_ones_do_not():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     first = services.address_create(user=user, data=ADDRESS)
     second = services.address_create(user=user, data={**ADDRESS, "city": "Paris"})
     assert first.is_primary and not second.is_primary
 
 
 def test_creating_an_address_as_primary_steps_the_old_one_down():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     first = services.address_create(user=user, data=ADDRESS)
     second = services.address_create(user=user, data=ADDRESS, is_primary=True)
     first.refresh_from_db()
@@ -434,7 +436,7 @@ def test_creating_an_address_as_primary_steps_the_old_one_down():
 
 
 def test_address_create_with_missing_fields_writes_nothing():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     with pytest.raises(FieldError) as info:
         services.address_create(user=user, data={**ADDRESS, "city": "", "postal_code": ""})
     assert {"city", "postal_code"} <= set(info.value.fields)
@@ -454,7 +456,7 @@ def test_address_update_changes_fields_but_not_another_users_address():
 
 
 def test_deleting_the_primary_address_promotes_the_oldest_other_one():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     primary = services.address_create(user=user, data=ADDRESS)
     older = services.address_create(user=user, data=ADDRESS)
     services.address_create(user=user, data=ADDRESS)
@@ -464,7 +466,7 @@ def test_deleting_the_primary_address_promotes_the_oldest_other_one():
 
 
 def test_deleting_a_secondary_or_the_last_address():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     primary = services.address_create(user=user, data=ADDRESS)
     secondary = services.address_create(user=user, data=ADDRESS)
     assert services.address_delete(user=user, address_id=secondary.pk) is None
@@ -473,7 +475,7 @@ def test_deleting_a_secondary_or_the_last_address():
 
 
 def test_make_primary_flips_in_one_go_and_refuses_another_users_address():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     first = services.address_create(user=user, data=ADDRESS)
     second = services.address_create(user=user, data=ADDRESS)
     services.address_make_primary(user=user, address_id=second.pk)
@@ -481,9 +483,9 @@ def test_make_primary_flips_in_one_go_and_refuses_another_users_address():
     services.address_make_primary(user=user, address_id=second.pk)  # already primary: a no-op
     assert list(Address.objects.filter(user=user, is_primary=True)) == [second]
     with pytest.raises(AddressNotFoundError):
-        services.address_make_primary(user=UserFactory(), address_id=first.pk)
+        services.address_make_primary(user=UserFactory(primary_address=False), address_id=first.pk)
     with pytest.raises(AddressNotFoundError):
-        services.address_delete(user=UserFactory(), address_id=first.pk)
+        services.address_delete(user=UserFactory(primary_address=False), address_id=first.pk)
     assert Address.objects.filter(user=user).count() == 2
 
 
@@ -504,7 +506,7 @@ def _web_sign_in(user, key):
 
 
 def test_password_change_ends_every_other_sign_in_and_keeps_the_current_one():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     current = _web_sign_in(user, "k" * 32)
     other = _web_sign_in(user, "o" * 32)
     pair = services.user_api_sign_in(user=user, user_agent="App", ip_address=None)
@@ -524,7 +526,7 @@ def test_password_change_ends_every_other_sign_in_and_keeps_the_current_one():
 
 
 def test_password_change_refuses_a_weak_password_and_keeps_the_old_one():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     with pytest.raises(WeakPasswordError):
         services.user_password_change(user=user, new_password="123")
     user.refresh_from_db()
@@ -532,7 +534,7 @@ def test_password_change_refuses_a_weak_password_and_keeps_the_old_one():
 
 
 def test_user_session_end_closes_a_web_sign_in_and_its_session():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     sign_in = _web_sign_in(user, "w" * 32)
     services.user_session_end(user=user, session_id=sign_in.pk)
     sign_in.refresh_from_db()
@@ -541,16 +543,16 @@ def test_user_session_end_closes_a_web_sign_in_and_its_session():
 
 
 def test_user_session_end_refuses_another_users_sign_in():
-    sign_in = _web_sign_in(UserFactory(), "v" * 32)
+    sign_in = _web_sign_in(UserFactory(primary_address=False), "v" * 32)
     with pytest.raises(SignInNotFoundError):
-        services.user_session_end(user=UserFactory(), session_id=sign_in.pk)
+        services.user_session_end(user=UserFactory(primary_address=False), session_id=sign_in.pk)
     sign_in.refresh_from_db()
     assert sign_in.is_active
     assert Session.objects.filter(session_key="v" * 32).exists()
 
 
 def test_api_sign_in_records_the_refresh_tokens_id_and_expiry():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     pair = services.user_api_sign_in(user=user, user_agent="ShopApp/2", ip_address="203.0.113.5")
     sign_in = pair.sign_in
     assert sign_in.kind == SessionKind.API
@@ -564,7 +566,7 @@ def test_api_sign_in_records_the_refresh_tokens_id_and_expiry():
 
 
 def test_token_refresh_rotates_and_the_sign_in_follows_the_newest_token():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     first = services.user_api_sign_in(user=user, user_agent="App", ip_address=None)
     second = services.user_api_token_refresh(refresh=first.refresh)
     sign_in = UserSession.objects.get(pk=first.sign_in.pk)
@@ -579,7 +581,7 @@ def test_token_refresh_rotates_and_the_sign_in_follows_the_newest_token():
 def test_token_refresh_of_garbage_or_an_inactive_user_is_refused():
     with pytest.raises(TokenInvalidError):
         services.user_api_token_refresh(refresh="not-a-token")
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     pair = services.user_api_sign_in(user=user, user_agent="App", ip_address=None)
     User.objects.filter(pk=user.pk).update(is_active=False)
     with pytest.raises(TokenInvalidError):
@@ -587,7 +589,7 @@ def test_token_refresh_of_garbage_or_an_inactive_user_is_refused():
 
 
 def test_api_sign_out_blacklists_and_closes_the_sign_in():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     pair = services.user_api_sign_in(user=user, user_agent="App", ip_address=None)
     services.user_api_sign_out(refresh=pair.refresh)
     assert not UserSession.objects.get(pk=pair.sign_in.pk).is_active
@@ -598,7 +600,7 @@ def test_api_sign_out_blacklists_and_closes_the_sign_in():
 
 
 def test_ending_an_api_sign_in_kills_its_refresh_token():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     pair = services.user_api_sign_in(user=user, user_agent="App", ip_address=None)
     services.user_session_end(user=user, session_id=pair.sign_in.pk)
     with pytest.raises(TokenInvalidError):
@@ -606,7 +608,7 @@ def test_ending_an_api_sign_in_kills_its_refresh_token():
 
 
 def test_session_list_shows_only_active_unexpired_sign_ins():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     live = services.user_api_sign_in(user=user, user_agent="App", ip_address=None).sign_in
     ended = services.user_api_sign_in(user=user, user_agent="App", ip_address=None).sign_in
     services.user_session_end(user=user, session_id=ended.pk)
@@ -614,7 +616,7 @@ def test_session_list_shows_only_active_unexpired_sign_ins():
 
 
 def test_touch_rekey_and_close_follow_a_browser_sign_in():
-    user = UserFactory()
+    user = UserFactory(primary_address=False)
     sign_in = _web_sign_in(user, "a" * 32)
     UserSession.objects.filter(pk=sign_in.pk).update(last_active_at="2000-01-01T00:00Z")
     services.user_session_touch(session_key="a" * 32)

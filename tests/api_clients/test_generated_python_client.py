@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import pkgutil
 import subprocess
 import sys
 import uuid
@@ -91,7 +92,8 @@ def client_package(live_schema, tmp_path_factory) -> Any:
 
 def api(package: Any, name: str) -> Any:
     """`api("orders_create")`: the generated module of that operation, whichever tag holds it."""
-    for tag in ("auth", "catalog", "coupons", "me", "orders", "products", "wallet"):
+    tags = [module.name for module in pkgutil.iter_modules(importlib.import_module(f"{package.__name__}.api").__path__)]
+    for tag in tags:
         try:
             return importlib.import_module(f"{package.__name__}.api.{tag}.{name}")
         except ModuleNotFoundError:
@@ -406,11 +408,23 @@ def test_each_documented_error_status_decodes_into_the_one_error_model(shop, liv
         for status in operation.get("responses", {})
         if status >= "400"
     }
-    assert documented == {"400", "401", "402", "404", "409", "422", "429", "503"}
+    assert documented == {"400", "401", "402", "403", "404", "409", "422", "429", "503"}
     lamp = VariantFactory(price=Decimal("20.00"), stock=1)
     pair, _ = register_and_sign_in(shop)
     client = shop.client(pair.access)
     one_lamp = shop.new("OrderCreateRequest", items=[shop.new("OrderLineInputRequest", variant_id=lamp.pk, quantity=1)])
+    # Checkout delivers to the primary address: without one every order is a 400 `address_required`.
+    no_address = shop.call("orders_create", client, body=one_lamp)
+    assert not is_error(shop, no_address, 400, "address_required").fields
+    home = shop.new(
+        "AddressCreateRequest",
+        recipient_name="A B",
+        street_address="1 Road",
+        city="Leeds",
+        postal_code="LS1",
+        country="GB",
+    )
+    assert shop.call("me_addresses_create", client, body=home).status_code == 201
 
     # 400: input that is not valid has `fields`; a rule of the shop has none, same model.
     with shop.transport.sending_invalid_request():
@@ -437,6 +451,8 @@ def test_each_documented_error_status_decodes_into_the_one_error_model(shop, liv
     is_error(shop, shop.call("auth_token_create", shop.client(), body=wrong), 401, "invalid_credentials")
 
     is_error(shop, shop.call("orders_create", client, body=one_lamp), 402, "insufficient_balance")
+    # 403: a customer on the seller center's endpoints.
+    is_error(shop, shop.call("seller_orders_list", client), 403, "permission_denied")
     is_error(shop, shop.call("products_retrieve", client, id=999999999), 404, "not_found")
     shop.call("wallet_charge_create", client, body=shop.new("WalletChargeRequest", amount="100.00"))
     two_lamps = shop.new(
@@ -459,7 +475,7 @@ def test_each_documented_error_status_decodes_into_the_one_error_model(shop, liv
         away = shop.call("wallet_retrieve", client)
     is_error(shop, away, 503, "unavailable")
     assert int(away.headers["retry-after"]) > 0
-    assert {status for _method, _path, status in shop.transport.seen} >= {400, 401, 402, 404, 409, 422, 429, 503}
+    assert {status for _method, _path, status in shop.transport.seen} >= {400, 401, 402, 403, 404, 409, 422, 429, 503}
 
 
 def test_the_transport_refuses_an_answer_the_schema_does_not_describe(spec):

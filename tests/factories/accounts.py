@@ -36,6 +36,13 @@ class UserFactory(DjangoModelFactory):
         if create:
             obj.save()
 
+    # Every user has a primary delivery address, as checkout needs one; `primary_address=False`
+    # (`user__primary_address=False` through another factory) leaves the address book empty.
+    @factory.post_generation
+    def primary_address(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            AddressFactory(user=obj, is_primary=True, **kwargs)
+
 
 class CustomerFactory(DjangoModelFactory):
     class Meta:
@@ -82,12 +89,12 @@ class AddressFactory(DjangoModelFactory):
     class Meta:
         model = Address
 
-    user = factory.SubFactory(UserFactory)
+    user = factory.SubFactory(UserFactory, primary_address=False)
     recipient_name = factory.Faker("name")
     street_address = factory.Faker("street_address")
     city = factory.Faker("city")
     postal_code = factory.Faker("postcode")
-    country = "United States"
+    country = "US"
 
 
 class UserSessionFactory(DjangoModelFactory):

@@ -73,3 +73,29 @@ class CouponFactory(DjangoModelFactory):
     discount_value = Decimal("5.00")
     initial_quantity = 100
     quantity = factory.SelfAttribute("initial_quantity")
+
+
+# --- pricing: shipping rules and tax rates
+
+
+class ShippingRuleFactory(DjangoModelFactory):
+    """An active rule for every destination (country "") unless given one."""
+
+    class Meta:
+        model = "orders.ShippingRule"
+
+    name = factory.Sequence(lambda n: f"Delivery {n}")
+    country = ""
+    flat_rate = Decimal("5.00")
+    per_kg = Decimal("0.00")
+    free_over = None
+
+
+class TaxRateFactory(DjangoModelFactory):
+    class Meta:
+        model = "orders.TaxRate"
+
+    name = "VAT"
+    country = "US"
+    region = ""
+    rate = Decimal("20.000")

@@ -105,22 +105,49 @@ def test_filters_and_search(staff_client, order, customer):
     assert order.order_number in staff_client.get(url, {"q": customer.email}).content.decode()
 
 
-def run_action(staff_client, action, orders):
-    return staff_client.post(
-        admin_url(Order, "changelist"),
-        {"action": action, "_selected_action": [o.pk for o in orders]},
-        follow=True,
-    )
+def run_action(staff_client, action, orders, apply=None):
+    """Choose an action for the orders; `apply` also sends its confirmation page's form."""
+    data = {"action": action, "_selected_action": [o.pk for o in orders]}
+    if apply is not None:
+        data.update(apply, apply="Apply")
+    return staff_client.post(admin_url(Order, "changelist"), data, follow=True)
 
 
-def test_cancel_action_refunds_through_the_service(staff_client, customer, variant, order):
+def test_cancel_action_asks_for_a_reason_first_and_changes_nothing(staff_client, customer, variant, order):
     response = run_action(staff_client, "cancel_orders", [order])
+
+    html = response.content.decode()
+    assert response.status_code == 200 and "Cancel orders" in html and order.order_number in html
+    assert 'name="reason"' in html and 'name="reason_code"' in html
+    order.refresh_from_db()
+    assert order.status_id == OrderState.PAID
+
+
+def test_cancel_action_without_a_reason_shows_the_error(staff_client, order):
+    response = run_action(staff_client, "cancel_orders", [order], apply={"reason_code": "other", "reason": ""})
+
+    assert response.status_code == 200 and "This field is required" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status_id == OrderState.PAID
+
+
+def test_cancel_action_refunds_through_the_service(staff_client, superuser, customer, variant, order):
+    response = run_action(
+        staff_client, "cancel_orders", [order], apply={"reason_code": "out_of_stock", "reason": "Supplier failed"}
+    )
 
     order.refresh_from_db()
     assert order.status_id == OrderState.CANCELLED
     assert InventoryItem.objects.get(variant=variant).quantity == 10
     assert Wallet.objects.get(user=customer).balance == Decimal("500.00") == ledger_sum(customer)
     assert ("success", "1 order(s) cancelled and refunded.") in messages_of(response)
+    cancellation = order.cancellations.get()
+    assert (cancellation.reason, cancellation.notes, cancellation.decided_by) == (
+        "out_of_stock",
+        "Supplier failed",
+        superuser,
+    )
+    assert order.history.last().reason == "Supplier failed"
 
 
 def test_cancel_action_reports_a_refusal_as_an_error(staff_client, superuser, customer, variant, order):
@@ -128,7 +155,9 @@ def test_cancel_action_reports_a_refusal_as_an_error(staff_client, superuser, cu
     for to in (OrderState.PROCESSING, OrderState.SHIPPED):
         order_transition(order_id=shipped.pk, to=to, actor=superuser)
 
-    response = run_action(staff_client, "cancel_orders", [order, shipped])
+    response = run_action(
+        staff_client, "cancel_orders", [order, shipped], apply={"reason_code": "other", "reason": "Fraud suspected"}
+    )
 
     levels = messages_of(response)
     assert ("error", f"{shipped.order_number}: This order can no longer be cancelled.") in levels

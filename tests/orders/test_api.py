@@ -402,9 +402,32 @@ def test_cancel_refunds_and_returns_the_order(api, customer, variant):
     assert again.status_code == 409 and again.json()["code"] == "not_cancellable"
 
 
-def test_cancel_shipped_is_409(api, customer, superuser, variant):
+def test_cancel_shipped_is_a_request_202(api, customer, superuser, variant):
     order = place(customer, variant)
     for to in (OrderState.PROCESSING, OrderState.SHIPPED):
+        order_transition(order_id=order.pk, to=to, actor=superuser)
+
+    response = api.post(cancel(order.pk), {"reason": "Too slow", "reason_code": "too_slow"}, format="json")
+
+    assert response.status_code == 202
+    body = response.json()
+    assert (body["order"], body["status"], body["reason"], body["notes"]) == (
+        order.pk,
+        "requested",
+        "too_slow",
+        "Too slow",
+    )
+    order.refresh_from_db()
+    assert order.status_id == OrderState.SHIPPED  # staff decide
+    assert InventoryItem.objects.get(variant=variant).quantity == 9
+
+    again = api.post(cancel(order.pk), format="json")
+    assert again.status_code == 409 and again.json()["code"] == "cancellation_pending"
+
+
+def test_cancel_delivered_is_409(api, customer, superuser, variant):
+    order = place(customer, variant)
+    for to in (OrderState.PROCESSING, OrderState.SHIPPED, OrderState.DELIVERED):
         order_transition(order_id=order.pk, to=to, actor=superuser)
 
     response = api.post(cancel(order.pk), format="json")
@@ -413,9 +436,17 @@ def test_cancel_shipped_is_409(api, customer, superuser, variant):
     assert response.json() == {
         "code": "not_cancellable",
         "message": "This order can no longer be cancelled.",
-        "extra": {"status": "shipped"},
+        "extra": {"status": "delivered"},
     }
     assert InventoryItem.objects.get(variant=variant).quantity == 9
+
+
+def test_cancel_with_an_unknown_reason_code_is_400(api, customer, variant):
+    order = place(customer, variant)
+    response = api.post(cancel(order.pk), {"reason_code": "bored"}, format="json")
+    assert response.status_code == 400 and "reason_code" in response.json()["fields"]
+    order.refresh_from_db()
+    assert order.status_id == OrderState.PAID
 
 
 def test_cancel_another_customers_order_is_404_and_changes_nothing(api, other_customer, variant):

@@ -31,7 +31,7 @@ from orders.services import (
 )
 from orders.services.returns import line_paid_value
 from payments.exceptions import RefundExceedsPaymentError
-from payments.models import Refund, Wallet, WalletEntry
+from payments.models import Refund, RefundDestination, Wallet, WalletEntry
 from payments.services import order_refund
 
 from .conftest import ledger_sum, place
@@ -231,11 +231,9 @@ def test_store_credit_goes_to_the_wallet_as_store_credit(order, customer, superu
     return_refund(return_id=rma.pk, actor=superuser)
 
     entry = WalletEntry.objects.filter(wallet__user=customer).order_by("-id").first()
-    assert (entry.entry_type, entry.amount, entry.reference) == (
-        "refund",
-        Decimal("20.00"),
-        f"store-credit:order:{order.pk}",
-    )
+    assert (entry.entry_type, entry.amount, entry.reference) == ("refund", Decimal("20.00"), f"return:{rma.pk}")
+    refund = Refund.objects.get(order=order)
+    assert (refund.destination, refund.amount) == (RefundDestination.WALLET, Decimal("20.00"))
 
 
 def test_damaged_goods_do_not_go_back_to_stock(order, customer, superuser, variant):

@@ -336,17 +336,36 @@ def test_cancel_asks_first_then_cancels(shopper, customer, variant):
     assert reverse("orders:cancel", args=[order.pk]) not in detail
 
 
-def test_cancel_a_shipped_order_is_refused(shopper, customer, superuser, variant):
+def test_cancel_a_shipped_order_is_a_request(shopper, customer, superuser, variant):
     order = place(customer, variant)
     order_transition(order_id=order.pk, to=OrderState.PROCESSING, actor=superuser)
     order_transition(order_id=order.pk, to=OrderState.SHIPPED, actor=superuser)
+
+    confirm = shopper.get(reverse("orders:cancel", args=[order.pk])).content.decode()
+    assert "this is a request" in confirm and "Yes, ask to cancel the order" in confirm
+    response = shopper.post(reverse("orders:cancel", args=[order.pk]), {"reason_code": "too_slow", "reason": "Late"})
+
+    assert "Your request to cancel order" in " ".join(messages_of(response))
+    order.refresh_from_db()
+    assert order.status_id == OrderState.SHIPPED
+    detail = shopper.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert "Requested" in detail and "Late" in detail
+    assert reverse("orders:cancel", args=[order.pk]) not in detail  # one request at a time
+    waiting = shopper.get(reverse("orders:cancel", args=[order.pk])).content.decode()
+    assert "waiting for our staff" in waiting and "Yes, ask to cancel" not in waiting
+
+
+def test_cancel_a_delivered_order_is_refused(shopper, customer, superuser, variant):
+    order = place(customer, variant)
+    for to in (OrderState.PROCESSING, OrderState.SHIPPED, OrderState.DELIVERED):
+        order_transition(order_id=order.pk, to=to, actor=superuser)
 
     assert "can no longer be cancelled" in shopper.get(reverse("orders:cancel", args=[order.pk])).content.decode()
     response = shopper.post(reverse("orders:cancel", args=[order.pk]))
 
     assert "can no longer be cancelled" in " ".join(messages_of(response))
     order.refresh_from_db()
-    assert order.status_id == OrderState.SHIPPED
+    assert order.status_id == OrderState.DELIVERED
 
 
 def test_cancel_with_a_too_long_reason_shows_the_error(shopper, customer, variant):

@@ -14,7 +14,7 @@ import requests
 from django.contrib.auth.hashers import make_password
 from django.db import connection
 
-from accounts.models import Customer, User
+from accounts.models import Address, Customer, User
 from tests.factories.accounts import DEFAULT_PASSWORD
 
 from .world import access_token
@@ -88,6 +88,21 @@ def many_customers(n: int, prefix: str) -> list[User]:
         [User(email=f"{prefix}-{i}@example.com", password=password, first_name="Racer") for i in range(n)]
     )
     Customer.objects.bulk_create([Customer(user=user) for user in users])
+    # Checkout delivers to the customer's primary address: every racer has one.
+    Address.objects.bulk_create(
+        [
+            Address(
+                user=user,
+                recipient_name="Racer",
+                street_address="1 Track",
+                city="Springfield",
+                postal_code="62701",
+                country="US",
+                is_primary=True,
+            )
+            for user in users
+        ]
+    )
     return users
 
 

@@ -107,8 +107,21 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "orders:return_detail": {"pk": a.order_return.pk if a.order_return else 0},
         "orders_api:order-returns": {"pk": a.order_return.order_id if a.order_return else 0},
         "orders_api:return-detail": {"pk": a.order_return.pk if a.order_return else 0},
+        # Cancellations and order issues (branch `cancel`)
+        "orders:issue_report": {"pk": a.order.pk},
+        "orders:issue": {"pk": a.issue.pk},
+        "orders:issue_rate": {"pk": a.issue.pk},
+        "orders_api:order-issues": {"pk": a.order.pk},
+        "orders_api:issue-detail": {"pk": a.issue.pk},
+        "orders_seller:issue": {"pk": a.issue.pk},  # about seller A's line: seller A's to answer
+        "accounts:notification_read": {"pk": a.notification.pk},
+        "accounts_api:notification_read": {"notification_id": a.notification.pk},
         "inventory:seller_product": {"pk": seller.product.pk},
         "inventory:seller_restock": {"variant_id": seller.variant.pk},
+        # Fulfilment: customer A's order holds seller A's line only.
+        "orders:invoice": {"pk": a.order.pk},
+        "orders_api:order-shipments": {"pk": a.order.pk},
+        "orders_seller:order": {"order_id": a.order.pk},
     }
     return table.get(name)
 

@@ -42,7 +42,7 @@ from accounts.models import UserSession as SignIn
 from carts.models import Cart, CartItem
 from catalog.models import ProductVariant
 from inventory.models import InventoryItem
-from orders.models import Order, OrderReturnItem
+from orders.models import Order, OrderCancellation, OrderIssue, OrderReturnItem
 from payments.models import Payment, Refund, Wallet, WalletEntry
 from promotions.models import Coupon, IssuedCoupon
 from scorecard.invariants import all_violations
@@ -146,6 +146,20 @@ def snapshot(world: World) -> dict[str, Any]:
         "carts": list(Cart.all_objects.order_by("pk").values("pk", "customer_id", "status", "total_amount")),
         "cart items": cart_item_rows(),
         "returns": list(OrderReturnItem.objects.order_by("pk").values("pk", "order_item_id", "quantity")),
+        "issues": list(
+            OrderIssue.objects.order_by("pk").values(
+                "pk",
+                "order_id",
+                "customer_id",
+                "status",
+                "related_seller_id",
+                "assigned_to_id",
+                "seller_response",
+                "compensation_amount",
+                "customer_satisfaction",
+            )
+        ),
+        "cancellations": list(OrderCancellation.objects.order_by("pk").values("pk", "status", "refund_amount")),
     }
 
 

@@ -25,8 +25,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import Address, UserSession
 from carts.models import Cart, CartItem
+from common.models import Notification
 from inventory.models import InventoryItem
-from orders.models import Order, OrderReturn
+from orders.models import Order, OrderCancellation, OrderIssue, OrderReturn, OrderTracking
 from payments.models import Wallet
 from promotions.models import IssuedCoupon
 
@@ -47,7 +48,7 @@ ADDRESS = {
     "street_address": "1 Attacker Road",
     "city": "Elsewhere",
     "postal_code": "99999",
-    "country": "Nowhere",
+    "country": "US",
 }
 
 
@@ -86,6 +87,9 @@ POLICY: dict[str, Policy] = {
     "accounts:address_make_primary": Policy(CUSTOMER_OWNED),
     "accounts:sessions": Policy(SIGNED_IN),
     "accounts:session_end": Policy(CUSTOMER_OWNED),
+    "accounts:notifications": Policy(SIGNED_IN),
+    "accounts:notifications_read_all": Policy(SIGNED_IN),
+    "accounts:notification_read": Policy(CUSTOMER_OWNED),
     "catalog:product_list": Policy(PUBLIC),
     "catalog:product_detail": Policy(PUBLIC),
     "catalog:category_detail": Policy(PUBLIC),
@@ -101,6 +105,14 @@ POLICY: dict[str, Policy] = {
     "orders:detail": Policy(CUSTOMER_OWNED),
     "orders:cancel": Policy(CUSTOMER_OWNED, {"reason": "probe"}),
     "orders:checkout": Policy(SIGNED_IN, {"idempotency_key": "probe"}),
+    # Cancellations and order issues (branch `cancel`)
+    "orders:issue_report": Policy(CUSTOMER_OWNED, {"issue_type": "late", "description": "probe"}),
+    "orders:issue": Policy(CUSTOMER_OWNED),
+    "orders:issue_rate": Policy(CUSTOMER_OWNED, {"customer_satisfaction": "1"}),
+    "orders_api:order-issues": Policy(CUSTOMER_OWNED, {"issue_type": "late", "description": "probe"}),
+    "orders_api:issue-detail": Policy(CUSTOMER_OWNED, {"customer_satisfaction": 1}),
+    "orders_seller:issues": Policy(SELLER_ONLY),
+    "orders_seller:issue": Policy(SELLER_OWNED, {"response": "probe"}),
     "carts:detail": Policy(SIGNED_IN),
     "carts:add": Policy(SIGNED_IN),
     "carts:item_update": Policy(CUSTOMER_OWNED, {"quantity": "5"}),
@@ -117,6 +129,9 @@ POLICY: dict[str, Policy] = {
     ),
     "orders_api:return-detail": Policy(CUSTOMER_OWNED),
     "seller_returns:list": Policy(SELLER_ONLY),
+    # --- pricing
+    "orders:checkout_address": Policy(SIGNED_IN, {"new-recipient_name": "probe"}),
+    "orders_api:checkout-quote": Policy(SIGNED_IN),
     "accounts_api:register": Policy(PUBLIC),
     "accounts_api:token": Policy(PUBLIC),
     "accounts_api:token_refresh": Policy(PUBLIC),
@@ -128,6 +143,9 @@ POLICY: dict[str, Policy] = {
     "accounts_api:preferences": Policy(SIGNED_IN, {"theme": "dark"}),
     "accounts_api:sessions": Policy(SIGNED_IN),
     "accounts_api:session": Policy(CUSTOMER_OWNED),
+    "accounts_api:notifications": Policy(SIGNED_IN),
+    "accounts_api:notifications_read_all": Policy(SIGNED_IN),
+    "accounts_api:notification_read": Policy(CUSTOMER_OWNED),
     "payments_api:wallet": Policy(SIGNED_IN),
     "payments_api:wallet_charge": Policy(SIGNED_IN, {"amount": "10.00"}),
     "payments_api:wallet_entries": Policy(SIGNED_IN),
@@ -137,6 +155,13 @@ POLICY: dict[str, Policy] = {
     "catalog_api:product-list": Policy(PUBLIC),
     "catalog_api:product-detail": Policy(PUBLIC),
     "catalog_api:category-tree": Policy(PUBLIC),
+    # Fulfilment
+    "orders:invoice": Policy(CUSTOMER_OWNED),
+    "orders_api:order-shipments": Policy(CUSTOMER_OWNED),
+    "orders_seller:order_lines": Policy(SELLER_ONLY),
+    "orders_seller:order": Policy(SELLER_OWNED, {"carrier": "1", "tracking_number": "PROBE-1", "items": "1"}),
+    "orders_api:seller-orders": Policy(SELLER_ONLY),
+    "orders_api:seller-shipments": Policy(SELLER_ONLY, {"order_id": 1, "carrier_id": 1, "tracking_number": "PROBE-1"}),
 }
 
 
@@ -156,13 +181,21 @@ def snapshot(world: World) -> dict[str, Any]:
         ),
         "product": [seller.product.title, seller.product.status],
         "returns": list(OrderReturn.objects.filter(customer=a.user).values("pk", "status").order_by("pk")),
+        "issues": list(
+            OrderIssue.objects.filter(customer=a.user)
+            .order_by("pk")
+            .values("pk", "status", "customer_satisfaction", "seller_response", "compensation_amount")
+        ),
+        "cancellations": list(OrderCancellation.objects.filter(order__customer=a.user).values("pk", "status")),
+        "notifications": list(Notification.objects.filter(user=a.user).values("pk", "read_at").order_by("pk")),
+        "shipments": list(OrderTracking.objects.filter(order__customer=a.user).values("pk", "status")),
     }
 
 
 def secrets_of(world: World) -> list[str]:
     """Strings only customer A (or staff) should ever see."""
     a = world.a
-    return [a.user.email, a.order.order_number or "", a.address.street_address]
+    return [a.user.email, a.order.order_number or "", a.address.street_address, a.issue.description]
 
 
 class Caller:

@@ -360,6 +360,24 @@ def check_restock(world: World, data: Any, response: Any, before: dict[str, Any]
     return problems
 
 
+def send_api_quote(world: World, data: Any) -> Any:
+    lines, coupon, extra, duplicate = data
+    body: dict[str, Any] = {"items": lines, **extra}
+    if coupon is not None:
+        body["coupon_id"] = coupon
+    return api(world).post("/api/v1/checkout/quote/", raw_json(body, duplicate), content_type="application/json")
+
+
+def check_quote(world: World, data: Any, response: Any, before: dict[str, Any]) -> list[str]:
+    """A quote writes nothing, and its numbers add up."""
+    problems = changed_beyond(world, before, set())
+    body = response.json()
+    adds_up = Decimal(body["subtotal"]) - Decimal(body["discount"]) + Decimal(body["shipping"]) + Decimal(body["tax"])
+    if Decimal(body["total"]) != adds_up or Decimal(body["discount"]) > Decimal(body["subtotal"]):
+        problems.append(f"the quote does not add up: {body}")
+    return problems
+
+
 DOORS: list[Door] = [
     Door(
         "POST /api/v1/orders/",
@@ -367,6 +385,15 @@ DOORS: list[Door] = [
         order_body,
         send_api_order,
         check_order,
+        control=lambda w: ([{"variant_id": w.seller_a.variant.pk, "quantity": 2}], None, {}, None),
+    ),
+    # --- pricing
+    Door(
+        "POST /api/v1/checkout/quote/",
+        "orders_api:checkout-quote",
+        order_body,
+        send_api_quote,
+        check_quote,
         control=lambda w: ([{"variant_id": w.seller_a.variant.pk, "quantity": 2}], None, {}, None),
     ),
     Door(

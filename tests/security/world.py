@@ -2,8 +2,9 @@
 probe every route (2 headers, 4 authorization, 5 tampering).
 
 Customers A and B each have a funded wallet, an address, an API sign-in, a claimed coupon, a
-paid order and a cart with one item; sellers A and B each have a product with stock; one staff superuser. Every object a
-route can name by id is here, and each has exactly one owner.
+paid order (with its in-app notification and a reported issue) and a cart with one item;
+sellers A and B each have a product with stock; one staff superuser. Every object a route can
+name by id is here, and each has exactly one owner.
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ from accounts.services import address_create, user_api_sign_in
 from carts.models import CartItem
 from carts.services import cart_add_item
 from catalog.models import Category, Product, ProductVariant
+from common.models import Channel, Notification
 from inventory.models import InventoryItem
 from inventory.services import stock_restock
-from orders.models import Order, OrderReturn, OrderState
-from orders.services import ReturnLine, order_place, order_transition, return_request
+from orders.models import Order, OrderIssue, OrderReturn, OrderState
+from orders.services import ReturnLine, issue_report, order_place, order_transition, return_request
 from payments.services import wallet_charge
 from promotions.models import Coupon, IssuedCoupon
 from promotions.services import coupon_claim
@@ -39,9 +41,11 @@ class Customer:
     api_session: UserSession
     issued_coupon: IssuedCoupon
     order: Order
+    issue: OrderIssue  # reported about `order`, whose one line is the seller's (so theirs to answer)
     cart_item: CartItem
     token: str
     order_return: OrderReturn | None = None  # of a second order, delivered (see _returned)
+    notification: Notification  # the in-app twin of the order's confirmation e-mail
 
 
 @dataclass
@@ -87,7 +91,7 @@ def _seller(category: Category, price: str) -> SellerWorld:
 
 
 def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
-    user = CustomerFactory(user__first_name=f"Customer{n}").user
+    user = CustomerFactory(user__first_name=f"Customer{n}", user__primary_address=False).user
     wallet_charge(user=user, amount="500.00")
     address = address_create(
         user=user,
@@ -96,12 +100,13 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
             "street_address": f"{n} Main Street",
             "city": "Springfield",
             "postal_code": "12345",
-            "country": "United States",
+            "country": "US",
         },
     )
     user_api_sign_in(user=user, user_agent="ShopApp/1.0", ip_address="198.51.100.7")
     issued = coupon_claim(coupon_id=coupon.pk, user=user)
     order = order_place(user=user, lines=[{"variant_id": variant.pk, "quantity": 1}]).order
+    issue = issue_report(order_id=order.pk, user=user, issue_type="damaged", description=f"Customer {n}: dented")
     cart_item = cart_add_item(user=user, variant_id=variant.pk, quantity=1)
     return Customer(
         user=user,
@@ -109,8 +114,10 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
         api_session=UserSession.objects.filter(user=user).latest("pk"),
         issued_coupon=issued,
         order=order,
+        issue=issue,
         cart_item=cart_item,
         token=access_token(user),
+        notification=Notification.objects.get(order=order, kind="confirmation", channel=Channel.IN_APP),
     )
 
 

@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import Customer, Seller, SellerStatus, User
+from accounts.models import Address, Customer, Seller, SellerStatus, User
 from catalog.models import Category, Product, ProductImage, ProductStatus, ProductVariant
 from inventory.models import InventoryItem, Warehouse
 from orders.models import OrderNumberCounter, OrderState
@@ -262,6 +262,8 @@ class _Generator:
             batch_size=2000,
         )
         Customer.objects.bulk_create((Customer(user=u) for u in users), batch_size=2000)
+        # Checkout delivers to the customer's primary address: every bench customer has one.
+        Address.objects.bulk_create((_bench_address(u) for u in users), batch_size=2000)
         self.say(f"customers: {len(users):,}")
         return users
 
@@ -424,3 +426,15 @@ class _Generator:
              "quantity_delta", "reason", "reference", "order_item_id", "created_at"],
             rows,
         )  # fmt: skip
+
+
+def _bench_address(user: User) -> Address:
+    return Address(
+        user=user,
+        recipient_name=f"{user.first_name} {user.last_name}",
+        street_address="1 Bench Street",
+        city="Springfield",
+        postal_code="62701",
+        country="US",
+        is_primary=True,
+    )

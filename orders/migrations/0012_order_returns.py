@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0008_notifications_into_the_outbox"),
+        ("orders", "0011_cancellations_and_issues"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
                 (
                     "refund_destination",
                     models.CharField(
-                        choices=[("original", "Original payment"), ("wallet", "Store credit in your wallet")],
+                        choices=[("original", "Original payment"), ("wallet", "Store credit (wallet)")],
                         default="original",
                         max_length=10,
                     ),
