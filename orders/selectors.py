@@ -44,6 +44,7 @@ from .models import (
     OrderTrackingItem,
     ProductDailySales,
     ProductSaleStat,
+    ReturnStatus,
     ShippingCarrier,
 )
 
@@ -334,7 +335,7 @@ def order_timeline(*, order: Order) -> list[TimelineEntry]:
     """The order's story, oldest first: its history (status changes, shipments, delivery) and
     each shipment's tracking link. Reads the prefetched `history` and `shipments` of `order_of`.
 
-    Other events (returns, issues) join here: add their entries to the list before sorting.
+    Cancellations, issues and returns join with their history rows (each step, its label).
     """
     entries: list[TimelineEntry] = []
     for entry in order.history.all():
@@ -351,6 +352,10 @@ def order_timeline(*, order: Order) -> list[TimelineEntry]:
             step = _choice_label(IssueStatus, entry.new_value)
             title = str(_("Reported problem: %(step)s") % {"step": step})
             entries.append(TimelineEntry(at=entry.created_at, kind="issue", title=title, detail=entry.reason))
+        elif entry.change_type == "return":
+            step = _choice_label(ReturnStatus, entry.new_value)
+            title = str(_("Return: %(step)s") % {"step": step})
+            entries.append(TimelineEntry(at=entry.created_at, kind="return", title=title, detail=entry.reason))
     for shipment in order.shipments.all():
         entries.append(
             TimelineEntry(

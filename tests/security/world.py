@@ -44,8 +44,8 @@ class Customer:
     issue: OrderIssue  # reported about `order`, whose one line is the seller's (so theirs to answer)
     cart_item: CartItem
     token: str
-    order_return: OrderReturn | None = None  # of a second order, delivered (see _returned)
     notification: Notification  # the in-app twin of the order's confirmation e-mail
+    order_return: OrderReturn | None = None  # of a second order, delivered (see _returned)
 
 
 @dataclass
