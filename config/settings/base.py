@@ -326,7 +326,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {"OrderStatusEnum": "orders.models.OrderState"},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.models.OrderState",
+        # Two choice sets are called `reason`: a return's and a cancellation's.
+        "ReturnReasonEnum": "orders.models.ReturnReason",
+        "CancellationReasonEnum": "orders.models.CancellationReason",
+    },
     # Swagger UI served from our own static files: no CDN, and the CSP stays strict.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -297,6 +297,14 @@ class OrderReturnSerializer(serializers.ModelSerializer):
         read_only=True, help_text=_("items_value - restocking_fee - return shipping when you pay it; never below 0.")
     )
     refund_amount = MoneyField(read_only=True, allow_null=True, help_text=_("What was given back, once refunded."))
+    # A plain integer (not a nullable enum, which generators read as "one of"): 1 unusable ... 5 as new.
+    condition_rating = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        min_value=1,
+        max_value=5,
+        help_text=_("Found at inspection: 1 unusable, 2 damaged, 3 used, 4 good, 5 as new (4+ goes back to stock)."),
+    )
 
     class Meta:
         model = OrderReturn
