@@ -7,6 +7,7 @@ from django.db.models import QuerySet, Sum
 
 from accounts.models import User
 from common.money import ZERO, money
+from common.public_cache import customer_value
 
 from .models import Cart, CartItem, CartStatus
 
@@ -61,3 +62,9 @@ def cart_item_count(*, user: User) -> int:
     """Units in the customer's active cart, for the header's cart link (one query)."""
     lines = CartItem.objects.filter(cart__in=active_carts(user=user))
     return lines.aggregate(units=Sum("quantity"))["units"] or 0
+
+
+def cart_item_count_kept(*, user: User) -> int:
+    """`cart_item_count`, kept under the customer's generation (`customer_value`): the header
+    shows it on every page, and only the cart services and checkout change it (they bump)."""
+    return customer_value(user.pk, "carts:item_count", lambda: cart_item_count(user=user))

@@ -6,7 +6,7 @@ from django import template
 from django.conf import settings
 
 from accounts.models import User
-from promotions.selectors import coupons_usable
+from promotions.selectors import coupons_usable_kept
 
 from ..models import OrderState
 
@@ -23,7 +23,7 @@ def checkout_coupons(context: dict[str, Any]) -> list[Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, User):
         return []
-    return list(coupons_usable(user=user))
+    return coupons_usable_kept(user=user)
 
 
 @register.filter
