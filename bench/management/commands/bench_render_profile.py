@@ -82,7 +82,7 @@ class Command(BaseCommand):
             ("framework floor (bare view)", lambda i: anonymous.get("/_bench/floor")),
         ]
         self.stdout.write(
-            f"{'page':<45} {'mean ms':>8} {'median':>8} {'CPU ms':>7}  (n={n}; CPU: this process only, not PostgreSQL's)"
+            f"{'page':<45} {'mean ms':>8} {'median':>8} {'CPU ms':>7}  (n={n}; CPU: this process, not PostgreSQL)"
         )
         for label, get in kinds:
             if options["only"] and options["only"] not in label:
