@@ -18,6 +18,7 @@ from django import template
 from django.conf import settings
 from django.template.defaulttags import CsrfTokenNode
 from django.template.loader_tags import BlockNode
+from django.urls import get_script_prefix
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
@@ -59,17 +60,18 @@ def do_shared(parser: template.base.Parser, token: template.base.Token) -> Share
 class OnceNode(template.Node):
     """Rendered the first time, then the same HTML for every later page of this worker.
 
-    Keyed by the active language and by the settings object (a test's `override_settings`
-    gets its own), since `{% url %}`, `{% static %}` and `{% translate %}` are all a constant
-    part can hold: nothing of the visitor, the request or the page.
+    Keyed by the active language, the URL prefix the shop is mounted at and the settings object
+    (a test's `override_settings` gets its own), since `{% url %}`, `{% static %}` and
+    `{% translate %}` are all a constant part can hold: nothing of the visitor, the request or
+    the page.
     """
 
     def __init__(self, nodelist: template.NodeList) -> None:
         self.nodelist = nodelist
-        self.rendered: dict[tuple[str, int], str] = {}
+        self.rendered: dict[tuple[str, str, int], str] = {}
 
     def render(self, context: template.Context) -> str:
-        key = (translation.get_language() or "", id(getattr(settings, "_wrapped", settings)))
+        key = (translation.get_language() or "", get_script_prefix(), id(getattr(settings, "_wrapped", settings)))
         html = self.rendered.get(key)
         if html is None:
             html = self.rendered[key] = str(self.nodelist.render(context))
