@@ -75,7 +75,7 @@ class OnceNode(template.Node):
         html = self.rendered.get(key)
         if html is None:
             html = self.rendered[key] = str(self.nodelist.render(context))
-        return mark_safe(html)  # noqa: S308 - the engine's own output, as rendered inline  # nosec B703
+        return mark_safe(html)  # noqa: S308 - as rendered inline  # nosec B703 - the engine's own output
 
 
 @register.tag("once")
