@@ -249,8 +249,15 @@ class PreferencesForm(ServiceErrorsMixin, forms.ModelForm):
             "date_format": _("Date format"),
             "time_format": _("Time format"),
             "privacy_level": _("Privacy"),
-            "email_notifications": _("Email me about my orders"),
+            "email_notifications": _("Email me optional updates about my orders"),
             "push_notifications": _("Send push notifications to my devices"),
             "marketing_emails": _("Email me offers and news"),
             "personalization_enabled": _("Personalise recommendations"),
+        }
+        help_texts = {
+            # common.outbox: transactional e-mails ignore the preferences (orders/notifications.py).
+            "email_notifications": _(
+                "Confirmations, shipping, delivery, cancellations, returns, issues and refunds are always "
+                "e-mailed, and always listed under Notifications in your account."
+            ),
         }

@@ -28,4 +28,8 @@ urlpatterns = [
     path("addresses/<int:pk>/make-primary/", views.AddressMakePrimaryView.as_view(), name="address_make_primary"),
     path("sessions/", views.SessionListView.as_view(), name="sessions"),
     path("sessions/<int:pk>/end/", views.SessionEndView.as_view(), name="session_end"),
+    # Notifications (the in-app ones of the outbox, common.inbox)
+    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
+    path("notifications/read-all/", views.NotificationsReadAllView.as_view(), name="notifications_read_all"),
+    path("notifications/<int:pk>/read/", views.NotificationReadView.as_view(), name="notification_read"),
 ]

@@ -1,5 +1,6 @@
 """Account pages. Thin: parse the form, call a service, render or redirect with a message."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -8,15 +9,18 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.views import INTERNAL_RESET_SESSION_TOKEN
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from common import inbox
 from common.exceptions import DomainError, NotFoundError
+from common.models import Notification
 
 from . import selectors, services
 from .forms import (
@@ -389,3 +393,68 @@ class SessionEndView(LoginRequiredMixin, View):
             return redirect(reverse("accounts:login"))
         messages.success(request, _("That sign-in was ended; it has to sign in again."))
         return redirect("accounts:sessions")
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+class NotificationListView(LoginRequiredMixin, TemplateView):
+    """The user's in-app notifications, newest first, a page at a time (common.inbox)."""
+
+    template_name = "accounts/notification_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        user = signed_in_user(self.request)
+        paginator = Paginator(inbox.inbox_of(user=user), inbox.NOTIFICATIONS_PER_PAGE)
+        page_obj = paginator.get_page(self.request.GET.get("page"))
+        context["page_obj"] = page_obj
+        context["notifications"] = [
+            NotificationEntry(notification=n, headline=inbox.notification_headline(n), link=inbox.notification_link(n))
+            for n in page_obj.object_list
+        ]
+        return context
+
+
+@dataclass(frozen=True)
+class NotificationEntry:
+    notification: Notification
+    headline: str
+    link: str | None
+
+
+class NotificationReadView(LoginRequiredMixin, View):
+    """Mark one notification read; with `open`, go on to the page it is about (never a URL sent in)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        try:
+            notification = inbox.notification_mark_read(user=signed_in_user(request), notification_id=pk)
+        except NotFoundError as exc:
+            raise Http404(str(exc.message)) from exc
+        link = inbox.notification_link(notification)
+        if "open" in request.POST and link:
+            return redirect(link)
+        return redirect(_notifications_page(request))
+
+
+class NotificationsReadAllView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        marked = inbox.notifications_mark_all_read(user=signed_in_user(request))
+        if marked:
+            messages.success(
+                request,
+                ngettext("%(count)d notification marked read.", "%(count)d notifications marked read.", marked)
+                % {"count": marked},
+            )
+        return redirect(_notifications_page(request))
+
+
+def _notifications_page(request: HttpRequest) -> str:
+    # Back to the page of the list the user was on (a whole number only: nothing else is echoed).
+    page = request.POST.get("page", "")
+    url = reverse("accounts:notifications")
+    return f"{url}?page={page}" if page.isdigit() and len(page) <= 6 and page != "1" else url

@@ -28,9 +28,19 @@ class ReadOnlyAdminMixin:
 class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Staff see every message the shop owes or sent, and how it went; "send now" re-queues."""
 
-    list_display = ["created_at", "kind", "recipient", "status", "attempts", "sent_at", "last_error"]
+    list_display = [
+        "created_at",
+        "kind",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "sent_at",
+        "read_at",
+        "last_error",
+    ]
     list_filter = ["status", "kind", "channel"]
-    search_fields = ["recipient", "dedupe_key"]
+    search_fields = ["recipient", "dedupe_key", "title"]
     date_hierarchy = "created_at"
     actions = ["resend"]
 

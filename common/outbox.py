@@ -1,13 +1,14 @@
-"""The shop's one outbox: every e-mail it sends is a `Notification` row written in the transaction
-of the change it tells about, sent after commit, and sent again by the periodic task when the
-broker or the mail server was away.
+"""The shop's one outbox: every e-mail and every in-app notification it sends is a `Notification`
+row written in the transaction of the change it tells about, sent after commit, and sent again by
+the periodic task when the broker or the mail server was away.
 
 A notification kind is declared once, in its app's `notifications.py` (found at start-up):
 
     notification_kind_register(
         "cart_abandoned",
         render=cart_abandoned_render,       # Notification -> RenderedMessage, or None: nothing to say
-        preference="marketing_emails",      # the UserPreferences flag that lets the user say no
+        preference="marketing_emails",      # OPTIONAL: the UserPreferences flag that lets the user say no
+        in_app=True,                        # also shown in the account's notification list
     )
 
 and queued with one call inside the service's transaction:
@@ -15,14 +16,20 @@ and queued with one call inside the service's transaction:
     notification_queue(kind="cart_abandoned", user=cart.customer.user, subject=cart,
                        dedupe_key=f"cart:{cart.pk}:abandoned", context={"cart_id": cart.pk})
 
+which writes one row per channel: the e-mail, and (for an `in_app` kind sent to a user) the in-app
+notification beside it, with the same dedupe key. Both go through the same sender: the e-mail is
+handed to the mail server, the in-app row only gets its text written (then it is "sent").
+
+Each kind is either TRANSACTIONAL (`preference=None`: about the user's own order, money or
+account; always e-mailed) or OPTIONAL (names the preference that lets the user refuse its e-mail).
 One sender (`notification_send`), one Celery send task and one resend task (`common.tasks`), and
-one place that honours the recipient's preferences (`_opted_out`).
+one place that honours the recipient's preferences (`_opted_out`); in-app rows always appear.
 """
 
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +38,9 @@ from django.core.mail import send_mail
 from django.db import InterfaceError, OperationalError, connection, models, transaction
 from django.db.models import Q, Subquery
 from django.utils import timezone
+from django.utils.functional import Promise
 
-from .models import Channel, DeliveryStatus, Notification
+from .models import NOTIFICATION_BODY_MAX_LENGTH, Channel, DeliveryStatus, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +61,11 @@ class RenderedMessage:
     body: str
 
 
+# The `preference` of a kind whose e-mail nobody can refuse: a confirmation, a cancellation, a
+# shipment, a refund, a decision about the user's own account.
+TRANSACTIONAL = None
+
+
 @dataclass(frozen=True)
 class NotificationKind:
     """How one kind of notification is written, and which preference lets its recipient refuse it.
@@ -60,27 +73,50 @@ class NotificationKind:
     `render` returns None when there is nothing to say any more (the subject is gone, or a later
     change sends its own message): the row is then marked skipped, not sent.
     `preference` names a boolean of the user's `UserPreferences` (`email_notifications`,
-    `marketing_emails`); None for messages a user cannot refuse (a decision about their account).
+    `marketing_emails`) that lets them refuse the e-mail (an OPTIONAL kind); TRANSACTIONAL (None)
+    for messages a user cannot refuse.
+    `in_app`: the user also finds it in the account's notification list (always, whatever the
+    preferences). `link` gives the page it is about ("/orders/12/"), `label` names the kind there.
     """
 
     name: str
     render: Callable[[Notification], RenderedMessage | None]
-    preference: str | None = None
+    preference: str | None = TRANSACTIONAL
+    in_app: bool = False
+    link: Callable[[Notification], str | None] | None = None
+    label: str = ""
+
+    @property
+    def transactional(self) -> bool:
+        return self.preference is TRANSACTIONAL
 
 
 _KINDS: dict[str, NotificationKind] = {}
 
 
 def notification_kind_register(
-    name: str, *, render: Callable[[Notification], RenderedMessage | None], preference: str | None = None
+    name: str,
+    *,
+    render: Callable[[Notification], RenderedMessage | None],
+    preference: str | None = TRANSACTIONAL,
+    in_app: bool = False,
+    link: Callable[[Notification], str | None] | None = None,
+    label: str | Promise = "",
 ) -> NotificationKind:
     """Declare a kind (from the app's `notifications.py`). Declaring the same name twice is a bug."""
-    kind = NotificationKind(name=name, render=render, preference=preference)
+    kind = NotificationKind(
+        name=name, render=render, preference=preference, in_app=in_app, link=link, label=str(label or name)
+    )
     known = _KINDS.get(name)
     if known is not None and known != kind:
         raise ValueError(f"Notification kind {name!r} is declared twice")
     _KINDS[name] = kind
     return kind
+
+
+def notification_kinds() -> list[NotificationKind]:
+    """Every declared kind, by name (for staff, the resend command and the classification test)."""
+    return [_KINDS[name] for name in sorted(_KINDS)]
 
 
 def notification_kind(name: str) -> NotificationKind:
@@ -104,16 +140,17 @@ def notification_queue(
 ) -> int:
     """Write the notification in the caller's transaction and send it once that commits; its id.
 
-    At most once per `dedupe_key`: queuing the same key again returns the row already there.
-    `first=True` when nothing can have queued this key before (its subject was created in this
-    very transaction): one INSERT instead of a lookup and an insert.
-    `recipient` defaults to the user's e-mail address. A rollback takes the row and the send with it.
+    An `in_app` kind sent to a user gets a second row, the in-app notification, with the same key
+    (one INSERT for both when `first`); the id returned is the `channel` row's.
+    At most once per `dedupe_key` and channel: queuing the same key again returns the row already
+    there. `first=True` when nothing can have queued this key before (its subject was created in
+    this very transaction): one INSERT instead of a lookup and an insert.
+    `recipient` defaults to the user's e-mail address. A rollback takes the rows and the sends with it.
     `send_after_commit=False` only for a caller that sends it itself at once (a task already running).
     """
-    notification_kind(kind)  # fail at the write, not in a worker later
+    declared = notification_kind(kind)  # fail at the write, not in a worker later
     values: dict[str, Any] = {
         "kind": kind,
-        "channel": channel,
         "user": user,
         "recipient": recipient or (user.email if user is not None else ""),
         "context": context or {},
@@ -123,14 +160,25 @@ def notification_queue(
     if subject is not None:
         values["subject_type_id"] = _content_type_id(subject)
         values["subject_id"] = subject.pk
+    channels = [channel]
+    if declared.in_app and user is not None and channel != Channel.IN_APP:
+        channels.append(Channel.IN_APP)
     if first:
-        notification = Notification.objects.create(dedupe_key=dedupe_key, **values)
+        rows = Notification.objects.bulk_create(
+            [Notification(dedupe_key=dedupe_key, channel=each, **values) for each in channels]
+        )
+        ids = [row.pk for row in rows]
     else:
-        notification, _created = Notification.objects.get_or_create(dedupe_key=dedupe_key, defaults=values)
-    if send_after_commit:
-        notification_send_after_commit(notification_id=notification.pk)
+        ids = [
+            Notification.objects.get_or_create(dedupe_key=dedupe_key, channel=each, defaults=values)[0].pk
+            for each in channels
+        ]
+    # A caller that sends the row itself sends that one only: its in-app twin still goes after commit.
+    owed = ids if send_after_commit else ids[1:]
+    if owed:
+        _send_after_commit(owed)
     # The id, not the instance: its subject type is known to the row only (see _content_type_id).
-    return notification.pk
+    return ids[0]
 
 
 def _content_type_id(subject: models.Model) -> Subquery:
@@ -141,11 +189,19 @@ def _content_type_id(subject: models.Model) -> Subquery:
 
 
 def notification_send_after_commit(*, notification_id: int) -> None:
+    _send_after_commit([notification_id])
+
+
+def _send_after_commit(notification_ids: list[int]) -> None:
     from .tasks import notification_send_task
 
-    # robust: a broker outage must not turn a committed change into an error page; the row
-    # stays pending and `notifications_resend_task` sends it later.
-    transaction.on_commit(lambda: notification_send_task.delay(notification_id), robust=True)
+    def send() -> None:
+        for notification_id in notification_ids:
+            notification_send_task.delay(notification_id)
+
+    # robust: a broker outage must not turn a committed change into an error page; the rows
+    # stay pending and `notifications_resend_task` sends them later.
+    transaction.on_commit(send, robust=True)
 
 
 def _claimable() -> Q:
@@ -189,7 +245,7 @@ def notification_send(*, notification_id: int) -> bool:
     except Exception as exc:
         _record(notification.pk, DeliveryStatus.FAILED, f"{exc.__class__.__name__}: {exc}")
         raise
-    _record_sent(notification_id=notification.pk)
+    _record_sent(notification_id=notification.pk, message=message)
     logger.info("Notification %s (%s) sent to %s", notification.pk, notification.kind, notification.recipient)
     return True
 
@@ -197,7 +253,8 @@ def notification_send(*, notification_id: int) -> bool:
 def _opted_out(notification: Notification, kind: NotificationKind) -> str:
     """The one place that honours preferences: why this user must not get this message, or ""."""
     user = notification.user if notification.user_id is not None else None
-    if kind.preference is None or user is None:
+    # Preferences say which e-mails a user gets; the in-app list always shows what happened.
+    if notification.channel != Channel.EMAIL or kind.preference is TRANSACTIONAL or user is None:
         return ""
     preferences = getattr(user, "preferences", None)
     if preferences is None:  # no row yet: the user has the defaults, as a new row would hold them
@@ -208,19 +265,30 @@ def _opted_out(notification: Notification, kind: NotificationKind) -> str:
 
 
 def _deliver(notification: Notification, message: RenderedMessage) -> None:
+    if notification.channel == Channel.IN_APP:
+        return  # delivered by writing its text on the row (_record_sent)
     if notification.channel != Channel.EMAIL:
         raise ValueError(f"No way to deliver on channel {notification.channel!r}")
+    send_mail(_one_line(message.subject), message.body, None, [notification.recipient])
+
+
+def _one_line(subject: str) -> str:
     # One line, whatever the template's line breaks.
-    send_mail(" ".join(message.subject.split()), message.body, None, [notification.recipient])
+    return " ".join(subject.split())
 
 
 def _record(notification_id: int, status: str, reason: str) -> None:
     _record_until_the_database_answers(notification_id, status=status, last_error=reason[:255])
 
 
-def _record_sent(*, notification_id: int) -> None:
+def _record_sent(*, notification_id: int, message: RenderedMessage) -> None:
     _record_until_the_database_answers(
-        notification_id, status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
+        notification_id,
+        status=DeliveryStatus.SENT,
+        sent_at=timezone.now(),
+        last_error="",
+        title=_one_line(message.subject)[:255],
+        body=message.body[:NOTIFICATION_BODY_MAX_LENGTH],
     )
 
 
@@ -255,3 +323,15 @@ def notifications_pending(*, older_than: dt.timedelta = NOTIFICATION_RESEND_AFTE
         .order_by("pk")
         .values_list("pk", flat=True)[:500]
     )
+
+
+def notifications_failed(*, kinds: Sequence[str] = (), since: dt.datetime | None = None) -> list[int]:
+    """The notifications whose last send failed, oldest first: of these `kinds` only, written `since`
+    then only. Whatever their attempts: an operator sends them again (the periodic task gives up
+    after NOTIFICATION_MAX_ATTEMPTS)."""
+    failed = Notification.objects.filter(status=DeliveryStatus.FAILED)
+    if kinds:
+        failed = failed.filter(kind__in=kinds)
+    if since is not None:
+        failed = failed.filter(created_at__gte=since)
+    return list(failed.order_by("pk").values_list("pk", flat=True))

@@ -38,6 +38,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("catalog.urls")),  # products/, categories/
     path("seller/", include("inventory.urls")),
+    path("seller/", include("orders.seller_urls")),  # fulfilment: the seller's order lines
     path("wallet/", include("payments.urls")),
     path("coupons/", include("promotions.urls")),
     path("cart/", include("carts.urls")),

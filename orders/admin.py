@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from accounts.request import signed_in_user
 from common.admin import NotificationAdmin, ReadOnlyAdminMixin
 from common.exceptions import DomainError
+from common.http import client_meta
 from common.models import Notification
 
 from . import services
@@ -30,10 +31,14 @@ from .models import (
     OrderItem,
     OrderNotification,
     OrderNumberCounter,
+    OrderSnapshot,
     OrderState,
     OrderStatus,
+    OrderTracking,
     ProductDailySales,
     ProductSaleStat,
+    ShipmentStatus,
+    ShippingCarrier,
 )
 
 
@@ -48,8 +53,35 @@ class OrderItemInline(ReadOnlyAdminMixin, admin.TabularInline):
 class OrderHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderHistory
     extra = 0
-    fields = ["created_at", "actor", "change_type", "previous_value", "new_value", "reason", "ip_address"]
+    fields = [
+        "created_at",
+        "actor",
+        "actor_role",
+        "change_type",
+        "field_name",
+        "previous_value",
+        "new_value",
+        "reason",
+        "ip_address",
+        "user_agent",
+    ]
     readonly_fields = fields
+
+
+class OrderTrackingInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderTracking
+    extra = 0
+    fields = ["seller", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "is_overdue"]
+    readonly_fields = fields
+    show_change_link = True  # "record delivery" is an action on the shipment list
+
+
+class OrderSnapshotInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = OrderSnapshot
+    extra = 0
+    fields = ["created_at", "reason", "status", "total_amount", "currency"]
+    readonly_fields = fields
+    show_change_link = True
 
 
 class OrderNotificationInline(ReadOnlyAdminMixin, GenericTabularInline):
@@ -82,7 +114,9 @@ def _transition_action(to: OrderState, description: str) -> Any:
             modeladmin,
             request,
             queryset,
-            lambda order: services.order_transition(order_id=order.pk, to=to, actor=staff, reason="Staff console"),
+            lambda order: services.order_transition(
+                order_id=order.pk, to=to, actor=staff, reason="Staff console", **client_meta(request)
+            ),
         )
         if done:
             modeladmin.message_user(
@@ -98,12 +132,12 @@ def _transition_action(to: OrderState, description: str) -> Any:
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["order_number", "customer_email", "status", "total_amount", "currency", "paid_at"]
-    list_filter = ["status", "paid_at"]
+    list_filter = ["status", ("items__seller", admin.RelatedOnlyFieldListFilter), "paid_at", "created_at"]
     search_fields = ["order_number", "customer__email"]
     list_select_related = ["customer", "status"]
     date_hierarchy = "created_at"
     ordering = ["-id"]
-    inlines = [OrderItemInline, OrderHistoryInline, OrderNotificationInline]
+    inlines = [OrderItemInline, OrderTrackingInline, OrderHistoryInline, OrderSnapshotInline, OrderNotificationInline]
     fields = [
         "order_number",
         "customer",
@@ -146,7 +180,7 @@ class OrderAdmin(admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda order: services.order_cancel(order_id=order.pk, user=staff, as_staff=True),
+            lambda order: services.order_cancel(order_id=order.pk, user=staff, as_staff=True, **client_meta(request)),
         )
         if done:
             self.message_user(
@@ -274,3 +308,124 @@ class ProductDailySalesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(OrderNumberCounter)
 class OrderNumberCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["year", "last_value"]
+
+
+# --- Fulfilment: carriers, shipments, snapshots ---------------------------------------------------
+
+
+@admin.register(ShippingCarrier)
+class ShippingCarrierAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "tracking_url_template", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "code"]
+    prepopulated_fields = {"code": ["name"]}
+
+    def has_delete_permission(self, request: HttpRequest, obj: ShippingCarrier | None = None) -> bool:
+        return False  # shipments point at carriers: retire one by unticking "active"
+
+
+class RecordDeliveryForm(forms.Form):
+    delivered_at = forms.SplitDateTimeField(
+        label=_("Delivered at"),
+        required=False,
+        widget=admin.widgets.AdminSplitDateTime,
+        help_text=_("Leave empty for now. Not before the parcel shipped, nor in the future."),
+    )
+    signature = forms.CharField(label=_("Signed for by"), max_length=120, required=False)
+    location = forms.CharField(label=_("Where"), max_length=255, required=False)
+
+
+@admin.register(OrderTracking)
+class OrderTrackingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Shipments are created by sellers (seller center, API); staff record how they travel."""
+
+    list_display = [
+        "tracking_number",
+        "carrier",
+        "order",
+        "seller",
+        "status",
+        "shipped_at",
+        "estimated_delivery_at",
+        "delivered_at",
+        "is_overdue",
+    ]
+    list_filter = ["status", "is_overdue", "carrier", ("seller", admin.RelatedOnlyFieldListFilter), "shipped_at"]
+    list_select_related = ["carrier", "order", "seller"]
+    search_fields = ["tracking_number", "order__order_number", "seller__business_name"]
+    date_hierarchy = "shipped_at"
+    actions = ["record_delivery", "record_in_transit", "record_failed_attempt"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Read-only rows, but the actions (which call the services) need the change permission.
+        return request.user.has_perm("orders.change_ordertracking") and obj is None
+
+    @admin.action(description=_("Record delivery of selected shipments"), permissions=["change"])
+    def record_delivery(self, request: HttpRequest, queryset: QuerySet[OrderTracking]) -> TemplateResponse | None:
+        form = RecordDeliveryForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            staff = signed_in_user(request)
+            done = 0
+            for shipment in queryset.order_by("pk"):
+                try:
+                    services.shipment_delivery_record(
+                        shipment_id=shipment.pk,
+                        actor=staff,
+                        delivered_at=form.cleaned_data["delivered_at"],
+                        signature=form.cleaned_data["signature"],
+                        location=form.cleaned_data["location"],
+                        **client_meta(request),
+                    )
+                except DomainError as exc:
+                    self.message_user(request, f"{shipment.tracking_number}: {exc.message}", messages.ERROR)
+                else:
+                    done += 1
+            if done:
+                self.message_user(request, _("%(count)d delivery(ies) recorded.") % {"count": done}, messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Record delivery"),
+            "opts": self.opts,
+            "form": form,
+            "shipments": queryset.select_related("carrier", "order"),
+        }
+        return TemplateResponse(request, "orders/admin/record_delivery.html", context)
+
+    def _progress(self, request: HttpRequest, queryset: QuerySet[OrderTracking], status: ShipmentStatus) -> None:
+        staff = signed_in_user(request)
+        done = 0
+        for shipment in queryset.order_by("pk"):
+            try:
+                services.shipment_progress_record(
+                    shipment_id=shipment.pk, status=status, actor=staff, **client_meta(request)
+                )
+            except DomainError as exc:
+                self.message_user(request, f"{shipment.tracking_number}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                _("%(count)d shipment(s) now %(status)s.") % {"count": done, "status": status.label.lower()},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Record selected shipments in transit"), permissions=["change"])
+    def record_in_transit(self, request: HttpRequest, queryset: QuerySet[OrderTracking]) -> None:
+        self._progress(request, queryset, ShipmentStatus.IN_TRANSIT)
+
+    @admin.action(description=_("Record a failed delivery attempt"), permissions=["change"])
+    def record_failed_attempt(self, request: HttpRequest, queryset: QuerySet[OrderTracking]) -> None:
+        self._progress(request, queryset, ShipmentStatus.FAILED_ATTEMPT)
+
+
+@admin.register(OrderSnapshot)
+class OrderSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The order as it was: never added, changed or deleted by hand."""
+
+    list_display = ["order", "created_at", "reason", "status", "total_amount", "currency"]
+    list_filter = ["reason", "status", "created_at"]
+    list_select_related = ["order"]
+    search_fields = ["order__order_number"]
+    date_hierarchy = "created_at"

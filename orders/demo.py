@@ -16,14 +16,32 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Customer, User
+from accounts.models import Customer, Seller, User
 from catalog.models import ProductStatus, ProductVariant, VariantStatus
 from common.exceptions import DomainError
 from payments.models import Wallet
 from payments.services import wallet_charge
 
-from .models import DeliveryStatus, Order, OrderHistory, OrderItem, OrderNotification, OrderState, ProductSaleStat
-from .services import order_cancel, order_place, order_transition, sales_rollup
+from .models import (
+    DeliveryStatus,
+    Order,
+    OrderHistory,
+    OrderItem,
+    OrderNotification,
+    OrderSnapshot,
+    OrderState,
+    OrderTracking,
+    ProductSaleStat,
+    ShippingCarrier,
+)
+from .services import (
+    order_cancel,
+    order_place,
+    order_transition,
+    sales_rollup,
+    shipment_create,
+    shipment_delivery_record,
+)
 
 DEMO_CUSTOMER_EMAIL = "customer@example.com"
 ADMIN_EMAIL = "admin@example.com"
@@ -66,10 +84,51 @@ def _sellable_variant_ids() -> list[int]:
     )
 
 
+# Carriers a demo seller can choose (the tracking sites are on reserved .example domains).
+DEMO_CARRIERS = [
+    ("ParcelCo", "parcelco", "https://parcelco.example/track/{tracking_number}"),
+    ("Swift Post", "swift-post", "https://swiftpost.example/t?n={tracking_number}"),
+    ("Green Freight", "green-freight", "https://greenfreight.example/parcels/{tracking_number}"),
+]
+
+
+def _carriers() -> list[ShippingCarrier]:
+    carriers = []
+    for name, code, template in DEMO_CARRIERS:
+        carrier, _created = ShippingCarrier.objects.get_or_create(
+            code=code, defaults={"name": name, "tracking_url_template": template}
+        )
+        carriers.append(carrier)
+    return carriers
+
+
+def _ship(order: Order, carrier: ShippingCarrier, n: int) -> list[OrderTracking]:
+    """Each seller of the order ships their lines, as they would from the seller center."""
+    sellers = Seller.objects.filter(order_items__order=order).select_related("user").distinct().order_by("pk")
+    return [
+        shipment_create(
+            seller=seller,
+            order_id=order.pk,
+            carrier_id=carrier.pk,
+            tracking_number=f"DEMO{order.pk:05d}{seller.pk:03d}",
+            actor=seller.user,
+            estimated_delivery_at=timezone.now() + dt.timedelta(days=2 + n % 3),
+        )
+        for seller in sellers
+    ]
+
+
 def _back_date(order: Order, days_ago: int) -> None:
     if days_ago == 0:
         return
     shift = dt.timedelta(days=days_ago)
+    OrderTracking.objects.filter(order=order).update(
+        created_at=F("created_at") - shift,
+        shipped_at=F("shipped_at") - shift,
+        delivered_at=F("delivered_at") - shift,
+        estimated_delivery_at=F("estimated_delivery_at") - shift,
+    )
+    OrderSnapshot.objects.filter(order=order).update(created_at=F("created_at") - shift)
     Order.objects.filter(pk=order.pk).update(created_at=F("created_at") - shift, paid_at=F("paid_at") - shift)
     OrderItem.objects.filter(order=order).update(created_at=F("created_at") - shift)
     OrderHistory.objects.filter(order=order).update(created_at=F("created_at") - shift)
@@ -109,13 +168,17 @@ def _place_orders(stdout: Any) -> int:
             if order is not None:
                 placed.append((order, days_ago))
 
-    # Older orders have moved along; one was cancelled (the timeline shows it).
-    steps = {
-        4: [OrderState.PROCESSING, OrderState.SHIPPED, OrderState.DELIVERED],
-        3: [OrderState.PROCESSING, OrderState.SHIPPED],
-        2: [OrderState.PROCESSING],
-    }
-    for order, days_ago in placed:
+    # Older orders have moved along: the oldest shipped (with tracking) and delivered, the next
+    # shipped, the next being processed; one was cancelled (the timeline shows it).
+    steps = {2: [OrderState.PROCESSING]}
+    carriers = _carriers()
+    for n, (order, days_ago) in enumerate(placed):
+        if days_ago >= 3:  # shipped by their sellers with tracking; the oldest delivered too
+            shipments = _ship(order, carriers[n % len(carriers)], n)
+            if days_ago == 4:
+                for shipment in shipments:
+                    shipment_delivery_record(shipment_id=shipment.pk, actor=admin, signature="Demo")
+            continue
         for to in steps.get(days_ago, []):
             order_transition(order_id=order.pk, to=to, actor=admin, reason="Demo")
     if placed:
@@ -151,6 +214,7 @@ def _place_orders(stdout: Any) -> int:
 
 
 def seed(stdout: Any) -> None:
+    _carriers()
     if Order.objects.filter(idempotency_key__startswith=KEY_PREFIX).exists():
         stdout.write("orders: demo orders already there")
     else:

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from .models import ShippingCarrier
 from .services import OrderLine
 
 
@@ -106,3 +107,38 @@ class CartCheckoutForm(OneTimeKeyForm):
     special_instructions = forms.CharField(
         label=_("Notes for the seller"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+# --- Fulfilment ------------------------------------------------------------------------------------
+
+
+class ShipmentForm(forms.Form):
+    """A seller ships lines of an order: carrier, tracking number and which of their lines.
+
+    `lines` are the seller's unshipped lines of the order (the view passes them); the service
+    checks again under the order's lock, and its refusals come back as form errors.
+    """
+
+    carrier = forms.ModelChoiceField(label=_("Carrier"), queryset=ShippingCarrier.objects.none(), empty_label=None)
+    tracking_number = forms.CharField(label=_("Tracking number"), max_length=64)
+    items = forms.MultipleChoiceField(
+        label=_("Lines in this parcel"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one line.")},
+    )
+    estimated_delivery = forms.DateField(
+        label=_("Expected delivery"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    delivery_instructions = forms.CharField(
+        label=_("Delivery instructions"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, lines: list[Any], carriers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["carrier"]).queryset = carriers
+        items = cast(forms.MultipleChoiceField, self.fields["items"])
+        items.choices = [(str(line.pk), f"{line.quantity} x {line.product_title} ({line.sku})") for line in lines]
+        self.initial.setdefault("items", [str(line.pk) for line in lines])
+
+    def item_ids(self) -> list[int]:
+        return [int(pk) for pk in self.cleaned_data["items"]]

@@ -2,15 +2,17 @@
 
 from decimal import Decimal
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q, Value
 from django.utils.translation import gettext_lazy as _
 
+from common.models import Channel, Notification, TimeStampedModel, bounded_text_field
 from common.models import DeliveryStatus as DeliveryStatus  # re-exported: the order code's name for it
-from common.models import Notification, TimeStampedModel, bounded_text_field
 from common.money import currency_field, money_field
 
 # The checkout service keeps the first 2,000 characters of a note; the pages take 500.
@@ -169,11 +171,25 @@ class OrderItem(TimeStampedModel):
         return f"{self.quantity} x {self.product_title}"
 
 
+class ActorRole(models.TextChoices):
+    """In which capacity someone changed an order (one user can be a customer and a seller)."""
+
+    CUSTOMER = "customer", _("Customer")
+    SELLER = "seller", _("Seller")
+    STAFF = "staff", _("Staff")
+    SYSTEM = "system", _("System")
+
+
 class OrderHistory(models.Model):
-    """Who changed what on an order, and why (seed 003 order_history)."""
+    """Who changed what on an order, and why (seed 003 order_history).
+
+    `actor` is the user (none for the system: a scheduled command); `actor_role` the capacity they
+    acted in. Client address and user agent come from the request (`common.http.client_meta`).
+    """
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    actor_role = models.CharField(max_length=16, choices=ActorRole.choices, default=ActorRole.CUSTOMER)
     change_type = models.CharField(max_length=32, default="status_update")
     field_name = models.CharField(max_length=64, default="status")
     previous_value = models.CharField(max_length=255, blank=True)
@@ -216,13 +232,14 @@ class NotificationKind(models.TextChoices):
 
 class OrderNotificationManager(models.Manager):
     def get_queryset(self) -> models.QuerySet:
-        return super().get_queryset().filter(kind__in=NotificationKind.values)
+        # The e-mails; each has an in-app twin (channel "in_app", same dedupe key) in the account.
+        return super().get_queryset().filter(kind__in=NotificationKind.values, channel=Channel.EMAIL)
 
 
 class OrderNotification(Notification):
     """The order e-mails among the shop's outbox rows (`common.Notification`): written with the
     order, sent after commit, sent again by the periodic task when the broker was down. Their
-    dedupe key (`order:<id>:<kind>`) makes sending at most once per kind.
+    dedupe key (`order:<id>:<kind>`) makes sending at most once per kind (and channel).
     """
 
     objects: ClassVar[OrderNotificationManager] = OrderNotificationManager()
@@ -277,3 +294,167 @@ class ProductDailySales(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.date}: {self.quantity}"
+
+
+# --- Fulfilment: carriers, shipments, snapshots (issue 13, "fulfil") ------------------------------
+
+TRACKING_NUMBER_PLACEHOLDER = "{tracking_number}"
+
+
+class ShippingCarrier(TimeStampedModel):
+    """A carrier company that delivers parcels (seed 003 shipping_carrier_id).
+
+    The seed's `shipping_carrier_id` (and `return_shipping_carrier_id`) point at *sellers*: a
+    mistake in the source. The evident intent is a carrier company (a parcel service with its own
+    tracking site), modelled here; a seller chooses one when they ship.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    tracking_url_template = models.CharField(
+        _("tracking URL template"),
+        max_length=500,
+        help_text=_("The carrier's tracking page, with {tracking_number} where the number goes."),
+    )
+    is_active = models.BooleanField(_("active"), default=True, help_text=_("Sellers can choose only active carriers."))
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tracking_url_template__contains=TRACKING_NUMBER_PLACEHOLDER),
+                name="carrier_template_has_tracking_number",
+                violation_error_message=_("The template must contain {tracking_number}."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def tracking_url_for(self, tracking_number: str) -> str:
+        return self.tracking_url_template.replace(TRACKING_NUMBER_PLACEHOLDER, quote(tracking_number, safe=""))
+
+
+class ShipmentStatus(models.TextChoices):
+    SHIPPED = "shipped", _("Shipped")
+    IN_TRANSIT = "in_transit", _("In transit")
+    FAILED_ATTEMPT = "failed_attempt", _("Delivery attempt failed")
+    DELIVERED = "delivered", _("Delivered")
+
+
+# The only allowed shipment status changes; `orders.services.fulfilment` enforces them. A carrier
+# can report "in transit" or a failed attempt more than once (a new location, a second attempt).
+SHIPMENT_TRANSITIONS: dict[str, frozenset[str]] = {
+    ShipmentStatus.SHIPPED: frozenset(
+        {ShipmentStatus.IN_TRANSIT, ShipmentStatus.FAILED_ATTEMPT, ShipmentStatus.DELIVERED}
+    ),
+    ShipmentStatus.IN_TRANSIT: frozenset(
+        {ShipmentStatus.IN_TRANSIT, ShipmentStatus.FAILED_ATTEMPT, ShipmentStatus.DELIVERED}
+    ),
+    ShipmentStatus.FAILED_ATTEMPT: frozenset(
+        {ShipmentStatus.IN_TRANSIT, ShipmentStatus.FAILED_ATTEMPT, ShipmentStatus.DELIVERED}
+    ),
+    ShipmentStatus.DELIVERED: frozenset(),
+}
+
+
+class OrderTracking(TimeStampedModel):
+    """One shipment of an order (seed 003 order_tracking): one seller's parcel with its tracking.
+
+    The seed allows one tracking row per order; an order with lines from two sellers ships as two
+    parcels, so here an order has many (`order.shipments`), each of one seller and covering some of
+    that seller's lines (`lines`, each line in at most one shipment).
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="shipments")
+    seller = models.ForeignKey("accounts.Seller", on_delete=models.PROTECT, related_name="shipments")
+    carrier = models.ForeignKey(ShippingCarrier, on_delete=models.PROTECT, related_name="shipments")
+    tracking_number = models.CharField(_("tracking number"), max_length=64)
+    tracking_url = models.URLField(_("tracking URL"), max_length=2000, blank=True)
+    status = models.CharField(max_length=20, choices=ShipmentStatus.choices, default=ShipmentStatus.SHIPPED)
+    shipped_at = models.DateTimeField(_("shipped at"))
+    estimated_delivery_at = models.DateTimeField(_("estimated delivery"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    delivery_signature = models.CharField(_("signed for by"), max_length=120, blank=True)
+    delivery_instructions = bounded_text_field(500, blank=True)
+    delivery_attempts = models.PositiveIntegerField(default=0)
+    last_status_update = models.CharField(_("last status update"), max_length=255, blank=True)
+    last_location = models.CharField(_("last location"), max_length=255, blank=True)
+    # Set by `manage.py mark_overdue_shipments`: past its estimated delivery, not delivered.
+    is_overdue = models.BooleanField(_("overdue"), default=False)
+    overdue_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shipment")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["carrier", "tracking_number"],
+                name="shipment_tracking_number_unique_per_carrier",
+                violation_error_message=_("This carrier already has a shipment with this tracking number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ShipmentStatus.DELIVERED, delivered_at__isnull=False)
+                | (~Q(status=ShipmentStatus.DELIVERED) & Q(delivered_at__isnull=True)),
+                name="shipment_delivered_has_a_time",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["seller", "-id"]),
+            models.Index(fields=["status", "estimated_delivery_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier_id} {self.tracking_number}"
+
+
+class OrderTrackingItem(models.Model):
+    """A line of the order carried by a shipment. A line ships once: its own unique row."""
+
+    tracking = models.ForeignKey(OrderTracking, on_delete=models.CASCADE, related_name="lines")
+    order_item = models.OneToOneField(OrderItem, on_delete=models.PROTECT, related_name="shipment_line")
+
+    class Meta:
+        verbose_name = _("shipment line")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.tracking_id}: {self.order_item_id}"
+
+
+class SnapshotReason(models.TextChoices):
+    CONFIRMATION = "confirmation", _("Order confirmed (paid)")
+    STATUS_CHANGE = "status_change", _("Status changed")
+
+
+class OrderSnapshot(models.Model):
+    """The whole order as it was at one moment (seed 003 order_snapshots): taken when it is
+    confirmed (paid) and at every status change, never changed afterwards.
+
+    The seed's columns (totals, currency, instructions, status) are columns; `data` holds the
+    rest: every field of the order (the delivery address too) and its lines with their prices.
+    The order number is the order's own (it never changes, and checkout hands it out last).
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="snapshots")
+    reason = models.CharField(max_length=20, choices=SnapshotReason.choices)
+    status = models.CharField(max_length=20)
+    subtotal = money_field()
+    discount_amount = money_field()
+    shipping_cost = money_field()
+    tax_amount = money_field()
+    total_amount = money_field()
+    currency = currency_field()
+    special_instructions = bounded_text_field(SPECIAL_INSTRUCTIONS_MAX_LENGTH, blank=True)
+    data = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["order", "id"])]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.get_reason_display()} ({self.status})"
+
+
+# --- end of fulfilment ----------------------------------------------------------------------------

@@ -1,19 +1,32 @@
 """Reads shared by pages, the API and tasks."""
 
 import datetime as dt
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Prefetch, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Seller, User
 from catalog.models import Product
 from catalog.selectors import products_for_listing
 from payments.models import Payment
 
 from .cache import popular_cache_key
-from .models import Order, OrderHistory, OrderItem, ProductDailySales, ProductSaleStat
+from .models import (
+    Order,
+    OrderHistory,
+    OrderItem,
+    OrderState,
+    OrderTracking,
+    OrderTrackingItem,
+    ProductDailySales,
+    ProductSaleStat,
+    ShippingCarrier,
+)
 
 
 def orders_of(*, user: User) -> QuerySet[Order]:
@@ -37,6 +50,7 @@ def order_of(*, user: User, order_id: int, with_history: bool = True) -> Order |
         orders = orders.prefetch_related(
             Prefetch("history", queryset=OrderHistory.objects.select_related("actor").order_by("id")),
             Prefetch("payments", queryset=Payment.objects.order_by("id")),
+            Prefetch("shipments", queryset=_shipments_shown()),
         )
     return orders.filter(pk=order_id).first()
 
@@ -108,6 +122,161 @@ def popular_products(*, days: int = 3, limit: int = 5, cached: bool = True) -> l
     if key:
         cache.set(key, result, settings.POPULAR_PRODUCTS_CACHE_SECONDS)
     return result
+
+
+# --- Fulfilment: shipments, their lines, and what sellers see ------------------------------------
+
+
+def _shipments_shown() -> QuerySet[OrderTracking]:
+    """Shipments with their carrier, seller and lines, ready to show (a constant number of reads)."""
+    return (
+        OrderTracking.objects.select_related("carrier", "seller")
+        .prefetch_related(Prefetch("lines", queryset=OrderTrackingItem.objects.select_related("order_item")))
+        .order_by("id")
+    )
+
+
+def order_has_shipment(order: Order) -> bool:
+    """Has any of the order left the shop? The one answer for cancellations and returns.
+
+    True once a seller shipped a line (a shipment row), and also for an order staff moved to
+    shipped or delivered by hand from the console, which has no shipment row.
+    """
+    if order.status_id in (OrderState.SHIPPED, OrderState.DELIVERED):
+        return True
+    return OrderTracking.objects.filter(order_id=order.pk).exists()
+
+
+def order_shipments(*, order: Order) -> QuerySet[OrderTracking]:
+    """The order's shipments, oldest first. Fetch the order through its owner first."""
+    return _shipments_shown().filter(order_id=order.pk)
+
+
+def order_items_with_delivery(*, order: Order) -> QuerySet[OrderItem]:
+    """The order's lines, each annotated with `delivered_at`: when the parcel carrying it arrived
+    (None: not shipped, or not delivered yet). Returns use it: a line is returnable once delivered,
+    within the return window counted from this time.
+    """
+    return (
+        OrderItem.objects.filter(order_id=order.pk)
+        .annotate(delivered_at=F("shipment_line__tracking__delivered_at"))
+        .order_by("id")
+    )
+
+
+def order_item_delivered_at(item: OrderItem) -> dt.datetime | None:
+    """When the parcel carrying this line was delivered; None if it has not shipped or arrived."""
+    annotated = getattr(item, "delivered_at", None)
+    if annotated is not None:
+        return annotated
+    return (
+        OrderTracking.objects.filter(lines__order_item_id=item.pk, delivered_at__isnull=False)
+        .values_list("delivered_at", flat=True)
+        .first()
+    )
+
+
+def carriers_active() -> QuerySet[ShippingCarrier]:
+    return ShippingCarrier.objects.filter(is_active=True).order_by("name")
+
+
+def seller_for(user: Any) -> Seller | None:
+    """The user's seller profile if it is active (seller pages and API), else None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    seller = Seller.objects.filter(user=user).first()
+    return seller if seller is not None and seller.is_active_seller else None
+
+
+def seller_order_lines(*, seller: Seller, to_ship: bool | None = None) -> QuerySet[OrderItem]:
+    """The seller's own lines of every order, newest order first, with their order and shipment.
+
+    Never another seller's line. `to_ship=True`: lines not shipped yet of orders that can ship;
+    `False`: lines that shipped. A constant number of reads for a page.
+    """
+    lines = (
+        OrderItem.objects.filter(seller=seller)
+        .select_related("order", "order__status", "shipment_line__tracking__carrier")
+        .order_by("-order_id", "id")
+    )
+    if to_ship is True:
+        lines = lines.filter(shipment_line__isnull=True, order__status__in=[OrderState.PAID, OrderState.PROCESSING])
+    elif to_ship is False:
+        lines = lines.filter(shipment_line__isnull=False)
+    return lines
+
+
+def seller_order_get(*, seller: Seller, order_id: int) -> Order | None:
+    """An order with lines of this seller, with only those lines (`seller_lines`) and only this
+    seller's shipments (`seller_shipments`); None for any other order."""
+    has_my_lines = Exists(OrderItem.objects.filter(order=OuterRef("pk"), seller=seller))
+    return (
+        Order.objects.filter(has_my_lines, pk=order_id)
+        .select_related("status")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=OrderItem.objects.filter(seller=seller)
+                .select_related("shipment_line__tracking__carrier")
+                .order_by("id"),
+                to_attr="seller_lines",
+            ),
+            Prefetch("shipments", queryset=_shipments_shown().filter(seller=seller), to_attr="seller_shipments"),
+        )
+        .first()
+    )
+
+
+def seller_shipments(*, seller: Seller) -> QuerySet[OrderTracking]:
+    """The seller's shipments, newest first."""
+    return _shipments_shown().select_related("order").filter(seller=seller).order_by("-id")
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event on an order's timeline page. `kind` names the event family (status, shipment;
+    returns and issues add their own), `url` an outside link (a tracking page)."""
+
+    at: dt.datetime
+    kind: str
+    title: str
+    detail: str = ""
+    url: str = ""
+
+
+def order_timeline(*, order: Order) -> list[TimelineEntry]:
+    """The order's story, oldest first: its history (status changes, shipments, delivery) and
+    each shipment's tracking link. Reads the prefetched `history` and `shipments` of `order_of`.
+
+    Other events (returns, issues) join here: add their entries to the list before sorting.
+    """
+    entries: list[TimelineEntry] = []
+    for entry in order.history.all():
+        if entry.change_type == "created":
+            entries.append(TimelineEntry(at=entry.created_at, kind="created", title=str(_("Order placed"))))
+        elif entry.field_name == "status":
+            label = OrderState(entry.new_value).label if entry.new_value in OrderState.values else entry.new_value
+            entries.append(TimelineEntry(at=entry.created_at, kind="status", title=str(label), detail=entry.reason))
+    for shipment in order.shipments.all():
+        entries.append(
+            TimelineEntry(
+                at=shipment.shipped_at,
+                kind="shipment",
+                title=str(_("Shipped with %(carrier)s") % {"carrier": shipment.carrier.name}),
+                detail=str(_("Tracking number %(number)s") % {"number": shipment.tracking_number}),
+                url=shipment.tracking_url,
+            )
+        )
+        if shipment.delivered_at:
+            entries.append(
+                TimelineEntry(
+                    at=shipment.delivered_at,
+                    kind="delivered",
+                    title=str(_("Parcel delivered")),
+                    detail=shipment.tracking_number,
+                )
+            )
+    return sorted(entries, key=lambda e: e.at)
 
 
 # --- render speed (issue 12) ------------------------------------------------------------------

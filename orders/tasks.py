@@ -41,3 +41,9 @@ def sales_rollup_task(day: str | None = None, days_back: int = 2) -> dict[str, i
         today = timezone.now().date()
         days = [today - dt.timedelta(days=n) for n in range(days_back, 0, -1)]
     return {d.isoformat(): services.sales_rollup_day(day=d) for d in days}
+
+
+@shared_task(acks_late=True)
+def shipments_mark_overdue_task() -> int:
+    """Hourly: flag shipments past their estimated delivery (idempotent; see the service)."""
+    return services.shipments_mark_overdue()

@@ -10,4 +10,5 @@ urlpatterns = [
     path("checkout/", views.CartCheckoutView.as_view(), name="checkout"),
     path("<int:pk>/", views.OrderDetailView.as_view(), name="detail"),
     path("<int:pk>/cancel/", views.OrderCancelView.as_view(), name="cancel"),
+    path("<int:pk>/invoice/", views.OrderInvoiceView.as_view(), name="invoice"),
 ]

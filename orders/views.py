@@ -169,6 +169,20 @@ class OrderDetailView(OwnOrderMixin, TemplateView):
         order = self.get_order()
         context["order"] = order
         context["can_cancel"] = order.status_id in CANCELLABLE_BY_CUSTOMER
+        context["timeline"] = selectors.order_timeline(order=order)
+        return context
+
+
+class OrderInvoiceView(OwnOrderMixin, TemplateView):
+    """A printable invoice of one of the customer's orders (the browser prints it; see the print
+    stylesheet). Another customer's order is a 404."""
+
+    template_name = "orders/order_invoice.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["order"] = self.get_order()
+        context["shop_name"] = getattr(settings, "SHOP_NAME", "") or _("Our shop")
         return context
 
 
@@ -189,7 +203,9 @@ class OrderCancelView(OwnOrderMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         try:
-            order = services.order_cancel(order_id=pk, user=signed_in_user(request), reason=form.cleaned_data["reason"])
+            order = services.order_cancel(
+                order_id=pk, user=signed_in_user(request), reason=form.cleaned_data["reason"], **client_meta(request)
+            )
         except NotFoundError:
             raise Http404(_("No such order.")) from None
         except DomainError as exc:

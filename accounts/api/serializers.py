@@ -12,7 +12,9 @@ from rest_framework import serializers
 from accounts.models import BIO_MAX_LENGTH, Address, User, UserPreferences, UserSession
 from accounts.services import ADDRESS_EDITABLE_FIELDS, PREFERENCES_EDITABLE_FIELDS
 from accounts.validators import SOCIAL_LINK_MAX_LENGTH, SOCIAL_NETWORKS
+from common import inbox
 from common.api.serializers import StrictJSONTypesMixin, untrimmed_text_errors
+from common.models import Notification
 
 # RFC 3986's characters of a path segment and of a query or fragment (percent-encode the rest):
 # "[" and "]" only belong in an IP host, "#" only once, before the fragment.
@@ -200,3 +202,57 @@ class UserSessionSerializer(serializers.ModelSerializer):
     def get_is_current(self, sign_in: UserSession) -> bool:
         current = self.context.get("current_session_key")
         return bool(current and sign_in.session_key == current)
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    """One of the user's in-app notifications (the outbox row of channel `in_app`)."""
+
+    title = serializers.SerializerMethodField(
+        help_text=_("The subject line; the kind's name until the text is written (status `pending`).")
+    )
+    link = serializers.SerializerMethodField(help_text=_("The page it is about, e.g. /orders/12/; null if none."))
+    about_type = serializers.SerializerMethodField(help_text=_("What it is about, e.g. `order`; null if nothing."))
+    about_id = serializers.IntegerField(source="subject_id", read_only=True, allow_null=True)
+    is_read = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Notification
+        fields = [
+            "id",
+            "kind",
+            "title",
+            "body",
+            "channel",
+            "status",
+            "created_at",
+            "sent_at",
+            "read_at",
+            "is_read",
+            "link",
+            "about_type",
+            "about_id",
+        ]
+        read_only_fields = fields
+
+    def get_title(self, notification: Notification) -> str:
+        return inbox.notification_headline(notification)
+
+    def get_link(self, notification: Notification) -> str | None:
+        return inbox.notification_link(notification)
+
+    def get_about_type(self, notification: Notification) -> str | None:
+        about = notification.subject_type
+        return about.model if about is not None else None
+
+    def get_is_read(self, notification: Notification) -> bool:
+        return notification.read_at is not None
+
+
+class NotificationListQuerySerializer(serializers.Serializer):
+    unread = serializers.ChoiceField(
+        choices=["true", "false"], required=False, help_text=_("true: only unread ones; false: only read ones.")
+    )
+
+
+class NotificationsMarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text=_("How many notifications were unread and are now read."))

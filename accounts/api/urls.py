@@ -20,4 +20,8 @@ urlpatterns = [
     path("me/preferences/", views.PreferencesApi.as_view(), name="preferences"),
     path("me/sessions/", views.SessionListApi.as_view(), name="sessions"),
     path("me/sessions/<int:session_id>/", views.SessionEndApi.as_view(), name="session"),
+    # Notifications (the in-app ones of the outbox, common.inbox)
+    path("me/notifications/", views.NotificationListApi.as_view(), name="notifications"),
+    path("me/notifications/read-all/", views.NotificationsReadAllApi.as_view(), name="notifications_read_all"),
+    path("me/notifications/<int:notification_id>/read/", views.NotificationReadApi.as_view(), name="notification_read"),
 ]

@@ -11,7 +11,9 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -23,13 +25,18 @@ from accounts.exceptions import FieldError, LockedOutError
 from accounts.models import Address, User, UserSession
 from accounts.request import signed_in_user
 from accounts.throttling import ClientScopedRateThrottle, lockout_message, record_api_sign_in
+from common import inbox
 from common.api.schema import NOT_FOUND, VALIDATION_ERROR, error_response
 from common.http import client_meta
+from common.models import Notification
 
 from .serializers import (
     AddressCreateSerializer,
     AddressSerializer,
     MeSerializer,
+    NotificationListQuerySerializer,
+    NotificationSerializer,
+    NotificationsMarkedSerializer,
     PreferencesSerializer,
     RefreshSerializer,
     RegisterSerializer,
@@ -41,6 +48,7 @@ from .serializers import (
 
 TOKEN_NOT_VALID = error_response("`token_not_valid`: the refresh token is malformed, expired or already used.")
 THROTTLED = error_response("Too many requests.")
+NOT_TRUE_OR_FALSE_ONCE = gettext_lazy("Send true or false, once.")
 
 
 class FieldErrorsMixin:
@@ -356,3 +364,79 @@ class SessionEndApi(APIView):
     def delete(self, request: Request, session_id: int) -> Response:
         services.user_session_end(user=signed_in_user(request), session_id=session_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- notifications ----------------------------------------------------------------------------
+
+
+class NotificationListApi(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = NotificationSerializer
+    filter_backends: list[Any] = []  # `unread` is read below, as sent
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return Notification.objects.none()
+        notifications = inbox.inbox_of(user=signed_in_user(self.request)).select_related("subject_type")
+        unread = self._unread_filter()
+        if unread is not None:
+            notifications = notifications.filter(read_at__isnull=unread)
+        return notifications
+
+    def _unread_filter(self) -> bool | None:
+        values = self.request.query_params.getlist("unread")
+        if not values:
+            return None
+        query = NotificationListQuerySerializer(data={"unread": values[0]})
+        if len(values) > 1 or not query.is_valid():
+            raise exceptions.ValidationError({"unread": [str(NOT_TRUE_OR_FALSE_ONCE)]})
+        return bool(query.validated_data["unread"] == "true")
+
+    @extend_schema(
+        tags=["me"],
+        summary="Your notifications, newest first",
+        description=(
+            "What happened to your orders (confirmed, shipped, delivered, cancellation, return and issue "
+            "steps), as shown in your account; each is also e-mailed. Another customer's are never listed."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "unread",
+                OpenApiTypes.STR,
+                enum=["true", "false"],
+                description="true: only unread ones; false: only read ones. Left out: all.",
+            )
+        ],
+        responses={200: NotificationSerializer(many=True), 400: VALIDATION_ERROR},
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class NotificationReadApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["me"],
+        summary="Mark one of your notifications read",
+        description="Marking it again keeps the first reading time. Another customer's id is a 404.",
+        request=None,
+        responses={200: NotificationSerializer, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, notification_id: int) -> Response:
+        notification = inbox.notification_mark_read(user=signed_in_user(request), notification_id=notification_id)
+        return Response(NotificationSerializer(notification).data)
+
+
+class NotificationsReadAllApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["me"],
+        summary="Mark all your notifications read",
+        request=None,
+        responses={200: NotificationsMarkedSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        marked = inbox.notifications_mark_all_read(user=signed_in_user(request))
+        return Response(NotificationsMarkedSerializer({"marked": marked}).data)

@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "carts.context_processors.cart",
+                "common.context_processors.notifications",
             ],
         },
     },
@@ -201,6 +202,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "resend-pending-order-notifications": {
         "task": "common.tasks.notifications_resend_task",
         "schedule": 60.0,
+    },
+    # Fulfilment: flag shipments past their estimated delivery (also `manage.py mark_overdue_shipments`).
+    "mark-overdue-shipments": {
+        "task": "orders.tasks.shipments_mark_overdue_task",
+        "schedule": crontab(minute=15),
     },
 }
 CELERY_TIMEZONE = "UTC"

@@ -146,7 +146,9 @@ class OrderCancelApi(APIView):
         serializer = OrderCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = signed_in_user(request)
-        services.order_cancel(order_id=pk, user=user, reason=serializer.validated_data["reason"])
+        services.order_cancel(
+            order_id=pk, user=user, reason=serializer.validated_data["reason"], **client_meta(request)
+        )
         return Response(_order_body(user=user, order_id=pk))
 
 

@@ -11,10 +11,14 @@ One module per concern; callers import from here (`from orders import services`)
 - `checkout`: placing an order, from lines or from the cart;
 - `lifecycle`: status changes and cancellation;
 - `notifications`: the order e-mails, queued in the shop's one outbox (`common.outbox`);
-- `sales`: the daily sales rollup.
+- `sales`: the daily sales rollup;
+- `fulfilment`: shipments (a seller ships lines with a carrier and tracking number), their
+  progress and delivery, overdue shipments; the order's status follows them;
+- `snapshots`: the order as it was, at confirmation and at every status change.
 """
 
 from .checkout import OrderLine, PlacedOrder, normalize_lines, order_place, order_place_from_cart
+from .fulfilment import shipment_create, shipment_delivery_record, shipment_progress_record, shipments_mark_overdue
 from .lifecycle import order_cancel, order_transition
 from .sales import sales_rollup, sales_rollup_day, sales_rollup_finished_day
 
@@ -29,4 +33,8 @@ __all__ = [
     "sales_rollup",
     "sales_rollup_day",
     "sales_rollup_finished_day",
+    "shipment_create",
+    "shipment_delivery_record",
+    "shipment_progress_record",
+    "shipments_mark_overdue",
 ]

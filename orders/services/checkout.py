@@ -27,9 +27,10 @@ from payments.services import payment_record_wallet_capture, wallet_debit
 from promotions.services import issued_coupon_lock_for_use, issued_coupon_mark_used
 
 from ..exceptions import InvalidOrderError, ProductUnavailableError
-from ..models import NotificationKind, Order, OrderHistory, OrderItem, OrderState, ProductSaleStat
+from ..models import NotificationKind, Order, OrderHistory, OrderItem, OrderState, ProductSaleStat, SnapshotReason
 from ..numbering import order_number_assign
 from .notifications import order_notification_queue
+from .snapshots import order_snapshot_take
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,8 @@ def _order_place_atomic(
         # them. If anything below fails, the transaction drops these rows with the rest.
         _sale_stats_write(items=items, day=now.date())
         _history_write_placed(order=order, actor=user, ip_address=ip_address, user_agent=user_agent)
+        # Confirmed (paid) as it is placed: the order as bought, before the contended rows.
+        order_snapshot_take(order=order, reason=SnapshotReason.CONFIRMATION, items=items)
         # The order is new in this transaction, so its notification is too: a plain insert.
         order_notification_queue(order=order, kind=NotificationKind.CONFIRMATION, first=True)
         if issued is not None:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from common.exceptions import InvalidTransitionError, NotFoundError
+from common.http import USER_AGENT_MAX_LENGTH
 from inventory.services import stock_return_for_order_items
 from payments.services import order_payments_refund
 from promotions.services import issued_coupon_release
@@ -19,17 +20,20 @@ from ..exceptions import OrderNotCancellableError
 from ..models import (
     CANCELLABLE_BY_CUSTOMER,
     TRANSITIONS,
+    ActorRole,
     NotificationKind,
     Order,
     OrderHistory,
     OrderState,
     ProductSaleStat,
+    SnapshotReason,
 )
 from .notifications import order_notification_queue
 from .sales import _daily_sales_take_back
+from .snapshots import order_snapshot_take
 
 
-def _customer_order_for_update(*, order_id: int, user: User, as_staff: bool) -> Order:
+def _customer_order_for_update(*, order_id: int, user: User | None, as_staff: bool) -> Order:
     orders = Order.objects.select_for_update()
     if not as_staff:
         orders = orders.filter(customer=user)  # another customer's order does not exist for you
@@ -39,7 +43,21 @@ def _customer_order_for_update(*, order_id: int, user: User, as_staff: bool) -> 
     return order
 
 
-def _transition(order: Order, to: str, *, actor: User | None, reason: str) -> None:
+def _transition(
+    order: Order,
+    to: str,
+    *,
+    actor: User | None,
+    reason: str,
+    actor_role: str = ActorRole.STAFF,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    also_update: tuple[str, ...] = (),
+) -> None:
+    """Change the locked `order`'s status: refuse a change not in TRANSITIONS, save it (with the
+    fields in `also_update`), write the history row and the snapshot. Every status change passes
+    here, so every one is recorded and snapshotted.
+    """
     current = str(order.status_id)
     if to not in TRANSITIONS[OrderState(current)]:
         raise InvalidTransitionError(
@@ -48,21 +66,53 @@ def _transition(order: Order, to: str, *, actor: User | None, reason: str) -> No
             extra={"from": current, "to": to},
         )
     order.status_id = to
-    OrderHistory.objects.create(order=order, actor=actor, previous_value=current, new_value=to, reason=reason[:255])
+    order.save(update_fields=["status", *also_update, "updated_at"])
+    OrderHistory.objects.create(
+        order=order,
+        actor=actor,
+        actor_role=actor_role,
+        previous_value=current,
+        new_value=to,
+        reason=reason[:255],
+        ip_address=ip_address,
+        user_agent=user_agent[:USER_AGENT_MAX_LENGTH],
+    )
+    order_snapshot_take(order=order, reason=SnapshotReason.STATUS_CHANGE)
 
 
-def order_transition(*, order_id: int, to: str, actor: User, reason: str = "") -> Order:
-    """Staff moves an order along (processing, shipped, delivered). Cancelling has its own service."""
+def order_transition(
+    *,
+    order_id: int,
+    to: str,
+    actor: User | None,
+    reason: str = "",
+    actor_role: str = ActorRole.STAFF,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> Order:
+    """Move an order along (processing, shipped, delivered): staff from the console, or the
+    fulfilment services as shipments go out and arrive (`actor_role` says which). Cancelling has
+    its own service.
+    """
     if to in (OrderState.CANCELLED, OrderState.REFUNDED):
         raise InvalidTransitionError(_("Use cancel to cancel an order."))
     with transaction.atomic():
         order = _customer_order_for_update(order_id=order_id, user=actor, as_staff=True)
-        _transition(order, to, actor=actor, reason=reason)
-        order.save(update_fields=["status", "updated_at"])
+        _transition(
+            order, to, actor=actor, reason=reason, actor_role=actor_role, ip_address=ip_address, user_agent=user_agent
+        )
     return order
 
 
-def order_cancel(*, order_id: int, user: User, reason: str = "", as_staff: bool = False) -> Order:
+def order_cancel(
+    *,
+    order_id: int,
+    user: User,
+    reason: str = "",
+    as_staff: bool = False,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> Order:
     """Cancel a paid order before it ships: stock back, wallet refunded, coupon usable again.
 
     A customer can cancel only their own order (another's is NotFoundError). Raises
@@ -89,8 +139,16 @@ def order_cancel(*, order_id: int, user: User, reason: str = "", as_staff: bool 
         )
         _daily_sales_take_back(order_id=order.pk, day=sale_day)
         popular_products_changed()  # after commit
-        _transition(order, OrderState.CANCELLED, actor=user, reason=reason)
         order.cancelled_at = timezone.now()
-        order.save(update_fields=["status", "cancelled_at", "updated_at"])
+        _transition(
+            order,
+            OrderState.CANCELLED,
+            actor=user,
+            reason=reason,
+            actor_role=ActorRole.STAFF if as_staff else ActorRole.CUSTOMER,
+            ip_address=ip_address,
+            user_agent=user_agent,
+            also_update=("cancelled_at",),
+        )
         order_notification_queue(order=order, kind=NotificationKind.CANCELLATION)
     return order

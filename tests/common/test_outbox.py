@@ -148,19 +148,18 @@ def test_the_old_seller_decision_task_sends_through_the_outbox_once(django_captu
 # --- preferences -----------------------------------------------------------------------------
 
 
-def test_order_emails_honour_email_me_about_my_orders(variant, django_capture_on_commit_callbacks):
+def test_order_emails_are_transactional_and_go_even_with_every_email_preference_off(
+    variant, django_capture_on_commit_callbacks
+):
     customer = funded_user()
-    UserPreferencesFactory(user=customer, email_notifications=False)
+    UserPreferencesFactory(user=customer, email_notifications=False, marketing_emails=False)
 
     with django_capture_on_commit_callbacks(execute=True):
         order = place(customer, variant)
 
     notification = OrderNotification.objects.get(order=order)
-    assert notification.status == DeliveryStatus.SKIPPED and notification.sent_at is None
-    assert notification.last_error == "The recipient turned email_notifications off"
-    assert mail.outbox == []
-    backdate(notification)
-    assert notifications_resend_task() == 0  # a refusal is final, not a failure to retry
+    assert notification.status == DeliveryStatus.SENT and notification.sent_at is not None
+    assert [m.subject for m in mail.outbox] == [f"Your order {order.order_number} is confirmed"]
 
 
 def test_a_preference_is_read_when_sending_and_a_missing_row_means_the_defaults():
@@ -228,11 +227,12 @@ def test_the_old_order_task_names_still_send(customer, variant):
 
 
 def test_the_resend_task_sends_every_kind_that_is_owed(customer, variant):
-    order_email = OrderNotification.objects.get(order=place(customer, variant))
+    order = place(customer, variant)
+    order_email_and_in_app = list(Notification.objects.filter(order=order))
     ping = queue()
-    backdate(order_email, ping)
+    backdate(*order_email_and_in_app, ping)
 
-    assert notifications_resend_task() == 2
+    assert notifications_resend_task() == 3
     assert {n.status for n in Notification.objects.all()} == {DeliveryStatus.SENT}
     assert len(mail.outbox) == 2
 
@@ -343,7 +343,8 @@ def test_staff_see_every_notification_and_can_send_the_owed_ones_now(staff_clien
     assert page.status_code == 200
     assert {"confirmation", "test_ping"} <= {n.kind for n in page.context["cl"].result_list}
     found = staff_client.get(changelist, {"q": f"order:{order.pk}:"}).context["cl"].result_list
-    assert [n.dedupe_key for n in found] == [f"order:{order.pk}:confirmation"]
+    key = f"order:{order.pk}:confirmation"
+    assert [(n.dedupe_key, n.channel) for n in found] == [(key, "in_app"), (key, "email")]
     by_order = staff_client.get(reverse("admin:orders_ordernotification_changelist"), {"q": order.order_number})
     assert [n.kind for n in by_order.context["cl"].result_list] == ["confirmation"]
     assert staff_client.get(reverse("admin:orders_order_change", args=[order.pk])).status_code == 200

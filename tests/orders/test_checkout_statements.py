@@ -48,6 +48,7 @@ _CHECKOUT = [
     "INSERT orders_orderitem",
     "INSERT orders_productsalestat",
     "INSERT orders_orderhistory",
+    "INSERT orders_ordersnapshot",  # the order as confirmed (paid)
     "INSERT common_notification",  # the order e-mail, in the one outbox (common.outbox)
     "UPDATE promotions_issuedcoupon",
     "INSERT payments_payment",

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts import demo as accounts_demo
 from orders import demo
-from orders.models import Order, OrderState, ProductDailySales
+from orders.models import Order, OrderState, OrderTracking, ProductDailySales, ShippingCarrier
 from orders.selectors import popular_products
 from payments import demo as payments_demo
 from payments.models import Wallet
@@ -36,6 +36,11 @@ def test_seed_places_back_dated_orders_once_and_fills_popular_products(db):
     days = {(today - paid_at.date()).days for paid_at in Order.objects.values_list("paid_at", flat=True)}
     assert days == {0, 1, 2, 3, 4}
     assert set(Order.objects.values_list("status", flat=True)) >= {OrderState.PAID, OrderState.DELIVERED}
+    # Shipped and delivered orders went out with a carrier and tracking, as a seller ships them.
+    assert ShippingCarrier.objects.count() == len(demo.DEMO_CARRIERS)
+    for order in Order.objects.filter(status__in=[OrderState.SHIPPED, OrderState.DELIVERED]):
+        assert order.shipments.exists() and not order.items.filter(shipment_line__isnull=True).exists()
+    assert not OrderTracking.objects.filter(delivered_at__gt=timezone.now()).exists()
     assert ProductDailySales.objects.filter(date__lt=today).exists()
     assert not ProductDailySales.objects.filter(date=today).exists()
     assert len(popular_products(days=3, limit=5)) == 5

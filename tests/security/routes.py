@@ -102,8 +102,14 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "accounts_api:session": {"session_id": a.api_session.pk},
         "orders_api:order-detail": {"pk": a.order.pk},
         "orders_api:order-cancel": {"pk": a.order.pk},
+        "accounts:notification_read": {"pk": a.notification.pk},
+        "accounts_api:notification_read": {"notification_id": a.notification.pk},
         "inventory:seller_product": {"pk": seller.product.pk},
         "inventory:seller_restock": {"variant_id": seller.variant.pk},
+        # Fulfilment: customer A's order holds seller A's line only.
+        "orders:invoice": {"pk": a.order.pk},
+        "orders_api:order-shipments": {"pk": a.order.pk},
+        "orders_seller:order": {"order_id": a.order.pk},
     }
     return table.get(name)
 

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from accounts.models import Address, PrivacyLevel, Seller, SellerStatus, Theme, TimeFormat, User, UserPreferences
 from accounts.models import UserSession as SignIn
 from accounts.services import address_create
+from common.models import Channel, DeliveryStatus, Notification
 
 from .tampering import (
     FEW_EXAMPLES,
@@ -480,6 +481,88 @@ def second_address(world: World) -> int:
     return Address.objects.filter(user=world.a.user, is_primary=False).order_by("pk").values_list("pk", flat=True)[0]
 
 
+# --- notifications: mark one read, mark all read ------------------------------------------------
+
+
+def _notification_rows() -> dict[int, dict[str, Any]]:
+    return {row["id"]: row for row in Notification.objects.values()}
+
+
+def remember_notifications(world: World) -> None:
+    """The notifications as the world has them (each example is rolled back to this); A's e-mail row
+    too, whose id is A's but not one of her in-app notifications."""
+    world_extras(world)["notifications"] = _notification_rows()
+
+
+def notification_target_strategy(world: World) -> st.SearchStrategy:
+    """Customer A's in-app notification, her e-mail row of the same news, B's, and ids of nothing."""
+    a_email = Notification.objects.get(order=world.a.order, kind="confirmation", channel=Channel.EMAIL).pk
+    mine = world.a.notification.pk
+    targets = st.sampled_from([mine, mine, a_email, world.b.notification.pk, 10**9, 0])
+    owner = owner_fields(world, ["user", "user_id", "read_at", "status", "channel", "id", "title", "is_read"])
+    return st.tuples(targets, owner, injected())
+
+
+def send_page_notification_read(world: World, data: Any) -> Any:
+    target, owner, extra = data
+    return page(world).post(f"/accounts/notifications/{target}/read/", as_form({**owner, **extra}))
+
+
+def send_api_notification_read(world: World, data: Any) -> Any:
+    target, owner, extra = data
+    return api(world).post(f"/api/v1/me/notifications/{target}/read/", {**owner, **extra}, format="json")
+
+
+def _notifications_marked(world: World, marked: set[int]) -> list[str]:
+    """Exactly `marked` got a reading time; nothing else of any notification changed."""
+    problems = []
+    was = world_extras(world)["notifications"]
+    for pk, row in _notification_rows().items():
+        before = was.get(pk)
+        if before is None:
+            problems.append(f"notification {pk} appeared")
+            continue
+        if pk in marked:
+            if row["read_at"] is None:
+                problems.append(f"notification {pk} was not marked read")
+            row = {**row, "read_at": before["read_at"], "updated_at": before["updated_at"]}
+        if row != before:
+            problems.append(f"notification {pk} (user {row['user_id']}, {row['channel']}) changed")
+    return problems
+
+
+def check_notification_read(world: World, data: Any, response: Any, before: dict[str, Any]) -> list[str]:
+    target = data[0]
+    problems = role_problems(world) + changed_beyond(world, before, set())
+    if target != world.a.notification.pk:
+        return [*problems, f"marking notification {target}, not customer A's in-app one, was accepted"]
+    return problems + _notifications_marked(world, {target})
+
+
+def notifications_all_strategy(world: World) -> st.SearchStrategy:
+    return st.tuples(owner_fields(world, ["user", "user_id", "ids", "channel", "page"]), injected())
+
+
+def send_page_notifications_read_all(world: World, data: Any) -> Any:
+    owner, extra = data
+    return page(world).post("/accounts/notifications/read-all/", as_form({**owner, **extra}))
+
+
+def send_api_notifications_read_all(world: World, data: Any) -> Any:
+    owner, extra = data
+    return api(world).post("/api/v1/me/notifications/read-all/", {**owner, **extra}, format="json")
+
+
+def check_notifications_read_all(world: World, data: Any, response: Any, before: dict[str, Any]) -> list[str]:
+    problems = role_problems(world) + changed_beyond(world, before, set())
+    mine = set(
+        Notification.objects.filter(user=world.a.user, channel=Channel.IN_APP)
+        .exclude(status=DeliveryStatus.SKIPPED)
+        .values_list("pk", flat=True)
+    )
+    return problems + _notifications_marked(world, mine)
+
+
 DOORS: list[Door] = [
     Door(
         "PATCH /api/v1/me/",
@@ -624,6 +707,48 @@ DOORS: list[Door] = [
         prepare=add_second_address,
         examples=FEW_EXAMPLES,
         control=lambda w: (second_address(w), {}, {}),
+    ),
+    Door(
+        "POST /accounts/notifications/{id}/read/",
+        "accounts:notification_read",
+        notification_target_strategy,
+        send_page_notification_read,
+        check_notification_read,
+        redirected,
+        remember_notifications,
+        FEW_EXAMPLES,
+        control=lambda w: (w.a.notification.pk, {}, {}),
+    ),
+    Door(
+        "POST /api/v1/me/notifications/{id}/read/",
+        "accounts_api:notification_read",
+        notification_target_strategy,
+        send_api_notification_read,
+        check_notification_read,
+        prepare=remember_notifications,
+        examples=FEW_EXAMPLES,
+        control=lambda w: (w.a.notification.pk, {}, {}),
+    ),
+    Door(
+        "POST /accounts/notifications/read-all/",
+        "accounts:notifications_read_all",
+        notifications_all_strategy,
+        send_page_notifications_read_all,
+        check_notifications_read_all,
+        redirected,
+        remember_notifications,
+        FEW_EXAMPLES,
+        control=lambda w: ({}, {}),
+    ),
+    Door(
+        "POST /api/v1/me/notifications/read-all/",
+        "accounts_api:notifications_read_all",
+        notifications_all_strategy,
+        send_api_notifications_read_all,
+        check_notifications_read_all,
+        prepare=remember_notifications,
+        examples=FEW_EXAMPLES,
+        control=lambda w: ({}, {}),
     ),
 ]
 

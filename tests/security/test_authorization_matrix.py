@@ -25,8 +25,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import Address, UserSession
 from carts.models import Cart, CartItem
+from common.models import Notification
 from inventory.models import InventoryItem
-from orders.models import Order
+from orders.models import Order, OrderTracking
 from payments.models import Wallet
 from promotions.models import IssuedCoupon
 
@@ -86,6 +87,9 @@ POLICY: dict[str, Policy] = {
     "accounts:address_make_primary": Policy(CUSTOMER_OWNED),
     "accounts:sessions": Policy(SIGNED_IN),
     "accounts:session_end": Policy(CUSTOMER_OWNED),
+    "accounts:notifications": Policy(SIGNED_IN),
+    "accounts:notifications_read_all": Policy(SIGNED_IN),
+    "accounts:notification_read": Policy(CUSTOMER_OWNED),
     "catalog:product_list": Policy(PUBLIC),
     "catalog:product_detail": Policy(PUBLIC),
     "catalog:category_detail": Policy(PUBLIC),
@@ -120,6 +124,9 @@ POLICY: dict[str, Policy] = {
     "accounts_api:preferences": Policy(SIGNED_IN, {"theme": "dark"}),
     "accounts_api:sessions": Policy(SIGNED_IN),
     "accounts_api:session": Policy(CUSTOMER_OWNED),
+    "accounts_api:notifications": Policy(SIGNED_IN),
+    "accounts_api:notifications_read_all": Policy(SIGNED_IN),
+    "accounts_api:notification_read": Policy(CUSTOMER_OWNED),
     "payments_api:wallet": Policy(SIGNED_IN),
     "payments_api:wallet_charge": Policy(SIGNED_IN, {"amount": "10.00"}),
     "payments_api:wallet_entries": Policy(SIGNED_IN),
@@ -129,6 +136,13 @@ POLICY: dict[str, Policy] = {
     "catalog_api:product-list": Policy(PUBLIC),
     "catalog_api:product-detail": Policy(PUBLIC),
     "catalog_api:category-tree": Policy(PUBLIC),
+    # Fulfilment
+    "orders:invoice": Policy(CUSTOMER_OWNED),
+    "orders_api:order-shipments": Policy(CUSTOMER_OWNED),
+    "orders_seller:order_lines": Policy(SELLER_ONLY),
+    "orders_seller:order": Policy(SELLER_OWNED, {"carrier": "1", "tracking_number": "PROBE-1", "items": "1"}),
+    "orders_api:seller-orders": Policy(SELLER_ONLY),
+    "orders_api:seller-shipments": Policy(SELLER_ONLY, {"order_id": 1, "carrier_id": 1, "tracking_number": "PROBE-1"}),
 }
 
 
@@ -147,6 +161,8 @@ def snapshot(world: World) -> dict[str, Any]:
             CartItem.all_objects.filter(cart__customer=a.user).values("pk", "quantity", "deleted_at").order_by("pk")
         ),
         "product": [seller.product.title, seller.product.status],
+        "notifications": list(Notification.objects.filter(user=a.user).values("pk", "read_at").order_by("pk")),
+        "shipments": list(OrderTracking.objects.filter(order__customer=a.user).values("pk", "status")),
     }
 
 

@@ -2,7 +2,8 @@
 probe every route (2 headers, 4 authorization, 5 tampering).
 
 Customers A and B each have a funded wallet, an address, an API sign-in, a claimed coupon, a
-paid order and a cart with one item; sellers A and B each have a product with stock; one staff superuser. Every object a
+paid order (and its in-app notification) and a cart with one item;
+sellers A and B each have a product with stock; one staff superuser. Every object a
 route can name by id is here, and each has exactly one owner.
 """
 
@@ -21,6 +22,7 @@ from accounts.services import address_create, user_api_sign_in
 from carts.models import CartItem
 from carts.services import cart_add_item
 from catalog.models import Category, Product, ProductVariant
+from common.models import Channel, Notification
 from inventory.models import InventoryItem
 from inventory.services import stock_restock
 from orders.models import Order
@@ -41,6 +43,7 @@ class Customer:
     order: Order
     cart_item: CartItem
     token: str
+    notification: Notification  # the in-app twin of the order's confirmation e-mail
 
 
 @dataclass
@@ -110,6 +113,7 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
         order=order,
         cart_item=cart_item,
         token=access_token(user),
+        notification=Notification.objects.get(order=order, kind="confirmation", channel=Channel.IN_APP),
     )
 
 
