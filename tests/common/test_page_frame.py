@@ -58,8 +58,9 @@ def test_the_cart_page_reads_the_session_user_and_its_lines_in_constant_queries(
     client = Client()
     client.force_login(customer)
     client.get(reverse("carts:detail"))  # the first page after signing in records the session
-    # The session's user, the lines with their cart, variant and product, the order form's coupons.
-    with django_assert_num_queries(3):
+    # The session's user, the lines with their cart, variant and product, the order form's coupons,
+    # the header's unread notifications.
+    with django_assert_num_queries(4):
         response = client.get(reverse("carts:detail"))
     assert response.status_code == 200
     assert response.content.decode().count('class="cart-quantity"') == lines
@@ -80,8 +81,8 @@ def test_the_order_history_reads_in_constant_queries(orders, django_assert_num_q
     client.force_login(customer)
     client.get(reverse("orders:list"))  # the first page after signing in records the session
     # The session's user, the count, one page of orders with their status, their lines, the
-    # header's cart count.
-    with django_assert_num_queries(5):
+    # header's cart count and unread notifications.
+    with django_assert_num_queries(6):
         response = client.get(reverse("orders:list"))
     assert response.status_code == 200
     assert response.content.decode().count('<th scope="row">') == min(orders, 10)
