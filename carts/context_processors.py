@@ -5,7 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .selectors import cart_item_count
+from .selectors import cart_item_count_kept
 
 
 def cart(request: HttpRequest) -> dict[str, Any]:
@@ -13,4 +13,4 @@ def cart(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}  # visitors have no cart, and their pages stay shareable in the public cache
     # A callable: the template calls it (once, in base.html), so pages without the header pay nothing.
-    return {"cart_item_count": functools.partial(cart_item_count, user=user)}
+    return {"cart_item_count": functools.partial(cart_item_count_kept, user=user)}

@@ -7,6 +7,7 @@ from django.db.models import QuerySet, Sum
 
 from accounts.models import User
 from common.money import ZERO, money
+from common.public_cache import customer_value
 
 from .models import Cart, CartItem, CartStatus
 
@@ -38,11 +39,17 @@ class CartView:
 
 
 def cart_for_page(*, user: User) -> CartView:
-    """The customer's active cart with each line at today's price (two queries, any size)."""
-    cart = active_carts(user=user).first()
-    if cart is None:
+    """The customer's active cart with each line at today's price (one query, any size).
+
+    The lines come with their cart, variant and product in one join; a cart with no lines is
+    shown as no cart (the page says it is empty either way)."""
+    items = list(
+        CartItem.objects.filter(cart__in=active_carts(user=user))
+        .select_related("cart", "variant__product")
+        .order_by("created_at", "pk")
+    )
+    if not items:
         return CartView(cart=None, lines=[], total=ZERO)
-    items = cart.items.select_related("variant__product").order_by("created_at", "pk")
     lines = []
     for item in items:
         price_now = item.variant.price
@@ -54,10 +61,16 @@ def cart_for_page(*, user: User) -> CartView:
                 price_changed=price_now != item.unit_price,
             )
         )
-    return CartView(cart=cart, lines=lines, total=money(sum((line.line_total for line in lines), ZERO)))
+    return CartView(cart=items[0].cart, lines=lines, total=money(sum((line.line_total for line in lines), ZERO)))
 
 
 def cart_item_count(*, user: User) -> int:
     """Units in the customer's active cart, for the header's cart link (one query)."""
     lines = CartItem.objects.filter(cart__in=active_carts(user=user))
     return lines.aggregate(units=Sum("quantity"))["units"] or 0
+
+
+def cart_item_count_kept(*, user: User) -> int:
+    """`cart_item_count`, kept under the customer's generation (`customer_value`): the header
+    shows it on every page, and only the cart services and checkout change it (they bump)."""
+    return customer_value(user.pk, "carts:item_count", lambda: cart_item_count(user=user))

@@ -15,6 +15,7 @@ from catalog.models import ProductVariant
 from common.exceptions import NotFoundError
 from common.limits import line_quantity
 from common.money import ZERO, money
+from common.public_cache import customer_bump
 
 from .exceptions import CartEmptyError, CartItemInvalidError
 from .models import Cart, CartItem, CartStatus
@@ -39,6 +40,8 @@ def _active_cart_locked_or_new(*, user: User) -> Cart:
 
 
 def _total_refresh(cart: Cart) -> None:
+    # Every change of a cart's lines ends here: the header's kept count is stale after commit.
+    customer_bump(cart.customer_id)
     total = cart.items.aggregate(total=Sum("total_price"))["total"]
     cart.total_amount = money(total if total is not None else ZERO)
     cart.save(update_fields=["total_amount", "updated_at"])
@@ -131,3 +134,4 @@ def cart_mark_completed(*, cart: Cart) -> None:
     next add starts a new one."""
     cart.status = CartStatus.COMPLETED
     cart.save(update_fields=["status", "updated_at"])
+    customer_bump(cart.customer_id)  # the header's count goes back to none

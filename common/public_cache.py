@@ -322,3 +322,30 @@ def shared_value(scopes: Sequence[str], name: str, compute: Callable[[], Any], *
     cache.set(key, entry, _lifetime(timeout))
     _local().set(key, entry, _lifetime(timeout))
     return value
+
+
+# --- one customer's own values ----------------------------------------------------------------------
+
+_CUSTOMER_SCOPE = "customer:{}"
+
+
+def customer_scope(user_id: int) -> str:
+    """The generation of everything one customer's pages show of their own (cart count, coupons)."""
+    return _CUSTOMER_SCOPE.format(user_id)
+
+
+def customer_value(user_id: int, name: str, compute: Callable[[], Any], *, scopes: Sequence[str] = ()) -> Any:
+    """What `compute()` returns for this customer, kept until `customer_bump(user_id)` (or one of
+    `scopes`, for what others change: staff pausing a coupon) says it changed.
+
+    For the small per-customer parts every page of theirs shows (the header's cart count, the
+    order form's coupons): one Redis round trip instead of a query. The key holds the customer's
+    id and their own generation, so two customers never share a value. Whatever writes what
+    `compute` reads must call `customer_bump` in its transaction (the cart and coupon services).
+    """
+    return shared_value([customer_scope(user_id), *scopes], f"{name}\ncustomer={user_id}", compute)
+
+
+def customer_bump(user_id: int) -> None:
+    """This customer's own values changed: recompute them on their next request (after commit)."""
+    generations_bump([customer_scope(user_id)])

@@ -4,6 +4,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from common.public_cache import customer_value
 
 from .models import Coupon, CouponStatus, IssuedCoupon, issued_coupon_state
 
@@ -32,6 +33,24 @@ def coupons_of(*, user: User, state: str | None = None) -> QuerySet[IssuedCoupon
 def coupons_usable(*, user: User) -> QuerySet[IssuedCoupon]:
     """The user's coupons an order may apply now, soonest expiry first (no expiry last)."""
     return IssuedCoupon.objects.filter(user=user).usable().select_related("coupon").order_by("coupon__expires_at", "id")
+
+
+# Bumped when staff change a coupon's terms or status: every holder's kept list is stale.
+COUPON_TERMS_SCOPE = "promotions:coupons"
+
+
+def coupons_usable_kept(*, user: User) -> list[IssuedCoupon]:
+    """`coupons_usable` for the order forms, kept under the customer's generation (a claim, a use
+    or a cancelled order's give-back bumps it) and the coupons' terms scope (staff changes).
+
+    A coupon expiring while kept is dropped here, by the same rule as `issued_coupon_state`.
+    Checkout re-checks the coupon under its lock whatever a form offered.
+    """
+    kept = customer_value(
+        user.pk, "promotions:usable", lambda: list(coupons_usable(user=user)), scopes=[COUPON_TERMS_SCOPE]
+    )
+    now = timezone.now()
+    return [issued for issued in kept if issued.coupon.expires_at is None or issued.coupon.expires_at > now]
 
 
 def issued_coupon_of(*, user: User, issued_coupon_id: int) -> IssuedCoupon | None:

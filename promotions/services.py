@@ -19,7 +19,9 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from common.exceptions import DomainError, InvalidTransitionError, NotFoundError
 from common.money import ZERO, money
+from common.public_cache import customer_bump, generations_bump
 
+from . import selectors
 from .exceptions import (
     CouponAlreadyClaimedError,
     CouponInvalidError,
@@ -83,7 +85,9 @@ def coupon_claim(*, coupon_id: int, user: User) -> IssuedCoupon:
                 raise _not_taken_reason(coupon.pk)
             # A second claim by the same user waits here on the unique index, then fails, and
             # the whole transaction (its decrement included) rolls back.
-            return IssuedCoupon.objects.create(coupon=coupon, user=user)
+            issued = IssuedCoupon.objects.create(coupon=coupon, user=user)
+            customer_bump(user.pk)  # the order forms offer it from the next request
+            return issued
     except IntegrityError:
         raise CouponAlreadyClaimedError() from None
 
@@ -165,13 +169,17 @@ def issued_coupon_mark_used(*, issued: IssuedCoupon, order_id: int) -> None:
     issued.used_at = timezone.now()
     issued.order_id = order_id
     issued.save(update_fields=["used_at", "order", "updated_at"])
+    customer_bump(issued.user_id)  # no longer offered by the order forms
 
 
 def issued_coupon_release(*, issued_coupon_id: int, order_id: int) -> None:
     """Make a coupon usable again when the order that used it is cancelled."""
-    IssuedCoupon.objects.select_for_update().filter(pk=issued_coupon_id, order_id=order_id).update(
-        used_at=None, order=None, updated_at=timezone.now()
-    )
+    released = IssuedCoupon.objects.select_for_update().filter(pk=issued_coupon_id, order_id=order_id)
+    holder_id = released.values_list("user_id", flat=True).first()
+    if holder_id is None:
+        return  # given back already (or never used by this order)
+    released.update(used_at=None, order=None, updated_at=timezone.now())
+    customer_bump(holder_id)  # the order forms offer it again
 
 
 # --- staff ------------------------------------------------------------------------------------
@@ -256,6 +264,7 @@ def coupon_update(*, coupon_id: int, changes: dict[str, Any]) -> Coupon:
             expires_at=coupon.expires_at,
         )
         coupon.save(update_fields=[*changes, "updated_at"])
+        generations_bump([selectors.COUPON_TERMS_SCOPE])  # its holders' order forms show the new terms
     return coupon
 
 
@@ -275,4 +284,5 @@ def coupon_transition(*, coupon_id: int, to: str) -> Coupon:
             )
         coupon.status = to
         coupon.save(update_fields=["status", "updated_at"])
+        generations_bump([selectors.COUPON_TERMS_SCOPE])  # offered again, or no longer
     return coupon

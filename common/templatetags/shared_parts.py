@@ -15,6 +15,10 @@ Without the public cache (tests) or Redis, or with an empty name, it renders eve
 from typing import Any
 
 from django import template
+from django.conf import settings
+from django.template.defaulttags import CsrfTokenNode
+from django.template.loader_tags import BlockNode
+from django.urls import get_script_prefix
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
@@ -48,3 +52,42 @@ def do_shared(parser: template.base.Parser, token: template.base.Token) -> Share
     nodelist = parser.parse(("endshared",))
     parser.delete_first_token()
     return SharedNode(nodelist, scopes, parser.compile_filter(names[0]))
+
+
+# --- {% once %}: the page frame's constant parts ---------------------------------------------------
+
+
+class OnceNode(template.Node):
+    """Rendered the first time, then the same HTML for every later page of this worker.
+
+    Keyed by the active language, the URL prefix the shop is mounted at and the settings object
+    (a test's `override_settings` gets its own), since `{% url %}`, `{% static %}` and
+    `{% translate %}` are all a constant part can hold: nothing of the visitor, the request or
+    the page.
+    """
+
+    def __init__(self, nodelist: template.NodeList) -> None:
+        self.nodelist = nodelist
+        self.rendered: dict[tuple[str, str, int], str] = {}
+
+    def render(self, context: template.Context) -> str:
+        key = (translation.get_language() or "", get_script_prefix(), id(getattr(settings, "_wrapped", settings)))
+        html = self.rendered.get(key)
+        if html is None:
+            html = self.rendered[key] = str(self.nodelist.render(context))
+        return mark_safe(html)  # noqa: S308 - as rendered inline  # nosec B703 - the engine's own output
+
+
+@register.tag("once")
+def do_once(parser: template.base.Parser, token: template.base.Token) -> OnceNode:
+    """`{% once %}…{% endonce %}`: a constant part of the page frame (links, labels, asset
+    URLs), rendered once per worker and language instead of on every request. Never around
+    anything of the visitor (`user`, `request`, `csrf_token`, messages, a count) nor a `{% block %}`
+    (a child template's override would be rendered once for every page)."""
+    if len(token.split_contents()) != 1:
+        raise template.TemplateSyntaxError("{% once %} takes no arguments")
+    nodelist = parser.parse(("endonce",))
+    parser.delete_first_token()
+    if nodelist.get_nodes_by_type(BlockNode) or nodelist.get_nodes_by_type(CsrfTokenNode):
+        raise template.TemplateSyntaxError("{% once %} cannot hold a {% block %} or a {% csrf_token %}")
+    return OnceNode(nodelist)

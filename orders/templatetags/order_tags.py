@@ -7,7 +7,7 @@ from django.conf import settings
 
 from accounts.models import User
 from accounts.selectors import address_primary
-from promotions.selectors import coupons_usable
+from promotions.selectors import coupons_usable_kept
 
 from ..models import OrderState
 from ..services.quote import cart_quote as quote_of_cart
@@ -25,7 +25,7 @@ def checkout_coupons(context: dict[str, Any]) -> list[Any]:
     user = getattr(request, "user", None)
     if not isinstance(user, User):
         return []
-    return list(coupons_usable(user=user))
+    return coupons_usable_kept(user=user)
 
 
 @register.filter

@@ -5,19 +5,26 @@ Transactional: the bumps that keep shared parts fresh run after commit, as in th
 """
 
 import re
+import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
+from carts.models import CartItem
 from carts.services import cart_add_item
 from catalog.models import Category, ProductVariant
 from common.public_cache import generations_bump, shared_value
 from inventory.services import stock_restock
-from promotions.models import IssuedCoupon
+from orders.models import Order
+from payments.services import wallet_charge
+from promotions.models import CouponStatus, IssuedCoupon
+from promotions.services import coupon_claim, coupon_transition, coupon_update
 from tests.factories.accounts import CustomerFactory
 from tests.factories.commerce import CouponFactory, ProductFactory, VariantFactory
 
@@ -87,7 +94,14 @@ def test_customers_and_visitors_never_see_each_others_parts_through_the_shared_c
         pages.append(reverse("catalog:category_detail", args=[category_slug]))
     seen_message = []
     own: dict[str, set[str]] = {}
-    for _round in range(2):
+    # What each customer's header and order form must show; the kept per-customer values change
+    # between rounds for Bob only (his cart and his coupons), never for Ann.
+    expected = {"ann": {"units": 3, "coupons": {"ANNONLY"}}, "bob": {"units": 7, "coupons": set()}}
+    for round_ in range(3):
+        if round_ == 1:
+            cart_add_item(user=bob, variant_id=variant.pk, quantity=1)
+            coupon_claim(coupon_id=CouponFactory(code="BOBONLY").pk, user=bob)
+            expected["bob"] = {"units": 8, "coupons": {"BOBONLY"}}
         for page in pages:
             for who in ("ann", "anon", "bob"):
                 client = clients[who]
@@ -95,24 +109,21 @@ def test_customers_and_visitors_never_see_each_others_parts_through_the_shared_c
                 assert response.status_code == 200, (who, page)
                 html = response.content.decode()
                 secrets = _csrf_secrets(html)
+                on_product_page = "/products/" in page and page.rstrip("/").split("/")[-1].isdigit()
                 if who == "anon":
                     assert not secrets, page
-                    assert "cart-count" not in html and "ANNONLY" not in html
-                else:
-                    # One secret per browser, the same on every page it is shown.
-                    assert len(secrets) == 1, (who, page)
-                    assert own.setdefault(who, secrets) == secrets, (who, page)
-                if who == "ann":
-                    assert re.search(r'cart-count">3<', html), page
-                    if "/products/" in page and page.rstrip("/").split("/")[-1].isdigit():
-                        assert "ANNONLY" in html
-                    if "Added to your cart" in html:
-                        seen_message.append(page)
-                if who == "bob":
-                    assert re.search(r'cart-count">7<', html), page
-                    assert "ANNONLY" not in html and "Added to your cart" not in html
-                if who == "anon":
+                    assert "cart-count" not in html and "ANNONLY" not in html and "BOBONLY" not in html
                     assert "Added to your cart" not in html
+                    continue
+                # One secret per browser, the same on every page it is shown.
+                assert len(secrets) == 1, (who, page)
+                assert own.setdefault(who, secrets) == secrets, (who, page)
+                assert re.search(rf'cart-count">{expected[who]["units"]}<', html), (who, page, round_)
+                shown = {code for code in ("ANNONLY", "BOBONLY") if code in html}
+                assert shown == (expected[who]["coupons"] if on_product_page else set()), (who, page, round_)
+                if "Added to your cart" in html:
+                    assert who == "ann"
+                    seen_message.append(page)
     assert len(seen_message) == 1  # shown once, to Ann
     assert own["ann"] != own["bob"]
 
@@ -170,3 +181,58 @@ def test_the_catalogue_api_shows_a_change_on_the_next_request_for_a_signed_in_re
     assert "55.50" in reader.get(listing).content.decode() and "60.00" not in reader.get(listing).content.decode()
     assert reader.get(reverse("catalog_api:product-detail", args=[variant.product_id + 1000])).status_code == 404
     assert reader.get(listing, {"page": "0"}).status_code == 400
+
+
+def test_a_customers_cart_and_coupon_changes_show_on_their_next_request(client, variant):
+    """The header's cart count and the order form's coupons are kept per customer (under the
+    customer's generation, common.public_cache.customer_value): every change shows at once."""
+    customer = CustomerFactory().user
+    wallet_charge(user=customer, amount="500.00")
+    client.force_login(customer)
+    page = reverse("catalog:product_detail", args=[variant.product_id])
+
+    def shown() -> tuple[int, bool]:
+        html = client.get(page).content.decode()
+        units = re.search(r'cart-count">(\d+)<', html)
+        return (int(units.group(1)) if units else 0), "SPRING5" in html
+
+    assert shown() == (0, False)
+    assert shown() == (0, False)  # kept now
+    client.post(reverse("carts:add"), {"variant_id": variant.pk, "quantity": 2})
+    assert shown() == (2, False)
+    item = CartItem.objects.get(cart__customer=customer)
+    client.post(reverse("carts:item_update", args=[item.pk]), {"quantity": 5})
+    assert shown() == (5, False)
+    client.post(reverse("carts:item_remove", args=[item.pk]))
+    assert shown() == (0, False)
+
+    coupon = CouponFactory(code="SPRING5", name="Spring five")
+    client.post(reverse("promotions:coupon_claim", args=[coupon.pk]))
+    assert shown() == (0, True)
+    issued = IssuedCoupon.objects.get(user=customer)
+    client.post(
+        reverse("orders:place"),
+        {"variant_id": variant.pk, "quantity": 1, "coupon_id": issued.pk, "idempotency_key": "k" * 32},
+    )
+    order = Order.objects.get(customer=customer)
+    assert order.issued_coupon_id == issued.pk
+    assert shown() == (0, False)  # used
+    client.post(reverse("orders:cancel", args=[order.pk]), {"reason": ""})
+    assert shown() == (0, True)  # given back by the cancellation
+
+    coupon_transition(coupon_id=coupon.pk, to=CouponStatus.PAUSED)  # staff: every holder's forms
+    assert shown() == (0, False)
+    coupon_transition(coupon_id=coupon.pk, to=CouponStatus.ACTIVE)
+    assert shown() == (0, True)
+    # Expiry is time, not a write: a kept list drops a coupon the moment it expires.
+    coupon_update(coupon_id=coupon.pk, changes={"expires_at": timezone.now() + timedelta(seconds=1)})
+    assert shown() == (0, True)  # kept with its expiry
+    time.sleep(1.1)
+    assert shown() == (0, False)
+
+    # Checkout from the cart empties the header's count.
+    cart_add_item(user=customer, variant_id=variant.pk, quantity=3)
+    assert shown() == (3, False)
+    client.post(reverse("orders:checkout"), {"idempotency_key": "c" * 32})
+    assert Order.objects.filter(customer=customer).count() == 2
+    assert shown() == (0, False)

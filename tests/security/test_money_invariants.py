@@ -46,6 +46,8 @@ from tests.factories.commerce import CategoryFactory, CouponFactory, VariantFact
 
 pytestmark = [pytest.mark.scorecard(row=6), pytest.mark.django_db]
 
+NOBODYS_ISSUED_COUPON = 1_000_000_000
+
 CENT = Decimal("0.01")
 PRICES = [Decimal("4.99"), Decimal("12.50"), Decimal("0.99")]
 STOCK = 15
@@ -175,7 +177,10 @@ class ShopMachine(RuleBasedStateMachine):
         if coupon is not None:
             model_coupon = self.coupons[coupon]
             issued_id = self.model.issued.get((model_coupon.pk, user.pk))
-            coupon_ref = issued_id if issued_id is not None else model_coupon.pk
+            # Not claimed: an issued-coupon id nobody holds. (The coupon's own id could equal one of
+            # this customer's issued-coupon ids, which checkout would rightly accept: the model
+            # would then call a valid order wrong, depending on how far the id sequences have run.)
+            coupon_ref = issued_id if issued_id is not None else NOBODYS_ISSUED_COUPON + model_coupon.pk
             if issued_id is None or issued_id in self.model.in_use or subtotal < model_coupon.minimum_order_value:
                 reasons.add(CouponNotUsableError)
             elif model_coupon.discount_type == DiscountType.AMOUNT:
