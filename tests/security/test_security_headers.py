@@ -19,10 +19,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from cryptography.fernet import Fernet
 import requests
 import urllib3
 from argon2 import PasswordHasher
+from cryptography.fernet import Fernet
 
 from scorecard.processes import Gunicorn, self_signed_certificate
 from tests.browser import CHROMIUM
