@@ -47,3 +47,10 @@ def sales_rollup_task(day: str | None = None, days_back: int = 2) -> dict[str, i
 def shipments_mark_overdue_task() -> int:
     """Hourly: flag shipments past their estimated delivery (idempotent; see the service)."""
     return services.shipments_mark_overdue()
+
+
+@shared_task(acks_late=True)
+def order_reservations_expire_task() -> int:
+    """Every minute: release the pending card orders whose held stock is past its deadline
+    (idempotent, safe in two workers at once; see the service)."""
+    return services.orders_release_expired()

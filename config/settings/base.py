@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "orders.tasks.shipments_mark_overdue_task",
         "schedule": crontab(minute=15),
     },
+    # Card orders: give back the stock of orders whose payment did not come in time.
+    "release-expired-reservations": {
+        "task": "orders.tasks.order_reservations_expire_task",
+        "schedule": 60.0,
+    },
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -19,7 +19,9 @@ One module per concern; callers import from here (`from orders import services`)
 - `fulfilment`: shipments (a seller ships lines with a carrier and tracking number), their
   progress and delivery, overdue shipments; the order's status follows them;
 - `snapshots`: the order as it was, at confirmation and at every status change;
-- `returns`: returns (RMA), from the customer's request to the refund.
+- `returns`: returns (RMA), from the customer's request to the refund;
+- `payment`: card orders: a payment's outcome pays the order (or refunds a late one), and orders
+  whose payment did not come in time are released.
 """
 
 from .cancellations import (
@@ -33,6 +35,7 @@ from .checkout import OrderLine, PlacedOrder, normalize_lines, order_place, orde
 from .fulfilment import shipment_create, shipment_delivery_record, shipment_progress_record, shipments_mark_overdue
 from .issues import issue_assign, issue_close, issue_rate, issue_report, issue_resolve, issue_seller_answer
 from .lifecycle import order_transition
+from .payment import order_payment_captured, order_payment_failed, order_release_expired, orders_release_expired
 from .quote import (
     AddressRequiredError,
     Quote,
@@ -73,9 +76,13 @@ __all__ = [
     "issue_seller_answer",
     "normalize_lines",
     "order_cancel",
+    "order_payment_captured",
+    "order_payment_failed",
     "order_place",
     "order_place_from_cart",
+    "order_release_expired",
     "order_transition",
+    "orders_release_expired",
     "return_approve",
     "return_inspect",
     "return_receive",

@@ -1,4 +1,5 @@
-"""Checkout: order and pay from the wallet in one transaction, from a list of lines or the cart.
+"""Checkout: order and pay from the wallet in one transaction, from a list of lines or the cart;
+or order now and pay by card next (`orders.services.payment`), the stock held meanwhile.
 
 Lock order (see the package's docstring): cart row -> order row -> issued coupon -> inventory
 rows (by primary key) -> wallet -> order-number counter.
@@ -23,8 +24,11 @@ from common.exceptions import DomainError
 from common.idempotency import idempotency_key_clean, idempotent_replay, request_fingerprint
 from common.limits import line_quantity
 from common.money import ZERO, money
-from inventory.services import StockRequest, stock_plan, stock_take
+from inventory.reservations import stock_reserve
+from inventory.services import StockPlan, StockRequest, stock_plan, stock_take
+from payments.models import PaymentMethodType
 from payments.services import payment_record_wallet_capture, wallet_debit
+from promotions.models import IssuedCoupon
 from promotions.services import issued_coupon_lock_for_use, issued_coupon_mark_used
 
 from ..exceptions import InvalidOrderError
@@ -34,6 +38,9 @@ from ..pricing import pricing_rules
 from .notifications import order_notification_queue
 from .quote import PricedLine, Quote, lines_price, quote_compute, shipping_address_of
 from .snapshots import order_snapshot_take
+
+# How a checkout pays: from the wallet at once (the default, as ever), or by card afterwards.
+CHECKOUT_PAYMENT_METHODS = (PaymentMethodType.WALLET, PaymentMethodType.CARD)
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,7 @@ def order_place(
     ip_address: str | None = None,
     user_agent: str = "",
     shipping_address_id: int | None = None,
+    payment_method: str = PaymentMethodType.WALLET,
 ) -> PlacedOrder:
     """Order and pay from the wallet in one transaction, or change nothing.
 
@@ -97,20 +105,29 @@ def order_place(
     stats written, confirmation queued. The same Idempotency-Key returns the first order;
     the same key with a different request is an IdempotencyKeyReuseError.
 
+    `payment_method="card"`: the order waits for its payment ("Pending payment"): its stock is
+    held by reservations until now + STOCK_RESERVATION_MINUTES, the coupon is used, nothing is
+    paid yet; `order_pay` charges a card, and the payment's capture makes it paid (sale stats,
+    confirmation). An order that costs nothing is paid at once whatever the method.
+
     Raises InvalidOrderError, ProductUnavailableError, InsufficientStockError,
     CouponNotUsableError, InsufficientBalanceError, IdempotencyKeyReuseError,
     AddressRequiredError, ShippingAddressInvalidError.
     """
     normalized = normalize_lines(lines)
+    if payment_method not in CHECKOUT_PAYMENT_METHODS:
+        raise InvalidOrderError(_("Choose how to pay: the shop wallet or a card."))
     idempotency_key = idempotency_key_clean(idempotency_key)
-    # The address is part of the request only when named, so a key used before addresses existed
-    # (or one that relies on the primary address) keeps its fingerprint.
+    # The address (and a card payment) is part of the request only when named, so a key used
+    # before they existed (or one that relies on the primary address) keeps its fingerprint.
     named_address = {} if shipping_address_id is None else {"address": shipping_address_id}
+    by_card = {"pay": "card"} if payment_method == PaymentMethodType.CARD else {}
     fingerprint = request_fingerprint(
         "order_place",
         lines=[[line.variant_id, line.quantity] for line in normalized],
         coupon=coupon_ref,
         **named_address,
+        **by_card,
     )
     # No look for an earlier order first: the key's unique index finds it (a repeat of a placed
     # order fails its insert at once; a concurrent twin waits there for the first to commit),
@@ -126,6 +143,7 @@ def order_place(
             ip_address=ip_address,
             user_agent=user_agent,
             shipping_address_id=shipping_address_id,
+            by_card=bool(by_card),
         )
     except (IntegrityError, DomainError):
         # The same key placed an order already (the unique index refused this one, or it was
@@ -147,6 +165,7 @@ def order_place_from_cart(
     ip_address: str | None = None,
     user_agent: str = "",
     shipping_address_id: int | None = None,
+    payment_method: str = PaymentMethodType.WALLET,
 ) -> PlacedOrder:
     """Order everything in the customer's cart and close the cart, in one transaction.
 
@@ -167,6 +186,7 @@ def order_place_from_cart(
                 ip_address=ip_address,
                 user_agent=user_agent,
                 shipping_address_id=shipping_address_id,
+                payment_method=payment_method,
             )
             if placed.created:
                 cart_mark_completed(cart=cart)
@@ -188,10 +208,11 @@ def _order_place_atomic(
     ip_address: str | None,
     user_agent: str,
     shipping_address_id: int | None,
+    by_card: bool = False,
 ) -> tuple[Order, list[OrderItem]]:
     """Place the order in one transaction, taking the locks in the order of the package docstring.
 
-    Returns the order and its lines, in the order of `lines`.
+    Returns the order and its lines, in the order of `lines`. `by_card`: see `_card_order_finish`.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -213,6 +234,7 @@ def _order_place_atomic(
         quote = quote_compute(
             lines=priced, discount=discount, address=address, currency=settings.SHOP_CURRENCY, rules=rules
         )
+        awaits_payment = by_card and quote.total > ZERO  # nothing to pay: paid now, as from the wallet
 
         # The first write, paid in full as the transaction commits or not at all: a concurrent
         # twin with the same key waits here on the unique index.
@@ -222,12 +244,23 @@ def _order_place_atomic(
             request_fingerprint=fingerprint,
             currency=settings.SHOP_CURRENCY,
             special_instructions=special_instructions[:2000],
-            status_id=OrderState.PAID,
-            paid_at=now,
+            status_id=OrderState.PENDING if awaits_payment else OrderState.PAID,
+            paid_at=None if awaits_payment else now,
             issued_coupon=issued,
             **_order_amounts(quote),
         )
         items = _order_items_create(order=order, lines=priced)
+        if awaits_payment:
+            _card_order_finish(
+                order=order,
+                items=items,
+                issued=issued,
+                plan=plan,
+                now=now,
+                ip_address=ip_address,
+                user_agent=user_agent,
+            )
+            return order, items
 
         # Rows that take no lock are written before the first shared lock: the stock and wallet
         # rows (and the order-number counter) stay locked only for the statements that need
@@ -257,6 +290,43 @@ def _order_place_atomic(
             wallet_debit(user=user, amount=order.total_amount, order_id=order.pk, reference=f"order:{order.pk}")
         order.order_number = order_number_assign(order_id=order.pk, year=now.year)  # last: see orders.numbering
     return order, items
+
+
+def _card_order_finish(
+    *,
+    order: Order,
+    items: list[OrderItem],
+    issued: IssuedCoupon | None,
+    plan: StockPlan,
+    now: dt.datetime,
+    ip_address: str | None,
+    user_agent: str,
+) -> None:
+    """The rest of a new order that waits for a card payment, in checkout's transaction and lock
+    order: the coupon is used now (given back if the order is released), the stock is held until
+    the reservation expires, and no money moves. What a paid order has besides (sale stats, the
+    confirmation snapshot and message) comes with its payment (`orders.services.payment`).
+    """
+    OrderHistory.objects.create(
+        order=order,
+        actor=order.customer,
+        change_type="created",
+        new_value=OrderState.PENDING,
+        reason="Awaiting card payment",
+        ip_address=ip_address,
+        user_agent=user_agent[:512],
+    )
+    if issued is not None:
+        issued_coupon_mark_used(issued=issued, order_id=order.pk)
+    stock_reserve(
+        requests=[
+            StockRequest(variant_id=item.variant_id, quantity=item.quantity, order_item_id=item.pk) for item in items
+        ],
+        order_id=order.pk,
+        expires_at=now + dt.timedelta(minutes=settings.STOCK_RESERVATION_MINUTES),
+        plan=plan,
+    )
+    order.order_number = order_number_assign(order_id=order.pk, year=now.year)  # last: see orders.numbering
 
 
 def _order_amounts(quote: Quote) -> dict[str, Any]:
