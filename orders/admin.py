@@ -34,6 +34,7 @@ from .admin_actions import (
     StaffCancelForm,
     confirm_action,
 )
+from .admin_returns import OrderReturnInline  # also registers the returns' admin
 from .models import (
     Order,
     OrderCancellation,
@@ -55,15 +56,26 @@ from .models import (
 )
 
 
-class OrderItemInline(ReadOnlyAdminMixin, admin.TabularInline):
+class RelatedRowsInlineMixin:
+    """An inline whose rows come with the rows they show (`related`) in the same query, so the
+    order's page makes as many queries with one history row, return or shipment as with fifty."""
+
+    related: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related(*self.related)  # type: ignore[misc]
+
+
+class OrderItemInline(RelatedRowsInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderItem
     extra = 0
     fields = ["product_title", "variant_name", "sku", "seller", "quantity", "unit_price", "total_price", "currency"]
     readonly_fields = fields
     show_change_link = True
+    related = ("seller",)
 
 
-class OrderHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
+class OrderHistoryInline(RelatedRowsInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderHistory
     extra = 0
     fields = [
@@ -79,14 +91,16 @@ class OrderHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
         "user_agent",
     ]
     readonly_fields = fields
+    related = ("actor",)
 
 
-class OrderTrackingInline(ReadOnlyAdminMixin, admin.TabularInline):
+class OrderTrackingInline(RelatedRowsInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderTracking
     extra = 0
     fields = ["seller", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "is_overdue"]
     readonly_fields = fields
     show_change_link = True  # "record delivery" is an action on the shipment list
+    related = ("seller", "carrier")
 
 
 class OrderSnapshotInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -106,21 +120,23 @@ class OrderNotificationInline(ReadOnlyAdminMixin, GenericTabularInline):
     readonly_fields = fields
 
 
-class OrderCancellationInline(ReadOnlyAdminMixin, admin.TabularInline):
+class OrderCancellationInline(RelatedRowsInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderCancellation
     extra = 0
     fields = ["status", "reason", "notes", "fee", "refund_amount", "requested_by", "decided_by", "created_at"]
     readonly_fields = fields
     show_change_link = True
+    related = ("requested_by", "decided_by")
 
 
-class OrderIssueInline(ReadOnlyAdminMixin, admin.TabularInline):
+class OrderIssueInline(RelatedRowsInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderIssue
     fk_name = "order"
     extra = 0
     fields = ["issue_type", "status", "urgency", "related_seller", "assigned_to", "compensation_amount", "created_at"]
     readonly_fields = fields
     show_change_link = True
+    related = ("related_seller", "assigned_to")
 
 
 def _run_for_each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order], action: Any) -> int:
@@ -174,6 +190,7 @@ class OrderAdmin(admin.ModelAdmin):
         OrderSnapshotInline,
         OrderCancellationInline,
         OrderIssueInline,
+        OrderReturnInline,
         OrderNotificationInline,
     ]
     fields = [
@@ -792,7 +809,3 @@ class OrderSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["order"]
     search_fields = ["order__order_number"]
     date_hierarchy = "created_at"
-
-
-# Returns (RMA): their own module, registered on import.
-from . import admin_returns  # noqa: E402, F401
