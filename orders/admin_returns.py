@@ -29,6 +29,7 @@ from common.exceptions import DomainError
 from common.http import ClientMeta, client_meta
 
 from . import services
+from .admin_actions import run_for_each
 from .forms import ReturnApproveForm, ReturnInspectForm, ReturnReceiveForm, ReturnRefundForm, ReturnRejectForm
 from .models import RETURN_TRANSITIONS, OrderReturn, OrderReturnItem, ReturnStatus
 
@@ -113,20 +114,15 @@ def _bulk_action(step: str, description: Any) -> Any:
     @admin.action(description=description, permissions=["change"])
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[OrderReturn]) -> None:
         staff = signed_in_user(request)
-        done = 0
-        for rma in queryset.order_by("pk"):
-            try:
-                STEPS[step][2](rma, staff, {}, client_meta(request))
-            except DomainError as exc:
-                modeladmin.message_user(request, f"{rma}: {exc.message}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            modeladmin.message_user(
-                request,
-                _("%(count)d return(s) are now %(state)s.") % {"count": done, "state": STEPS[step][0].label.lower()},
-                messages.SUCCESS,
-            )
+        to, _form, call, _label = STEPS[step]
+        run_for_each(
+            modeladmin,
+            request,
+            queryset,
+            lambda rma: call(rma, staff, {}, client_meta(request)),
+            done_message=_("%(count)d return(s) are now %(state)s."),
+            state=to.label.lower(),
+        )
 
     action.__name__ = f"return_{step}"
     return action
