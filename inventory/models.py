@@ -133,3 +133,37 @@ class InventoryHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_change_type_display()} {self.quantity_delta:+d}"
+
+
+class ReservationStatus(models.TextChoices):
+    HELD = "held", _("Held")
+    CONVERTED = "converted", _("Sold")
+    RELEASED = "released", _("Released")
+
+
+class StockReservation(TimeStampedModel):
+    """Stock held for an order that waits for its payment, until `expires_at`.
+
+    While held, its quantity counts in the row's `reserved_quantity` (so no one else can buy it);
+    the order's payment turns it into a sale (`converted`), its expiry or the order's cancellation
+    gives it back (`released`). Only `inventory.services` changes it, under the inventory row's lock.
+    """
+
+    inventory_item = models.ForeignKey(InventoryItem, on_delete=models.PROTECT, related_name="reservations")
+    variant = models.ForeignKey("catalog.ProductVariant", on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="stock_reservations")
+    order_item = models.ForeignKey(
+        "orders.OrderItem", on_delete=models.CASCADE, null=True, blank=True, related_name="stock_reservations"
+    )
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.HELD)
+    expires_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["expires_at"], condition=Q(status="held"), name="reservation_held_by_expiry")]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of {self.variant_id} for order {self.order_id} ({self.status})"

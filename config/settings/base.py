@@ -400,6 +400,30 @@ ORDER_MAX_LINE_QUANTITY = env.int("ORDER_MAX_LINE_QUANTITY", default=99)
 ORDER_RETURN_WINDOW_DAYS = env.int("ORDER_RETURN_WINDOW_DAYS", default=30)
 POPULAR_PRODUCTS_CACHE_SECONDS = env.int("POPULAR_PRODUCTS_CACHE_SECONDS", default=60)
 
+# --- Payments (README "Payments") ------------------------------------------------------------
+# The gateways the shop can use: code -> class. Adding a real processor is one class here.
+PAYMENT_GATEWAYS = {
+    "wallet": "payments.gateways.wallet.WalletGateway",
+    "sandbox": "payments.gateways.sandbox.SandboxGateway",
+}
+# The gateway that takes cards at checkout and for top-ups.
+PAYMENT_CARD_GATEWAY = env("PAYMENT_CARD_GATEWAY", default="sandbox")
+# The Fernet key that encrypts gateway keys in the database (`payments.secrets`). Generate one with
+# `python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"`.
+# Without it (development only) a key is derived from SECRET_KEY; production requires it.
+PAYMENT_SECRETS_KEY = env("PAYMENT_SECRETS_KEY", default="")
+# The sandbox processor's webhook signing secret (a real gateway's comes from its dashboard).
+SANDBOX_WEBHOOK_SECRET = env("SANDBOX_WEBHOOK_SECRET", default="whsec_sandbox_development_only")
+# Where the sandbox posts its webhooks; empty: straight to the webhook service, in the worker.
+SANDBOX_WEBHOOK_URL = env("SANDBOX_WEBHOOK_URL", default="")
+# Webhooks older than this are refused (replays of captured traffic).
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# A card order holds its stock this long for its payment; then the release task gives it back.
+STOCK_RESERVATION_MINUTES = env.int("STOCK_RESERVATION_MINUTES", default=15)
+# Free wallet top-ups (no payment): the seed-000 contract and the demo data. Off in production
+# (the production settings refuse to start with it on); staff can still credit a wallet in admin.
+WALLET_FREE_TOPUP = env.bool("WALLET_FREE_TOPUP", default=True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

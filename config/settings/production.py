@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 env = environ.Env()
 
 from .base import *  # noqa: E402,F403
-from .base import REDIS_URL, REST_FRAMEWORK  # noqa: E402
+from .base import REDIS_URL, REST_FRAMEWORK, WALLET_FREE_TOPUP  # noqa: E402
 
 # Without Redis the base settings fall back to a per-process cache, an in-memory broker and
 # tasks run in the web process: fine for `make run`, wrong for a shop with several workers.
@@ -16,6 +16,12 @@ if not REDIS_URL:
         "needs Redis for the cache, sign-in throttling and the Celery broker."
     )
 
+# A free top-up puts money in a wallet with no payment at all: anyone could buy anything.
+if WALLET_FREE_TOPUP:
+    raise ImproperlyConfigured(
+        "WALLET_FREE_TOPUP is on: set WALLET_FREE_TOPUP=false in production (top-ups must be paid for)."
+    )
+
 DEBUG = False
 # No defaults here: a missing secret stops the process at start-up, not at the first request.
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -23,6 +29,9 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 DATABASES = {"default": env.db("DATABASE_URL")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Gateway keys are encrypted with this key; without it they would be readable by anyone with SECRET_KEY.
+PAYMENT_SECRETS_KEY = env("PAYMENT_SECRETS_KEY")
+SANDBOX_WEBHOOK_SECRET = env("SANDBOX_WEBHOOK_SECRET", default="")
 SIMPLE_JWT["SIGNING_KEY"] = env("JWT_SIGNING_KEY", default=SECRET_KEY)  # noqa: F405
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

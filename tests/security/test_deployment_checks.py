@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from scorecard.processes import database_url_for
 
@@ -27,6 +28,8 @@ def production_env() -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
         JWT_SIGNING_KEY=secrets.token_urlsafe(64),
+        PAYMENT_SECRETS_KEY=Fernet.generate_key().decode(),
+        WALLET_FREE_TOPUP="false",
         DJANGO_ALLOWED_HOSTS="shop.example.com",
         # The maintenance database: it always exists, and nothing here writes to it.
         DATABASE_URL=database_url_for(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL), "postgres"),
@@ -107,3 +110,29 @@ def test_no_missing_migrations(scorecard_row):
         result.returncode == 0,
     )
     assert passed, output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("WALLET_FREE_TOPUP", "true", "WALLET_FREE_TOPUP is on"),
+        ("PAYMENT_SECRETS_KEY", None, "PAYMENT_SECRETS_KEY"),
+    ],
+)
+def test_production_settings_refuse_free_topups_and_plain_gateway_keys(variable, value, says):
+    """Free top-ups would let anyone buy anything; gateway keys need their own encryption key."""
+    env = production_env()
+    if value is None:
+        env.pop(variable)
+    else:
+        env[variable] = value
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert says in result.stderr

@@ -22,6 +22,7 @@ import pytest
 import requests
 import urllib3
 from argon2 import PasswordHasher
+from cryptography.fernet import Fernet
 
 from scorecard.processes import Gunicorn, self_signed_certificate
 from tests.browser import CHROMIUM
@@ -129,6 +130,8 @@ def production_server(test_database_url, tmp_path):
         settings_module="scorecard.settings_production",
         env={
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+            "PAYMENT_SECRETS_KEY": Fernet.generate_key().decode(),
+            "WALLET_FREE_TOPUP": "false",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": test_database_url,
             "CACHE_KEY_PREFIX": f"scorecard-prod-{os.getpid()}",

@@ -16,8 +16,8 @@ from accounts.models import User
 from common.idempotency import idempotency_key_clean, idempotent_replay, request_fingerprint
 from common.money import CENT, ZERO, money
 
-from .exceptions import InsufficientBalanceError, InvalidAmountError, OrderRefundCapError, RefundExceedsPaymentError
-from .models import (
+from ..exceptions import InsufficientBalanceError, InvalidAmountError, OrderRefundCapError, RefundExceedsPaymentError
+from ..models import (
     EntryType,
     Payment,
     PaymentStatus,
@@ -208,7 +208,13 @@ def payment_record_wallet_capture(*, user: User, order_id: int, amount: Decimal,
     """
     assert transaction.get_connection().in_atomic_block, "the debit follows in the same transaction"
     payment = Payment.objects.create(
-        order_id=order_id, user=user, amount=amount, currency=currency, status=PaymentStatus.CAPTURED
+        order_id=order_id,
+        user=user,
+        amount=amount,
+        captured_amount=amount,
+        captured_at=timezone.now(),
+        currency=currency,
+        status=PaymentStatus.CAPTURED,
     )
     PaymentTransaction.objects.create(
         payment=payment,
@@ -259,6 +265,7 @@ def _payment_refund_locked(
     Every payment is a wallet payment today, so "original" lands in the wallet too; a card
     gateway would send "original" back to the card and only "wallet" to the wallet.
     """
+    assert payment.order_id is not None, "only an order's payments are refunded"
     refund = Refund.objects.create(
         payment=payment,
         order_id=payment.order_id,

@@ -1,0 +1,27 @@
+"""Payment tasks: thin, idempotent wrappers around the services."""
+
+import urllib.request
+
+from celery import shared_task
+from django.conf import settings
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8, acks_late=True)
+def sandbox_webhook_deliver_task(body: str) -> str:
+    """The sandbox processor sends one signed event to the shop.
+
+    With SANDBOX_WEBHOOK_URL set (a shop served elsewhere) it is an HTTP POST, like a real
+    processor's; otherwise it goes straight to the webhook service, through the same signature
+    check. Delivered twice (a retry), it is applied once: events are deduplicated by id.
+    """
+    from .gateways import gateway_for
+    from .services.webhooks import webhook_receive
+
+    gateway = gateway_for("sandbox")
+    raw = body.encode()
+    headers = {"Content-Type": "application/json", **gateway.signed_headers(raw)}  # type: ignore[attr-defined]
+    if settings.SANDBOX_WEBHOOK_URL:
+        request = urllib.request.Request(settings.SANDBOX_WEBHOOK_URL, data=raw, headers=headers, method="POST")  # noqa: S310 - our own setting
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return str(response.status)
+    return webhook_receive(gateway_code="sandbox", body=raw, headers=headers, ip_address=None).outcome
