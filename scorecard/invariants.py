@@ -75,9 +75,7 @@ def stock_violations() -> list[str]:
     # damaged) as return movements, which are not counted above.
     left_stock = [str(s) for s in SOLD_STATES | {OrderState.REFUNDED}]
     for row in (
-        OrderItem.objects.filter(order__status__in=left_stock)
-        .values("variant_id")
-        .annotate(units=Sum("quantity"))
+        OrderItem.objects.filter(order__status__in=left_stock).values("variant_id").annotate(units=Sum("quantity"))
     ):
         sold[row["variant_id"]] = row["units"]
     for variant in set(moved) | set(sold):
