@@ -5,11 +5,12 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.api.query import QueryIntegerField
 from common.api.serializers import MoneyField, RejectUnknownFieldsMixin, StrictJSONTypesMixin
-from payments.models import RefundDestination
+from payments.models import PaymentMethodType, RefundDestination
 
 from ..models import (
     CUSTOMER_CANCELLATION_REASONS,
@@ -55,6 +56,25 @@ class OrderLineInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
         self.fields["quantity"] = StrictIntegerField(min_value=1, max_value=settings.ORDER_MAX_LINE_QUANTITY)
 
 
+CHECKOUT_PAYMENT_CHOICES = [
+    (PaymentMethodType.WALLET.value, _("Pay from the shop wallet now")),
+    (PaymentMethodType.CARD.value, _("Pay by card next (POST orders/{id}/pay/)")),
+]
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": [value for value, _label in CHECKOUT_PAYMENT_CHOICES],
+        "description": "; ".join(f"`{value}`: {label}" for value, label in CHECKOUT_PAYMENT_CHOICES),
+    },
+    component_name="CheckoutPaymentMethodEnum",
+)
+class CheckoutPaymentMethodField(serializers.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=CHECKOUT_PAYMENT_CHOICES, **kwargs)
+
+
 class OrderCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     items = OrderLineInputSerializer(many=True, allow_empty=False, min_length=1, max_length=50)
     coupon_id = StrictIntegerField(
@@ -78,6 +98,15 @@ class OrderCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
             "The `id` of one of your addresses (GET me/addresses/) to deliver to; omitted or null: your primary "
             "address. With no address at all the answer is a 400 `address_required`; an id that is not one of "
             "your addresses is a 400 `validation_error` on this field."
+        ),
+    )
+    payment_method = CheckoutPaymentMethodField(
+        required=False,
+        default=PaymentMethodType.WALLET.value,
+        help_text=_(
+            "`wallet` (the default): paid from your wallet at once, the order is `paid`. `card`: the order is "
+            "`pending` with its items held for you for a few minutes; pay it with POST orders/{id}/pay/ before "
+            "then, or it is cancelled and the items go back on sale."
         ),
     )
 

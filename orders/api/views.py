@@ -86,14 +86,16 @@ class OrderListCreateApi(generics.GenericAPIView):
 
     @extend_schema(
         tags=["orders"],
-        summary="Order and pay from your wallet",
+        summary="Order and pay from your wallet, or order now and pay by card",
         description=(
             "Takes the stock, uses the coupon, pays from the wallet and confirms the order in one step, "
-            "or changes nothing. Prices, totals and status come from the shop, never from the request: "
-            "fields other than `items`, `coupon_id` and `shipping_address_id` are refused. `coupon_id` is the "
-            "`id` of one of your issued coupons (GET me/coupons/), never a coupon's id from GET coupons/. The "
-            "order is delivered to `shipping_address_id` (default: your primary address), copied onto the "
-            "order; shipping and tax are what POST checkout/quote/ shows for the same body."
+            "or changes nothing. With `payment_method: card` the order is placed `pending` instead: its "
+            "stock is held and nothing is paid until POST orders/{id}/pay/ charges a card. Prices, totals "
+            "and status come from the shop, never from the request: fields other than `items`, `coupon_id`, "
+            "`shipping_address_id` and `payment_method` are refused. `coupon_id` is the `id` of one of your "
+            "issued coupons (GET me/coupons/), never a coupon's id from GET coupons/. The order is delivered "
+            "to `shipping_address_id` (default: your primary address), copied onto the order; shipping and "
+            "tax are what POST checkout/quote/ shows for the same body."
         ),
         request=OrderCreateSerializer,
         parameters=[
@@ -105,7 +107,9 @@ class OrderListCreateApi(generics.GenericAPIView):
             )
         ],
         responses={
-            201: OpenApiResponse(OrderSerializer, description="Placed and paid."),
+            201: OpenApiResponse(
+                OrderSerializer, description="Placed and paid (wallet), or placed and pending (card)."
+            ),
             200: OpenApiResponse(OrderSerializer, description="A replay of an earlier Idempotency-Key: that order."),
             400: BAD_ORDER,
             401: UNAUTHENTICATED,
@@ -127,6 +131,7 @@ class OrderListCreateApi(generics.GenericAPIView):
                 coupon_ref=data.get("coupon_id"),
                 idempotency_key=key,
                 shipping_address_id=data.get("shipping_address_id"),
+                payment_method=data["payment_method"],
                 **client_meta(request),
             )
         except services.ShippingAddressInvalidError as exc:
