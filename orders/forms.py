@@ -38,7 +38,32 @@ class OneTimeKeyForm(forms.Form):
         return key
 
 
-class OrderPlaceForm(OneTimeKeyForm):
+class PayWithForm(forms.Form):
+    """How a checkout form pays: `wallet` (the default: paid at once), `card` (the order waits,
+    paid on its page next), or `card:<id>` (one of the customer's saved cards, charged at once)."""
+
+    pay_with = forms.CharField(label=_("Pay with"), max_length=32, required=False)
+
+    def clean_pay_with(self) -> tuple[str, int | None]:
+        raw: str = self.cleaned_data.get("pay_with", "").strip() or "wallet"
+        kind, _sep, method_id = raw.partition(":")
+        if raw in ("wallet", "card"):
+            return raw, None
+        if kind == "card" and method_id.isascii() and method_id.isdigit() and 0 < int(method_id) < 2**63:
+            return kind, int(method_id)
+        raise forms.ValidationError(_("Choose how to pay: your wallet or a card."))
+
+    @property
+    def payment_method(self) -> str:
+        return str(self.cleaned_data["pay_with"][0])
+
+    @property
+    def payment_method_id(self) -> int | None:
+        method_id: int | None = self.cleaned_data["pay_with"][1]
+        return method_id
+
+
+class OrderPlaceForm(PayWithForm, OneTimeKeyForm):
     """Order from the product page (the `orders/_order_form.html` include).
 
     One line is `variant_id` + `quantity`. Several lines at once are repeated `line_variant_id`
@@ -122,7 +147,7 @@ class OrderCancelForm(forms.Form):
     )
 
 
-class CartCheckoutForm(OneTimeKeyForm):
+class CartCheckoutForm(PayWithForm, OneTimeKeyForm):
     """Checkout from the cart or checkout page: the lines are the cart's, so the coupon, a note and
     where to deliver (one of the customer's addresses; none chosen: the primary one)."""
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Seller, User
 from catalog.models import Product
 from catalog.selectors import products_for_listing
+from inventory.models import ReservationStatus, StockReservation
 from payments.models import Payment
 
 from .cache import popular_cache_key
@@ -470,3 +471,32 @@ def orders_for_history_page(*, user: User) -> QuerySet[Order]:
         )
         .order_by("-id")
     )
+
+
+# --- card payments (issue 14) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentDue:
+    """Where a card order's payment stands, for its pages: until when its stock is held (None
+    once nothing is held) and its newest payment (None before the first attempt)."""
+
+    held_until: dt.datetime | None
+    latest: Payment | None
+
+    @property
+    def expired(self) -> bool:
+        return self.held_until is not None and self.held_until <= timezone.now()
+
+
+def order_payment_due(*, order: Order) -> PaymentDue:
+    """How a pending order's payment stands (reads the `payments` prefetched by `order_of`; one
+    query for the held stock's deadline)."""
+    held_until = (
+        StockReservation.objects.filter(order_id=order.pk, status=ReservationStatus.HELD)
+        .order_by("expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+    payments = list(order.payments.all())
+    return PaymentDue(held_until=held_until, latest=max(payments, key=lambda p: p.pk) if payments else None)

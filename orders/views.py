@@ -16,6 +16,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.forms import AddressCreateForm
 from accounts.models import Address, User
@@ -30,6 +31,7 @@ from common.forms import form_error_messages
 from common.http import client_meta, same_site_url
 from common.public_cache import cache_public_response
 from inventory.views import ActiveSellerMixin
+from payments.models import Payment, PaymentStatus
 
 from . import selectors, services
 from .cache import popular_scope
@@ -49,6 +51,7 @@ from .models import (
     CancellationReason,
     CancellationStatus,
     Order,
+    OrderState,
 )
 from .services.cancellations import CANCELLABLE_AFTER_SHIPMENT
 
@@ -98,6 +101,15 @@ class CheckoutView(LoginRequiredMixin, View):
     def place(self, request: HttpRequest, form: Any) -> services.PlacedOrder:
         raise NotImplementedError
 
+    def card_order_placed(self, request: HttpRequest, order: Order, form: Any) -> HttpResponse:
+        """A new card order waits for its payment: to its page, where the customer pays."""
+        messages.info(
+            request,
+            _("Order %(number)s is placed and waits for your payment: we hold its items for %(minutes)d minutes.")
+            % {"number": order.order_number, "minutes": settings.STOCK_RESERVATION_MINUTES},
+        )
+        return redirect("orders:detail", pk=order.pk)
+
     def post(self, request: HttpRequest) -> HttpResponse:
         form = self.form_class(request.POST)
         if not form.is_valid():
@@ -117,6 +129,8 @@ class CheckoutView(LoginRequiredMixin, View):
             messages.error(request, _("Something went wrong on our side; nothing was charged. Please try again."))
             return _back(request, self.back_fallback)
         order = placed.order
+        if placed.created and order.status_id == OrderState.PENDING:
+            return self.card_order_placed(request, order, form)
         if placed.created:
             messages.success(
                 request,
@@ -141,6 +155,7 @@ class OrderPlaceView(CheckoutView):
             idempotency_key=data["idempotency_key"],
             special_instructions=data.get("special_instructions", ""),
             shipping_address_id=data.get("shipping_address_id"),
+            payment_method=form.payment_method,
             **client_meta(request),
         )
 
@@ -163,6 +178,7 @@ class CartCheckoutView(CheckoutView):
             idempotency_key=data["idempotency_key"],
             special_instructions=data.get("special_instructions", ""),
             shipping_address_id=data.get("shipping_address_id"),
+            payment_method=form.payment_method,
             **client_meta(request),
         )
 
@@ -199,6 +215,7 @@ def checkout_page(request: HttpRequest, address_form: AddressCreateForm | None =
         "chosen_coupon": chosen.get("coupon"),
         "address_form": address_form or AddressCreateForm(prefix="new"),
         "checkout_key": uuid.uuid4().hex,
+        "reservation_minutes": settings.STOCK_RESERVATION_MINUTES,
     }
     status = 400 if address_form is not None else 200
     return TemplateResponse(request, "orders/checkout.html", context, status=status)
@@ -258,6 +275,8 @@ class OrderDetailView(OwnOrderMixin, TemplateView):
         context.update(_cancellation_context(order))
         context["timeline"] = selectors.order_timeline(order=order)
         context.update(order_returns_context(order=order, user=signed_in_user(self.request)))  # returns (RMA)
+        if order.status_id == OrderState.PENDING:  # a card order waiting for its payment
+            context["payment_due"] = selectors.order_payment_due(order=order)
         return context
 
 
@@ -520,3 +539,58 @@ class ReturnDetailView(LoginRequiredMixin, TemplateView):
         context["order_return"] = rma
         context["order"] = rma.order
         return context
+
+
+# --- card payments (issue 14) -------------------------------------------------------------------
+
+
+class OrderPaymentReturnView(OwnOrderMixin, TemplateView):
+    """Where the card's confirmation step (and a payment still being confirmed) sends the customer:
+    "Confirming your payment…" until the order is paid or the payment failed, then the order's
+    page with the outcome. It refreshes itself every 2 s: htmx polls it (an htmx request gets a
+    client redirect when it is over), and a meta refresh does the same without JavaScript.
+    """
+
+    template_name = "orders/payment_return.html"
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        order = self.get_order()
+        latest = selectors.order_payment_due(order=order).latest
+        outcome = _payment_outcome(request, order, latest)
+        if outcome is None:
+            return self.render_to_response({"order": order, "payment": latest})
+        detail = reverse("orders:detail", args=[order.pk])
+        return HttpResponseClientRedirect(detail) if request.htmx else redirect(detail)  # type: ignore[attr-defined]
+
+
+def _payment_outcome(request: HttpRequest, order: Order, latest: Payment | None) -> str | None:
+    """What the return page says once there is something to say (as a message for the order's
+    page): None while the payment is still being confirmed."""
+    if order.status_id == OrderState.CANCELLED and order.paid_at is None:
+        if latest is not None and latest.refunded_amount:
+            words = _("Your payment came after that: it is refunded in full.")
+        else:
+            words = _("Nothing was charged.")
+        messages.error(
+            request,
+            _("The time to pay for order %(number)s ran out, so it is cancelled. %(words)s")
+            % {"number": order.order_number, "words": words},
+        )
+        return "cancelled"
+    if order.status_id != OrderState.PENDING:
+        messages.success(request, _("Thank you! Order %(number)s is paid.") % {"number": order.order_number})
+        return "paid"
+    if latest is None:
+        return "none"
+    if latest.status in (PaymentStatus.FAILED, PaymentStatus.VOIDED):
+        messages.error(request, _payment_failed_message(latest))
+        return "failed"
+    if latest.status == PaymentStatus.REVIEW:
+        messages.info(request, _("Your payment is being reviewed. We will e-mail you as soon as it is decided."))
+        return "review"
+    return None
+
+
+def _payment_failed_message(payment: Payment) -> str:
+    reason = payment.failure_message or _("The payment did not go through.")
+    return _("%(reason)s Nothing was charged: you can pay with another card.") % {"reason": reason}

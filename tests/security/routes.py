@@ -122,6 +122,8 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "orders:invoice": {"pk": a.order.pk},
         "orders_api:order-shipments": {"pk": a.order.pk},
         "orders_seller:order": {"order_id": a.order.pk},
+        # Card payments (issue 14)
+        "orders:payment_return": {"pk": a.order.pk},
     }
     return table.get(name)
 

@@ -162,6 +162,8 @@ POLICY: dict[str, Policy] = {
     "orders_seller:order": Policy(SELLER_OWNED, {"carrier": "1", "tracking_number": "PROBE-1", "items": "1"}),
     "orders_api:seller-orders": Policy(SELLER_ONLY),
     "orders_api:seller-shipments": Policy(SELLER_ONLY, {"order_id": 1, "carrier_id": 1, "tracking_number": "PROBE-1"}),
+    # Card payments (issue 14)
+    "orders:payment_return": Policy(CUSTOMER_OWNED),
 }
 
 
