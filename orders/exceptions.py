@@ -144,3 +144,22 @@ class ShipmentInputError(DomainError):
     code = "invalid_shipment"
     http_status = 400
     default_message = _("These shipment details are not valid.")
+
+
+# --- card payments (issue 14) -------------------------------------------------------------------
+
+
+class OrderNotAwaitingPaymentError(DomainError):
+    """Only a pending order (placed to be paid by card) can be paid; a paid or cancelled one cannot."""
+
+    code = "order_not_awaiting_payment"
+    http_status = 409
+    default_message = _("This order is not waiting for a payment.")
+
+
+class PaymentTimeOverError(DomainError):
+    """The stock of a pending order is no longer held for it: it is being cancelled."""
+
+    code = "payment_time_over"
+    http_status = 409
+    default_message = _("The time to pay for this order is over: it will be cancelled and its items go back on sale.")

@@ -63,6 +63,14 @@ class PayWithForm(forms.Form):
         return method_id
 
 
+class OrderPayForm(OneTimeKeyForm):
+    """The "Pay" form of a pending order's page: one of the customer's saved cards."""
+
+    payment_method_id = forms.IntegerField(
+        label=_("Card"), min_value=1, max_value=2**63 - 1, error_messages={"required": _("Choose a card.")}
+    )
+
+
 class OrderPlaceForm(PayWithForm, OneTimeKeyForm):
     """Order from the product page (the `orders/_order_form.html` include).
 

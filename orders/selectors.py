@@ -26,7 +26,8 @@ from accounts.models import Seller, User
 from catalog.models import Product
 from catalog.selectors import products_for_listing
 from inventory.models import ReservationStatus, StockReservation
-from payments.models import Payment
+from payments.models import IN_FLIGHT_PAYMENT_STATES, Payment, PaymentMethod, PaymentMethodStatus
+from payments.services.card import payment_method_usable
 
 from .cache import popular_cache_key
 from .models import (
@@ -488,6 +489,11 @@ class PaymentDue:
     def expired(self) -> bool:
         return self.held_until is not None and self.held_until <= timezone.now()
 
+    @property
+    def in_flight(self) -> bool:
+        """Whether the newest payment may still take the money (then there is nothing to pay again)."""
+        return self.latest is not None and self.latest.status in IN_FLIGHT_PAYMENT_STATES
+
 
 def order_payment_due(*, order: Order) -> PaymentDue:
     """How a pending order's payment stands (reads the `payments` prefetched by `order_of`; one
@@ -500,3 +506,21 @@ def order_payment_due(*, order: Order) -> PaymentDue:
     )
     payments = list(order.payments.all())
     return PaymentDue(held_until=held_until, latest=max(payments, key=lambda p: p.pk) if payments else None)
+
+
+@dataclass(frozen=True)
+class CardChoice:
+    """One of the customer's saved cards, as the pay forms offer it (an expired one is shown, not usable)."""
+
+    method: PaymentMethod
+    usable: bool
+
+
+def cards_to_pay_with(*, user: User) -> list[CardChoice]:
+    """The customer's saved cards, the default first, then the newest (one query)."""
+    methods = (
+        PaymentMethod.objects.filter(user=user)
+        .exclude(status=PaymentMethodStatus.INACTIVE)
+        .order_by("-is_default", "-id")
+    )
+    return [CardChoice(method=method, usable=payment_method_usable(method, user=user)) for method in methods]

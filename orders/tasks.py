@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from common import outbox
 from common.tasks import notifications_resend_task
+from payments.gateways import GatewayTimeoutError
+from payments.services.card import payment_void
 
 from . import services
 
@@ -54,3 +56,13 @@ def order_reservations_expire_task() -> int:
     """Every minute: release the pending card orders whose held stock is past its deadline
     (idempotent, safe in two workers at once; see the service)."""
     return services.orders_release_expired()
+
+
+@shared_task(
+    autoretry_for=(GatewayTimeoutError,), retry_backoff=True, retry_backoff_max=300, max_retries=8, acks_late=True
+)
+def order_payment_void_task(payment_id: int) -> str:
+    """Void the payment still in flight of an order released unpaid (a no-op once it is not in
+    flight; the same key at the processor: voided once). Returns the payment's status."""
+    payment = payment_void(payment_id=payment_id, reason="The order was released: payment not received in time")
+    return str(payment.status)

@@ -22,5 +22,6 @@ urlpatterns = [
     path("issues/<int:pk>/rate/", views.IssueRateView.as_view(), name="issue_rate"),
     path("<int:pk>/invoice/", views.OrderInvoiceView.as_view(), name="invoice"),
     # Card payments (issue 14)
+    path("<int:pk>/pay/", views.OrderPayView.as_view(), name="pay"),
     path("<int:pk>/payment/return/", views.OrderPaymentReturnView.as_view(), name="payment_return"),
 ]

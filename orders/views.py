@@ -3,6 +3,7 @@
 import logging
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -41,6 +42,7 @@ from .forms import (
     IssueRateForm,
     IssueReportForm,
     OrderCancelForm,
+    OrderPayForm,
     OrderPlaceForm,
     OrderReturnForm,
     SellerIssueAnswerForm,
@@ -102,7 +104,15 @@ class CheckoutView(LoginRequiredMixin, View):
         raise NotImplementedError
 
     def card_order_placed(self, request: HttpRequest, order: Order, form: Any) -> HttpResponse:
-        """A new card order waits for its payment: to its page, where the customer pays."""
+        """A new card order waits for its payment: charged now with the saved card chosen, else
+        to its page, where the customer pays."""
+        if form.payment_method_id is not None:
+            return _pay(
+                request,
+                order,
+                payment_method_id=form.payment_method_id,
+                idempotency_key=f"checkout-{form.cleaned_data['idempotency_key']}",
+            )
         messages.info(
             request,
             _("Order %(number)s is placed and waits for your payment: we hold its items for %(minutes)d minutes.")
@@ -216,6 +226,7 @@ def checkout_page(request: HttpRequest, address_form: AddressCreateForm | None =
         "address_form": address_form or AddressCreateForm(prefix="new"),
         "checkout_key": uuid.uuid4().hex,
         "reservation_minutes": settings.STOCK_RESERVATION_MINUTES,
+        "cards": [choice for choice in selectors.cards_to_pay_with(user=user) if choice.usable],
     }
     status = 400 if address_form is not None else 200
     return TemplateResponse(request, "orders/checkout.html", context, status=status)
@@ -276,7 +287,7 @@ class OrderDetailView(OwnOrderMixin, TemplateView):
         context["timeline"] = selectors.order_timeline(order=order)
         context.update(order_returns_context(order=order, user=signed_in_user(self.request)))  # returns (RMA)
         if order.status_id == OrderState.PENDING:  # a card order waiting for its payment
-            context["payment_due"] = selectors.order_payment_due(order=order)
+            context.update(order_pay_context(request=self.request, order=order))
         return context
 
 
@@ -542,6 +553,80 @@ class ReturnDetailView(LoginRequiredMixin, TemplateView):
 
 
 # --- card payments (issue 14) -------------------------------------------------------------------
+
+
+def order_pay_context(*, request: HttpRequest, order: Order) -> dict[str, Any]:
+    """What a pending order's "Pay for this order" section needs (two queries)."""
+    cards = selectors.cards_to_pay_with(user=signed_in_user(request))
+    detail = reverse("orders:detail", args=[order.pk])
+    try:  # saving a card (the payment methods pages) comes back to this order afterwards
+        add_card_url: str | None = f"{reverse('payments:method_new')}?{urlencode({'next': detail})}"
+    except NoReverseMatch:
+        add_card_url = None
+    return {
+        "payment_due": selectors.order_payment_due(order=order),
+        "cards": cards,
+        "preselected_card": next((c.method.pk for c in cards if c.usable), None),
+        "add_card_url": add_card_url,
+        "pay_key": uuid.uuid4().hex,
+    }
+
+
+class OrderPayView(OwnOrderMixin, View):
+    """POST from a pending order's "Pay" form: charge the saved card chosen, then show how it went
+    (the bank's confirmation step, the waiting page, or the order with the outcome)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        order = self.get_order()
+        form = OrderPayForm(request.POST)
+        if not form.is_valid():
+            for message in form_error_messages(form):
+                messages.error(request, message)
+            return redirect("orders:detail", pk=order.pk)
+        return _pay(
+            request,
+            order,
+            payment_method_id=form.cleaned_data["payment_method_id"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+
+
+def _pay(request: HttpRequest, order: Order, *, payment_method_id: int, idempotency_key: str) -> HttpResponse:
+    """Charge a saved card for a pending order (`services.order_pay`) and send the customer where
+    the outcome is shown: the bank's confirmation step, the waiting page, or the order's page."""
+    detail = reverse("orders:detail", args=[order.pk])
+    try:
+        paid = services.order_pay(
+            user=signed_in_user(request),
+            order_id=order.pk,
+            payment_method_id=payment_method_id,
+            return_url=reverse("orders:payment_return", args=[order.pk]),
+            idempotency_key=idempotency_key,
+            **client_meta(request),
+        )
+    except NotFoundError:
+        raise Http404(_("No such order.")) from None
+    except IdempotencyKeyReuseError:
+        messages.error(request, _("This form was already sent with other choices. Reload the page and try again."))
+        return redirect(detail)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(detail)
+    except Exception:
+        logger.exception("Paying order %s failed", order.pk)
+        messages.error(
+            request, _("Something went wrong on our side. The order's page shows where your payment stands.")
+        )
+        return redirect(detail)
+    payment = paid.payment
+    if payment.status == PaymentStatus.ACTION_REQUIRED and payment.action_url:
+        return HttpResponseRedirect(payment.action_url)  # the bank's confirmation step (3-D Secure)
+    order.refresh_from_db(fields=["status", "paid_at"])
+    if _payment_outcome(request, order, payment) is None:  # still being confirmed
+        return redirect("orders:payment_return", pk=order.pk)
+    return redirect(detail)
 
 
 class OrderPaymentReturnView(OwnOrderMixin, TemplateView):

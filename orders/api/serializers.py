@@ -115,6 +115,14 @@ class OrderCreateSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
         self.fields["items"].max_length = settings.ORDER_MAX_LINES  # type: ignore[attr-defined]  # a ListSerializer has it
 
 
+class OrderPaySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    payment_method_id = StrictIntegerField(
+        min_value=1,
+        max_value=BIGINT_MAX,
+        help_text=_("The `id` of one of your saved cards (GET payment-methods/)."),
+    )
+
+
 class CheckoutQuoteSerializer(OrderCreateSerializer):
     """The same body as POST orders/: what it would cost, without ordering."""
 

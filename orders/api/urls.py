@@ -8,6 +8,7 @@ urlpatterns = [
     path("orders/", views.OrderListCreateApi.as_view(), name="order-list"),
     path("orders/<int:pk>/", views.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<int:pk>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
+    path("orders/<int:pk>/pay/", views.OrderPayApi.as_view(), name="order-pay"),
     # --- returns (RMA) ---
     path("orders/<int:pk>/returns/", views.OrderReturnListCreateApi.as_view(), name="order-returns"),
     path("returns/<int:pk>/", views.ReturnDetailApi.as_view(), name="return-detail"),

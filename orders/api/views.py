@@ -3,7 +3,8 @@
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -25,6 +26,9 @@ from common.api.schema import (
 from common.exceptions import NotFoundError
 from common.http import client_meta
 from common.public_cache import cache_public_response
+from payments.api.card import PaymentSerializer
+from payments.exceptions import PaymentDeclinedError
+from payments.models import Payment, PaymentStatus, PaymentTransaction
 
 from .. import selectors, services
 from ..cache import popular_scopes
@@ -38,6 +42,7 @@ from .serializers import (
     IssueSerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
+    OrderPaySerializer,
     OrderReturnSerializer,
     OrderSerializer,
     PopularEntrySerializer,
@@ -143,6 +148,69 @@ class OrderListCreateApi(generics.GenericAPIView):
             return Response(body, status=status.HTTP_201_CREATED)
         body = _order_body(user=user, order_id=placed.order.pk)
         return Response(body, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
+
+
+class OrderPayApi(APIView):
+    """Pay a pending order (placed with `payment_method: card`) with a saved card."""
+
+    @extend_schema(
+        tags=["orders"],
+        summary="Pay your pending order by card",
+        description=(
+            "Charges one of your saved cards (`payment_method_id`, from GET payment-methods/) the order's total. "
+            "The answer is the payment: `captured` (the order is `paid`), `action_required` (send the customer to "
+            "`action_url` to confirm it with their bank; the order becomes `paid` when the bank says yes), or "
+            "`pending` (still being confirmed: follow GET payments/{id}/ or the order). A declined card is a 402 "
+            "whose `message` is the reason; nothing is charged, and another card may pay while the order's items "
+            "are held. Only one payment of an order is in flight at a time: while one is, paying again answers "
+            "with it (200), so a double-clicked button charges once."
+        ),
+        request=OrderPaySerializer,
+        parameters=[
+            idempotency_parameter(
+                "The first request with a key starts the payment (201); the same key with the same body again "
+                "returns that payment as it is now (200, `Idempotent-Replayed: true`); the same key with a "
+                "different body is a 422 `idempotency_key_reused`."
+            )
+        ],
+        responses={
+            201: OpenApiResponse(PaymentSerializer, description="The payment started now, as far as it got."),
+            200: OpenApiResponse(PaymentSerializer, description="The payment already started for this order."),
+            400: error_response("`validation_error`; `payment_method_unusable` (not your card, removed, expired)."),
+            401: UNAUTHENTICATED,
+            402: error_response("`card_declined` (or the processor's code, e.g. `insufficient_funds`): `message`."),
+            404: NOT_FOUND,
+            409: error_response(
+                "`order_not_awaiting_payment` (paid, cancelled, or paid from the wallet); `payment_time_over` "
+                "(its items are no longer held: it is being cancelled)."
+            ),
+            422: error_response("`idempotency_key_reused`: the key came with another body."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = OrderPaySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = idempotency_key_from(request)
+        paid = services.order_pay(
+            user=signed_in_user(request),
+            order_id=pk,
+            payment_method_id=serializer.validated_data["payment_method_id"],
+            return_url=reverse("orders:payment_return", args=[pk]),
+            idempotency_key=key,
+            **client_meta(request),
+        )
+        if paid.payment.status == PaymentStatus.FAILED:
+            raise PaymentDeclinedError.of(paid.payment)
+        payment = (
+            Payment.objects.select_related("payment_method", "order")
+            .prefetch_related(Prefetch("transactions", queryset=PaymentTransaction.objects.order_by("id")))
+            .get(pk=paid.payment.pk)
+        )
+        body = PaymentSerializer(payment).data
+        if paid.created:
+            return Response(body, status=status.HTTP_201_CREATED)
+        replayed = key is not None and payment.idempotency_key == key
+        return Response(body, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"} if replayed else {})
 
 
 class CheckoutQuoteApi(APIView):

@@ -35,7 +35,14 @@ from .checkout import OrderLine, PlacedOrder, normalize_lines, order_place, orde
 from .fulfilment import shipment_create, shipment_delivery_record, shipment_progress_record, shipments_mark_overdue
 from .issues import issue_assign, issue_close, issue_rate, issue_report, issue_resolve, issue_seller_answer
 from .lifecycle import order_transition
-from .payment import order_payment_captured, order_payment_failed, order_release_expired, orders_release_expired
+from .payment import (
+    OrderPayment,
+    order_pay,
+    order_payment_captured,
+    order_payment_failed,
+    order_release_expired,
+    orders_release_expired,
+)
 from .quote import (
     AddressRequiredError,
     Quote,
@@ -59,6 +66,7 @@ __all__ = [
     "AddressRequiredError",
     "CancellationOutcome",
     "OrderLine",
+    "OrderPayment",
     "PlacedOrder",
     "Quote",
     "ReturnLine",
@@ -76,6 +84,7 @@ __all__ = [
     "issue_seller_answer",
     "normalize_lines",
     "order_cancel",
+    "order_pay",
     "order_payment_captured",
     "order_payment_failed",
     "order_place",

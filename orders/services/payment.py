@@ -19,20 +19,34 @@ released is voided after the commit.
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
+from common.idempotency import idempotency_key_clean, idempotent_replay, request_fingerprint
 from inventory.models import ReservationStatus, StockReservation
 from inventory.reservations import reservations_convert, reservations_release
+from payments.exceptions import PaymentMethodUnusableError
 from payments.logs import payment_log
-from payments.models import LogLevel, Payment, PaymentPurpose, RefundDestination
+from payments.models import (
+    IN_FLIGHT_PAYMENT_STATES,
+    LogLevel,
+    Payment,
+    PaymentMethod,
+    PaymentPurpose,
+    RefundDestination,
+)
 from payments.services import order_refund
+from payments.services.card import card_payment_create, card_payment_run
 from promotions.services import issued_coupon_release
 
+from ..exceptions import OrderNotAwaitingPaymentError, PaymentTimeOverError
 from ..models import ActorRole, NotificationKind, Order, OrderHistory, OrderItem, OrderState, SnapshotReason
 from .checkout import _sale_stats_write
-from .lifecycle import _transition
+from .lifecycle import _customer_order_for_update, _transition
 from .notifications import order_notification_queue
 from .snapshots import order_snapshot_take
 
@@ -42,6 +56,77 @@ logger = logging.getLogger(__name__)
 PAID_BY_CARD = "Paid by card"
 EXPIRED = "Payment not received in time"
 LATE_PAYMENT = "Payment arrived after the order was released: refunded"
+
+
+@dataclass(frozen=True)
+class OrderPayment:
+    """What `order_pay` hands back: the payment, and whether this call started it."""
+
+    payment: Payment
+    created: bool  # False: the same Idempotency-Key, or a payment already in flight, answered
+
+
+def order_pay(
+    *,
+    user: User,
+    order_id: int,
+    payment_method_id: int,
+    return_url: str,
+    idempotency_key: str | None = None,
+    ip_address: str | None = None,
+    user_agent: str = "",
+    device_fingerprint: str = "",
+) -> OrderPayment:
+    """Pay the customer's pending order with one of their saved cards.
+
+    Under the order row's lock: the same Idempotency-Key answers with its payment (a different
+    request with it is an IdempotencyKeyReuseError); a payment already in flight answers too (a
+    double-clicked button charges once; the unique constraint on in-flight payments is the
+    backstop); else the order must be pending with its stock still held, and a pending card
+    payment is created. After the commit, with no lock held, the card is charged
+    (`card_payment_run`): the payment comes back captured (the order is paid by then), waiting
+    for the customer's confirmation (`action_url`), failed (`failure_message`), or still pending
+    (a processor that did not answer: the retry task resolves it). `return_url` is where the
+    confirmation step sends the customer back. `device_fingerprint` is for the fraud check.
+
+    Raises NotFoundError (not the customer's order), OrderNotAwaitingPaymentError,
+    PaymentTimeOverError, PaymentMethodUnusableError, IdempotencyKeyReuseError.
+    """
+    key = idempotency_key_clean(idempotency_key)
+    fingerprint = request_fingerprint("order_pay", order=order_id, method=payment_method_id)
+    with transaction.atomic():
+        order = _customer_order_for_update(order_id=order_id, user=user, as_staff=False)
+        if key is not None:
+            earlier = Payment.objects.filter(user=user, idempotency_key=key).first()
+            if (replayed := idempotent_replay(earlier, fingerprint=fingerprint)) is not None:
+                return OrderPayment(payment=replayed, created=False)
+        in_flight = Payment.objects.filter(order=order, status__in=IN_FLIGHT_PAYMENT_STATES).order_by("pk").first()
+        if in_flight is not None:
+            return OrderPayment(payment=in_flight, created=False)
+        if order.status_id != OrderState.PENDING:
+            raise OrderNotAwaitingPaymentError(extra={"status": str(order.status_id)})
+        held = StockReservation.objects.filter(
+            order_id=order.pk, status=ReservationStatus.HELD, expires_at__gt=timezone.now()
+        ).exists()
+        if not held:
+            raise PaymentTimeOverError()
+        method = PaymentMethod.objects.filter(user=user, pk=payment_method_id).select_related("gateway").first()
+        if method is None:  # another customer's card does not exist for this one
+            raise PaymentMethodUnusableError(extra={"payment_method_id": payment_method_id})
+        payment = card_payment_create(
+            user=user,
+            amount=order.total_amount,
+            purpose=PaymentPurpose.ORDER,
+            payment_method=method,
+            order_id=order.pk,
+            idempotency_key=key,
+            fingerprint=fingerprint,
+            client_ip=ip_address,
+        )
+    charged = card_payment_run(
+        payment_id=payment.pk, return_url=return_url, ip_address=ip_address, user_agent=user_agent
+    )
+    return OrderPayment(payment=charged, created=True)
 
 
 def _order_locked(order_id: int) -> Order:
@@ -207,5 +292,19 @@ def order_release_expired(*, order_id: int, now: dt.datetime | None = None) -> b
             reason=EXPIRED,
             also_update=("cancelled_at",),
         )
+        # A payment still in flight must not take the money now: voided after the commit, by a
+        # task (a gateway call, retried on a timeout). Should it be captured first all the same,
+        # `order_payment_captured` finds the order cancelled and refunds it.
+        in_flight = list(
+            Payment.objects.filter(order_id=order.pk, status__in=IN_FLIGHT_PAYMENT_STATES).values_list("pk", flat=True)
+        )
+        for payment_id in in_flight:
+            transaction.on_commit(partial(_payment_void_enqueue, payment_id), robust=True)
     logger.info("Order %s released: %s", order_id, EXPIRED)
     return True
+
+
+def _payment_void_enqueue(payment_id: int) -> None:
+    from ..tasks import order_payment_void_task  # the tasks module imports the services
+
+    order_payment_void_task.delay(payment_id)

@@ -13,7 +13,8 @@ from carts.services import cart_add_item
 from inventory.models import InventoryItem, StockReservation
 from orders.models import Order, OrderState
 from orders.services import orders_release_expired
-from payments.models import PaymentStatus, Wallet
+from payments.models import Payment, PaymentStatus, Wallet
+from tests.payments.cards import DECLINED, THREE_DS, saved_card
 
 from .card_helpers import announce, place_by_card
 from .test_views import assert_strict_csp_markup, messages_of
@@ -165,3 +166,95 @@ def test_the_return_page_needs_sign_in(client, customer, variant):
     response = client.get(reverse("orders:payment_return", args=[order.pk]))
 
     assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+
+
+# --- paying from the order's page and from the checkout -------------------------------------------
+
+
+def pay_form(card, **overrides):
+    return {"payment_method_id": str(card.pk), "idempotency_key": uuid.uuid4().hex, **overrides}
+
+
+def test_a_pending_orders_page_offers_the_saved_cards(shopper, customer, variant):
+    order = place_by_card(customer, variant)
+    card = saved_card(customer, is_default=True)
+    expired = saved_card(customer, exp_year=2020)
+
+    html = shopper.get(reverse("orders:detail", args=[order.pk])).content.decode()
+
+    assert f'action="{reverse("orders:pay", args=[order.pk])}"' in html
+    assert f'value="{card.pk}" checked' in html
+    assert f'value="{expired.pk}" disabled' in html and "cannot pay (expired)" in html
+    assert f"{card.brand} •••• {card.last4}" in html
+    assert_strict_csp_markup(html)
+
+
+def test_paying_from_the_order_page_pays_it(shopper, customer, variant):
+    order = place_by_card(customer, variant, 2)
+
+    response = shopper.post(reverse("orders:pay", args=[order.pk]), pay_form(saved_card(customer)))
+
+    assert response.status_code == 302 and response["Location"] == reverse("orders:detail", args=[order.pk])
+    assert any("is paid" in m for m in messages_of(response))
+    order.refresh_from_db()
+    assert order.status_id == OrderState.PAID
+    html = shopper.get(response["Location"]).content.decode()
+    assert "Pay for this order" not in html
+
+
+def test_the_banks_confirmation_step_is_where_the_pay_button_leads(shopper, customer, variant):
+    order = place_by_card(customer, variant)
+
+    response = shopper.post(reverse("orders:pay", args=[order.pk]), pay_form(saved_card(customer, THREE_DS)))
+
+    payment = Payment.objects.get(order=order)
+    assert payment.status == PaymentStatus.ACTION_REQUIRED
+    assert response.status_code == 302 and response["Location"] == payment.action_url
+    html = shopper.get(reverse("orders:detail", args=[order.pk])).content.decode()
+    assert "Your bank asks you to confirm this payment." in html
+    assert f'action="{reverse("orders:pay", args=[order.pk])}"' not in html  # nothing to pay twice
+
+
+def test_a_declined_card_on_the_order_page_says_why(shopper, customer, variant):
+    order = place_by_card(customer, variant)
+
+    response = shopper.post(reverse("orders:pay", args=[order.pk]), pay_form(saved_card(customer, DECLINED)))
+
+    assert response.status_code == 302 and response["Location"] == reverse("orders:detail", args=[order.pk])
+    assert "Your card was declined. Nothing was charged: you can pay with another card." in messages_of(response)
+    order.refresh_from_db()
+    assert order.status_id == OrderState.PENDING
+
+
+@pytest.mark.parametrize("overrides", [{"payment_method_id": ""}, {"payment_method_id": "x"}, {"idempotency_key": ""}])
+def test_a_bad_pay_form_goes_back_with_the_reason(shopper, customer, variant, overrides):
+    order = place_by_card(customer, variant)
+
+    response = shopper.post(reverse("orders:pay", args=[order.pk]), pay_form(saved_card(customer), **overrides))
+
+    assert response.status_code == 302 and response["Location"] == reverse("orders:detail", args=[order.pk])
+    assert messages_of(response)
+    assert not Payment.objects.exists()
+
+
+def test_another_customers_order_cannot_be_paid_from_a_page(shopper, customer, other_customer, variant):
+    theirs = place_by_card(other_customer, variant)
+
+    response = shopper.post(reverse("orders:pay", args=[theirs.pk]), pay_form(saved_card(customer)))
+
+    assert response.status_code == 404
+    assert not Payment.objects.exists()
+
+
+def test_the_checkout_offers_saved_cards_and_pays_with_one_at_once(shopper, customer, variant):
+    card = saved_card(customer)
+    cart_add_item(user=customer, variant_id=variant.pk, quantity=1)
+    assert f'value="card:{card.pk}"' in shopper.get(reverse("orders:checkout")).content.decode()
+
+    response = shopper.post(reverse("orders:checkout"), checkout_form(customer, pay_with=f"card:{card.pk}"))
+
+    order = Order.objects.get(customer=customer)
+    assert response.status_code == 302 and response["Location"] == reverse("orders:detail", args=[order.pk])
+    assert order.status_id == OrderState.PAID
+    assert Payment.objects.get(order=order).payment_method_id == card.pk
+    assert Wallet.objects.get(user=customer).balance == Decimal("500.00")  # the card paid
