@@ -41,7 +41,7 @@ def wallet_violations() -> list[str]:
 def stock_violations() -> list[str]:
     """Each stock row's history is an unbroken chain ending at its quantity, and units sold per
     variant (lines of orders that still count) = units the sale movements took, net of returns."""
-    from inventory.models import ChangeType, InventoryHistory, InventoryItem
+    from inventory.models import ChangeType, InventoryHistory, InventoryItem, ReservationStatus, StockReservation
     from orders.models import SOLD_STATES, OrderItem, OrderState
 
     problems = []
@@ -56,9 +56,21 @@ def stock_violations() -> list[str]:
                 f"the previous one ended at {last_after[item]}"
             )
         last_after[item] = move["quantity_after"]
+    held = {
+        row["inventory_item_id"]: row["units"]
+        for row in StockReservation.objects.filter(status=ReservationStatus.HELD)
+        .values("inventory_item_id")
+        .annotate(units=Sum("quantity"))
+    }
     for item in InventoryItem.objects.values("id", "quantity", "reserved_quantity"):
         if item["quantity"] < 0 or item["reserved_quantity"] < 0:
             problems.append(f"stock row {item['id']}: negative quantity {item['quantity']}")
+        # Units are reserved only by held reservations (orders waiting for their card payment).
+        if item["reserved_quantity"] != held.get(item["id"], 0):
+            problems.append(
+                f"stock row {item['id']}: {item['reserved_quantity']} reserved, held reservations "
+                f"hold {held.get(item['id'], 0)}"
+            )
         if item["id"] in last_after and last_after[item["id"]] != item["quantity"]:
             problems.append(
                 f"stock row {item['id']}: quantity {item['quantity']} but its history ends at {last_after[item['id']]}"
@@ -115,7 +127,8 @@ def coupon_violations() -> list[str]:
 
 def payment_violations() -> list[str]:
     """Refunds never exceed what was captured; a paid order's capture = its total; a cancelled
-    order is refunded in full."""
+    order is refunded in full; a card order released unpaid keeps nothing (a payment that came
+    after all is refunded in full)."""
     from orders.models import Order, OrderState
     from payments.models import Payment, PaymentStatus, Refund
 
@@ -129,12 +142,19 @@ def payment_violations() -> list[str]:
             problems.append(f"payment {payment['id']}: refunded {refunded} of {payment['amount']} captured")
     captured = defaultdict(lambda: ZERO)
     refunded_by_order = defaultdict(lambda: ZERO)
-    for payment in Payment.objects.exclude(status__in=[PaymentStatus.PENDING, PaymentStatus.FAILED]).values(
-        "order_id", "amount", "refunded_amount"
-    ):
+    # Payments that took the money (a card payment still waiting, failed or voided took none).
+    took_money = [PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED]
+    for payment in Payment.objects.filter(status__in=took_money).values("order_id", "amount", "refunded_amount"):
         captured[payment["order_id"]] += payment["amount"]
         refunded_by_order[payment["order_id"]] += payment["refunded_amount"]
-    for order in Order.objects.exclude(status=OrderState.PENDING).values("id", "status", "total_amount"):
+    for order in Order.objects.exclude(status=OrderState.PENDING).values("id", "status", "total_amount", "paid_at"):
+        if order["status"] == OrderState.CANCELLED and order["paid_at"] is None:
+            if refunded_by_order[order["id"]] != captured[order["id"]]:
+                problems.append(
+                    f"order {order['id']}: released unpaid, yet kept {captured[order['id']]} "
+                    f"(refunded {refunded_by_order[order['id']]})"
+                )
+            continue
         if captured[order["id"]] != order["total_amount"]:
             problems.append(f"order {order['id']}: total {order['total_amount']}, captured {captured[order['id']]}")
         if order["status"] == OrderState.CANCELLED and refunded_by_order[order["id"]] != order["total_amount"]:
@@ -200,7 +220,8 @@ def all_violations() -> list[str]:
 
 
 def pending_orders() -> int:
-    """Orders left half-made (no order would stay pending: checkout is one transaction)."""
+    """Orders still pending: card orders waiting for their payment (a wallet checkout never
+    leaves one: it is one transaction)."""
     from orders.models import Order, OrderState
 
     return Order.objects.filter(Q(status=OrderState.PENDING)).count()

@@ -124,6 +124,8 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "orders_seller:order": {"order_id": a.order.pk},
         # Card payments (issue 14)
         "orders:payment_return": {"pk": a.order.pk},
+        "orders:pay": {"pk": a.order.pk},
+        "orders_api:order-pay": {"pk": a.order.pk},
         # Payments (issue 14): customer A's order's payment.
         "payments_api:payment_detail": {"pk": a.order.payments.values_list("pk", flat=True).first()},
     }

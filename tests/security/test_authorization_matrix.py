@@ -172,6 +172,8 @@ POLICY: dict[str, Policy] = {
     "orders_api:seller-shipments": Policy(SELLER_ONLY, {"order_id": 1, "carrier_id": 1, "tracking_number": "PROBE-1"}),
     # Card payments (issue 14)
     "orders:payment_return": Policy(CUSTOMER_OWNED),
+    "orders:pay": Policy(CUSTOMER_OWNED, {"payment_method_id": "1", "idempotency_key": "probe"}),
+    "orders_api:order-pay": Policy(CUSTOMER_OWNED, {"payment_method_id": 1}),
 }
 
 

@@ -14,6 +14,7 @@ from django.views.generic.edit import ProcessFormView
 
 from .routes import all_routes, write_methods_of
 from .test_account_tampering import DOORS as ACCOUNT_DOORS
+from .test_card_payment_tampering import DOORS as CARD_PAYMENT_DOORS
 from .test_cart_tampering import DOORS as CART_DOORS
 from .test_fulfilment_tampering import DOORS as FULFILMENT_DOORS
 from .test_money_and_stock_tampering import DOORS as MONEY_DOORS
@@ -23,7 +24,16 @@ from .test_sign_in_and_password_tampering import DOORS as SIGN_IN_DOORS
 
 pytestmark = [pytest.mark.scorecard(row=5), pytest.mark.django_db]
 
-DOORS = [*MONEY_DOORS, *CART_DOORS, *ACCOUNT_DOORS, *SIGN_IN_DOORS, *FULFILMENT_DOORS, *ISSUE_DOORS, *RETURN_DOORS]
+DOORS = [
+    *MONEY_DOORS,
+    *CART_DOORS,
+    *ACCOUNT_DOORS,
+    *SIGN_IN_DOORS,
+    *FULFILMENT_DOORS,
+    *ISSUE_DOORS,
+    *RETURN_DOORS,
+    *CARD_PAYMENT_DOORS,
+]
 
 
 # Write routes without a door here, each with where it is covered instead.
