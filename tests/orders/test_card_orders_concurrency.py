@@ -15,6 +15,7 @@ from orders.exceptions import OrderNotAwaitingPaymentError
 from orders.models import Order, OrderHistory, OrderState
 from orders.services import order_pay, order_release_expired, orders_release_expired
 from payments.models import Payment, PaymentStatus, PaymentTransaction, Refund, SandboxOperation
+from scorecard.invariants import all_violations
 from tests.factories.commerce import VariantFactory
 from tests.payments.cards import THREE_DS, sandbox, saved_card
 
@@ -40,6 +41,7 @@ def test_the_expiry_in_six_workers_at_once_releases_each_order_once():
     assert OrderHistory.objects.filter(new_value=OrderState.CANCELLED).count() == 5
     item = InventoryItem.objects.get(variant=variant)
     assert (item.quantity, item.reserved_quantity) == (20, 0)
+    assert all_violations() == []  # stock, money, coupons: the shop's invariants hold
 
 
 def test_the_expiry_racing_a_late_payment_ends_with_one_outcome_per_order():
@@ -77,8 +79,8 @@ def test_the_expiry_racing_a_late_payment_ends_with_one_outcome_per_order():
     item = InventoryItem.objects.get(variant=variant)
     assert (item.quantity, item.reserved_quantity) == (50 - 2 * paid, 0)
 
-
-# --- with the sandbox processor ---------------------------------------------------------------
+    # --- with the sandbox processor ---------------------------------------------------------------
+    assert all_violations() == []  # stock, money, coupons: the shop's invariants hold
 
 
 def test_a_pay_button_clicked_eight_times_at_once_charges_once():
@@ -113,6 +115,7 @@ def test_a_pay_button_clicked_eight_times_at_once_charges_once():
     item = InventoryItem.objects.get(variant=variant)
     assert (item.quantity, item.reserved_quantity) == (7, 0)
     assert InventoryHistory.objects.filter(order_item__order=order, change_type=ChangeType.SALE).count() == 1
+    assert all_violations() == []  # stock, money, coupons: the shop's invariants hold
 
 
 def test_the_expiry_racing_the_banks_late_confirmation_ends_with_one_outcome():
@@ -167,3 +170,4 @@ def test_the_expiry_racing_the_banks_late_confirmation_ends_with_one_outcome():
     item = InventoryItem.objects.get(variant=variant)
     assert (item.quantity, item.reserved_quantity) == (50 - 2 * paid, 0)
     assert paid + released == 6
+    assert all_violations() == []  # stock, money, coupons: the shop's invariants hold
