@@ -249,6 +249,7 @@ class NotificationKind(models.TextChoices):
     ISSUE_UPDATED = "issue_updated", _("Issue updated")
     ISSUE_RESOLVED = "issue_resolved", _("Issue resolved")
     ISSUE_CLOSED = "issue_closed", _("Issue closed")
+    PAYMENT_EXPIRED = "payment_expired", _("Payment not received in time")  # a card order released unpaid
 
 
 class OrderNotificationManager(models.Manager):

@@ -30,6 +30,7 @@ SUBJECTS = {
     NotificationKind.ISSUE_CLOSED: _("Your report about order %(number)s is closed"),
     NotificationKind.SHIPPED: _("Your order %(number)s is on its way"),
     NotificationKind.DELIVERED: _("Your order %(number)s has arrived"),
+    NotificationKind.PAYMENT_EXPIRED: _("Your order %(number)s is cancelled: its payment did not arrive in time"),
 }
 
 
@@ -86,6 +87,7 @@ EMAIL_PREFERENCE: dict[NotificationKind, str | None] = {
     NotificationKind.ISSUE_UPDATED: TRANSACTIONAL,
     NotificationKind.ISSUE_RESOLVED: TRANSACTIONAL,
     NotificationKind.ISSUE_CLOSED: TRANSACTIONAL,
+    NotificationKind.PAYMENT_EXPIRED: TRANSACTIONAL,
 }
 
 

@@ -168,7 +168,7 @@ def _order_mark_paid(order: Order, payment: Payment) -> None:
         also_update=("paid_at",),
     )
     order_snapshot_take(order=order, reason=SnapshotReason.CONFIRMATION, items=items)
-    order_notification_queue(order=order, kind=NotificationKind.CONFIRMATION)
+    order_notification_queue(order=order, kind=NotificationKind.CONFIRMATION, context={"paid_by": "card"})
     payment_log(
         f"Order {order.order_number} paid",
         source="orders",
@@ -300,6 +300,7 @@ def order_release_expired(*, order_id: int, now: dt.datetime | None = None) -> b
         )
         for payment_id in in_flight:
             transaction.on_commit(partial(_payment_void_enqueue, payment_id), robust=True)
+        order_notification_queue(order=order, kind=NotificationKind.PAYMENT_EXPIRED)
     logger.info("Order %s released: %s", order_id, EXPIRED)
     return True
 

@@ -26,6 +26,7 @@ from orders.models import (
     ProductSaleStat,
     SnapshotReason,
 )
+from orders.notifications import order_email_render
 from orders.services import order_place, order_place_from_cart, orders_release_expired
 from orders.tasks import order_reservations_expire_task
 from payments.models import Payment, PaymentStatus, Refund, Wallet
@@ -169,7 +170,9 @@ def test_a_captured_payment_pays_the_order_and_sells_the_held_stock_once(custome
     assert (sale.quantity_delta, sale.order_item.order_id) == (-3, order.pk)
     assert list(ProductSaleStat.objects.values_list("quantity", flat=True)) == [3]
     assert OrderSnapshot.objects.filter(order=order, reason=SnapshotReason.CONFIRMATION).count() == 1
-    assert OrderNotification.objects.filter(order=order, kind=NotificationKind.CONFIRMATION).count() == 1
+    (confirmation,) = OrderNotification.objects.filter(order=order, kind=NotificationKind.CONFIRMATION)
+    rendered = order_email_render(confirmation)
+    assert rendered is not None and "Total paid by card" in rendered.body and "wallet" not in rendered.body
     paid = OrderHistory.objects.filter(order=order, new_value=OrderState.PAID).get()
     assert (paid.previous_value, paid.reason) == (OrderState.PENDING, "Paid by card")
     assert Wallet.objects.get(user=customer).balance == Decimal("500.00")  # the card paid, not the wallet
@@ -252,6 +255,11 @@ def test_past_its_deadline_a_pending_order_is_released_once(customer, variant):
     assert orders_release_expired(now=timezone.now() + LATER) == 0  # twice: nothing more
     assert stock(variant) == (10, 1, 9)
     assert OrderHistory.objects.filter(order=order, new_value=OrderState.CANCELLED).count() == 1
+    (told,) = OrderNotification.objects.filter(order=order)
+    message = order_email_render(told)
+    assert told.kind == NotificationKind.PAYMENT_EXPIRED and message is not None
+    assert order.order_number in message.subject and "did not arrive in time" in message.subject
+    assert "Nothing was charged" in message.body
 
 
 def test_the_beat_task_releases_what_is_past_its_deadline(customer, variant):
