@@ -1,13 +1,13 @@
 """Helpers for the card-order tests: pending card orders placed through the real checkout, and
-a payment outcome announced the way the payment services announce it."""
+card payments of them through the sandbox processor."""
 
 from django.db import transaction
-from django.utils import timezone
 
 from orders.models import Order
 from orders.services import order_place
-from payments.models import Payment, PaymentMethodType, PaymentPurpose, PaymentStatus
-from payments.signals import payment_captured, payment_failed
+from payments.models import Payment, PaymentPurpose
+from payments.services.card import card_payment_create, card_payment_run
+from tests.payments.cards import OK, saved_card
 
 
 def place_by_card(user, variant, quantity: int = 1, **kwargs) -> Order:
@@ -17,24 +17,18 @@ def place_by_card(user, variant, quantity: int = 1, **kwargs) -> Order:
     ).order
 
 
-def announce(order: Order, status: str, **fields) -> Payment:
-    """A card payment of `order` reaching `status` (captured or failed), announced as the payment
-    services do: in one transaction, the order row locked first, then the payment, then the signal."""
+def charge(order: Order, number: str = OK) -> Payment:
+    """A card payment of `order`'s total with a new saved sandbox card `number`, run as far as the
+    processor takes it (captured, failed, waiting for confirmation). Made as the payment engine
+    makes it (order row locked first) but without `order_pay`'s checks, so it can also stand for a
+    payment that was already in flight when its order was released."""
     with transaction.atomic():
         Order.objects.select_for_update().filter(pk=order.pk).first()
-        amount = order.total_amount
-        payment = Payment.objects.create(
-            order=order,
+        payment = card_payment_create(
             user=order.customer,
+            amount=order.total_amount,
             purpose=PaymentPurpose.ORDER,
-            method=PaymentMethodType.CARD,
-            amount=amount,
-            currency=order.currency,
-            status=status,
-            captured_amount=amount if status == PaymentStatus.CAPTURED else 0,
-            captured_at=timezone.now() if status == PaymentStatus.CAPTURED else None,
-            **fields,
+            payment_method=saved_card(order.customer, number),
+            order_id=order.pk,
         )
-        signal = payment_captured if status == PaymentStatus.CAPTURED else payment_failed
-        signal.send(sender=Payment, payment=payment)
-    return payment
+    return card_payment_run(payment_id=payment.pk, return_url=f"/orders/{order.pk}/payment/return/")

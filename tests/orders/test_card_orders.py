@@ -33,8 +33,9 @@ from payments.models import Payment, PaymentStatus, Refund, Wallet
 from promotions.models import IssuedCoupon
 from promotions.services import coupon_claim
 from tests.factories.commerce import CouponFactory, VariantFactory
+from tests.payments.cards import DECLINED
 
-from .card_helpers import announce, place_by_card
+from .card_helpers import charge, place_by_card
 from .conftest import funded_user, ledger_sum
 
 pytestmark = pytest.mark.django_db
@@ -160,7 +161,7 @@ def test_a_card_order_from_the_cart_closes_the_cart(customer, variant):
 def test_a_captured_payment_pays_the_order_and_sells_the_held_stock_once(customer, variant):
     order = place_by_card(customer, variant, 3)
 
-    payment = announce(order, PaymentStatus.CAPTURED)
+    payment = charge(order)
 
     order.refresh_from_db()
     assert order.status_id == OrderState.PAID and order.paid_at is not None
@@ -187,7 +188,7 @@ def test_a_captured_payment_pays_the_order_and_sells_the_held_stock_once(custome
 def test_a_declined_payment_leaves_the_order_pending_with_its_stock(customer, variant):
     order = place_by_card(customer, variant, 2)
 
-    announce(order, PaymentStatus.FAILED, failure_code="card_declined", failure_message="Your card was declined.")
+    charge(order, DECLINED)
 
     order.refresh_from_db()
     assert order.status_id == OrderState.PENDING
@@ -195,7 +196,7 @@ def test_a_declined_payment_leaves_the_order_pending_with_its_stock(customer, va
     attempt = OrderHistory.objects.get(order=order, change_type="payment")
     assert (attempt.new_value, attempt.reason) == (PaymentStatus.FAILED, "Your card was declined.")
     # Another card may pay it while the stock is held.
-    announce(order, PaymentStatus.CAPTURED)
+    charge(order)
     order.refresh_from_db()
     assert order.status_id == OrderState.PAID and stock(variant) == (8, 0, 8)
 
@@ -277,7 +278,7 @@ def test_a_payment_captured_after_the_release_is_refunded_in_full(customer, vari
     order = place_by_card(customer, variant, 2)
     orders_release_expired(now=timezone.now() + LATER)
 
-    payment = announce(order, PaymentStatus.CAPTURED)
+    payment = charge(order)
 
     order.refresh_from_db()
     payment.refresh_from_db()

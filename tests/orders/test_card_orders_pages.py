@@ -14,9 +14,9 @@ from inventory.models import InventoryItem, StockReservation
 from orders.models import Order, OrderState
 from orders.services import orders_release_expired
 from payments.models import Payment, PaymentStatus, Wallet
-from tests.payments.cards import DECLINED, THREE_DS, saved_card
+from tests.payments.cards import DECLINED, NO_FUNDS, THREE_DS, saved_card
 
-from .card_helpers import announce, place_by_card
+from .card_helpers import charge, place_by_card
 from .test_views import assert_strict_csp_markup, messages_of
 
 pytestmark = pytest.mark.django_db
@@ -92,11 +92,11 @@ def test_a_pending_order_past_its_time_says_so(shopper, customer, variant):
 
 def test_a_declined_payment_shows_its_reason_on_the_order_page(shopper, customer, variant):
     order = place_by_card(customer, variant)
-    announce(order, PaymentStatus.FAILED, failure_code="insufficient_funds", failure_message="Insufficient funds.")
+    charge(order, NO_FUNDS)
 
     html = shopper.get(reverse("orders:detail", args=[order.pk])).content.decode()
 
-    assert "Your last payment did not go through: Insufficient funds. Nothing was charged." in html
+    assert "Your last payment did not go through: Your card has insufficient funds. Nothing was charged." in html
 
 
 # --- the page that waits for the confirmation ----------------------------------------------------
@@ -104,7 +104,7 @@ def test_a_declined_payment_shows_its_reason_on_the_order_page(shopper, customer
 
 def test_the_return_page_waits_while_the_payment_is_confirmed(shopper, customer, variant):
     order = place_by_card(customer, variant)
-    announce(order, PaymentStatus.ACTION_REQUIRED, action_url="/sandbox-gateway/confirm/pi_x/")
+    waiting = charge(order, THREE_DS)
 
     response = shopper.get(reverse("orders:payment_return", args=[order.pk]))
 
@@ -113,7 +113,7 @@ def test_the_return_page_waits_while_the_payment_is_confirmed(shopper, customer,
     assert "Confirming your payment…" in html
     assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in html
     assert 'hx-trigger="every 2s"' in html
-    assert 'href="/sandbox-gateway/confirm/pi_x/"' in html
+    assert f'href="{waiting.action_url}"' in html and waiting.action_url
     assert_strict_csp_markup(html)
 
     polled = shopper.get(reverse("orders:payment_return", args=[order.pk]), HTTP_HX_REQUEST="true")
@@ -122,7 +122,7 @@ def test_the_return_page_waits_while_the_payment_is_confirmed(shopper, customer,
 
 def test_the_return_page_goes_to_the_order_once_it_is_paid(shopper, customer, variant):
     order = place_by_card(customer, variant)
-    announce(order, PaymentStatus.CAPTURED)
+    charge(order)
     detail = reverse("orders:detail", args=[order.pk])
 
     polled = shopper.get(reverse("orders:payment_return", args=[order.pk]), HTTP_HX_REQUEST="true")
@@ -135,12 +135,12 @@ def test_the_return_page_goes_to_the_order_once_it_is_paid(shopper, customer, va
 
 def test_the_return_page_says_why_a_payment_failed(shopper, customer, variant):
     order = place_by_card(customer, variant)
-    announce(order, PaymentStatus.FAILED, failure_code="authentication_failed", failure_message="You refused it.")
+    charge(order, DECLINED)
 
     response = shopper.get(reverse("orders:payment_return", args=[order.pk]))
 
     assert response.status_code == 302 and response["Location"] == reverse("orders:detail", args=[order.pk])
-    assert "You refused it. Nothing was charged: you can pay with another card." in messages_of(response)
+    assert "Your card was declined. Nothing was charged: you can pay with another card." in messages_of(response)
 
 
 def test_the_return_page_of_a_released_order_says_it_ran_out_of_time(shopper, customer, variant):
