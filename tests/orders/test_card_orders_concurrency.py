@@ -85,7 +85,7 @@ def test_the_expiry_racing_a_late_payment_ends_with_one_outcome_per_order():
     assert all_violations() == []  # stock, money, coupons: the shop's invariants hold
 
 
-# --- with the bank's confirmation step ----------------------------------------------------------
+# --- paying with order_pay; the bank's confirmation step -----------------------------------------
 
 
 def test_a_pay_button_clicked_eight_times_at_once_charges_once():
