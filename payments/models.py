@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from common.models import TimeStampedModel
+from common.models import TimeStampedModel, bounded_text_field
 from common.money import currency_field, money_field
 
 
@@ -82,6 +82,11 @@ class WalletEntry(models.Model):
         return self.amount * self.SIGN[EntryType(self.entry_type)]
 
 
+# A gateway key as staff type it, and its Fernet token (about 1.4 times longer, plus 100) at rest.
+GATEWAY_SECRET_MAX_LENGTH = 1000
+GATEWAY_SECRET_TOKEN_MAX_LENGTH = 2048
+
+
 class GatewayStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     INACTIVE = "inactive", _("Inactive")
@@ -103,9 +108,9 @@ class PaymentGateway(TimeStampedModel):
     fee_rate = models.DecimalField(
         max_digits=6, decimal_places=4, default=0, help_text=_("The processor's fee, as a fraction (0.029 = 2.9%).")
     )
-    api_key_encrypted = models.TextField(blank=True, editable=False)
-    secret_key_encrypted = models.TextField(blank=True, editable=False)
-    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    api_key_encrypted = bounded_text_field(GATEWAY_SECRET_TOKEN_MAX_LENGTH, blank=True, editable=False)
+    secret_key_encrypted = bounded_text_field(GATEWAY_SECRET_TOKEN_MAX_LENGTH, blank=True, editable=False)
+    webhook_secret_encrypted = bounded_text_field(GATEWAY_SECRET_TOKEN_MAX_LENGTH, blank=True, editable=False)
     webhook_url = models.URLField(blank=True)
     configured_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
