@@ -177,3 +177,6 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["order__order_number", "payment__user__email", "reason"]
     fields = ["payment", "order", "amount", "currency", "reason", "status", "processed_by", "created_at"]
     readonly_fields = fields
+
+
+from . import admin_fraud  # noqa: E402, F401 - fraud checks and rules (issue 14)

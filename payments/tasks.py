@@ -25,3 +25,12 @@ def sandbox_webhook_deliver_task(body: str) -> str:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return str(response.status)
     return webhook_receive(gateway_code="sandbox", body=raw, headers=headers, ip_address=None).outcome
+
+
+@shared_task(acks_late=True)
+def fraud_cleared_payment_run_task(payment_id: int) -> None:
+    """Staff cleared a payment the fraud rules held: send it for authorization now (a no-op for a
+    payment that already left pending)."""
+    from .services.card import card_payment_run
+
+    card_payment_run(payment_id=payment_id, return_url="/")
