@@ -27,10 +27,40 @@ def sandbox_webhook_deliver_task(body: str) -> str:
     return webhook_receive(gateway_code="sandbox", body=raw, headers=headers, ip_address=None).outcome
 
 
-@shared_task(acks_late=True)
-def fraud_cleared_payment_run_task(payment_id: int) -> None:
-    """Staff cleared a payment the fraud rules held: send it for authorization now (a no-op for a
-    payment that already left pending)."""
+# --- card payments (payments.services.card) -------------------------------------------------------
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8, acks_late=True)
+def payment_capture_task(payment_id: int) -> str:
+    """Capture a payment a webhook (or the customer's confirmation step) made authorized. A no-op
+    once captured; a repeat uses the same key, so the processor captures once."""
+    from .services.card import payment_capture
+
+    return payment_capture(payment_id=payment_id).status
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8, acks_late=True)
+def payment_hold_release_task(payment_id: int) -> None:
+    """Release an authorization the processor gave a payment the shop had already given up on."""
+    from .services.card import payment_hold_release
+
+    payment_hold_release(payment_id=payment_id)
+
+
+@shared_task
+def payments_retry_due_task() -> int:
+    """Beat, every minute: ask the processor again about payments whose calls timed out."""
+    from .services.card import payments_retry_due
+
+    return payments_retry_due()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8, acks_late=True)
+def fraud_cleared_payment_run_task(payment_id: int) -> str:
+    """Staff cleared a payment the fraud rules held: send it for authorization now. A no-op once it
+    left pending; a repeat uses the same key, so the processor authorizes once."""
     from .services.card import card_payment_run
 
-    card_payment_run(payment_id=payment_id, return_url="/")
+    # The customer is not on the page any more: a card that asks for confirmation is confirmed
+    # from the payment's action_url, and the processor sends them back to the shop's front page.
+    return card_payment_run(payment_id=payment_id, return_url="").status

@@ -9,3 +9,12 @@ urlpatterns = [
     path("wallet/charge/", views.WalletChargeApi.as_view(), name="wallet_charge"),
     path("wallet/entries/", views.WalletEntryListApi.as_view(), name="wallet_entries"),
 ]
+
+# Card payments (payments/api/card.py).
+from . import card  # noqa: E402
+
+urlpatterns += [
+    path("payments/<int:pk>/", card.PaymentDetailApi.as_view(), name="payment_detail"),
+    path("webhooks/<slug:gateway>/", card.WebhookApi.as_view(), name="webhook"),
+    path("sandbox/tokens/", card.SandboxTokenApi.as_view(), name="sandbox_tokens"),
+]
