@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from common.exceptions import InvalidTransitionError, NotFoundError
 
+from ..gateways import GatewayResult, ResultStatus
 from ..logs import payment_log
 from ..models import (
     FraudCheck,
@@ -35,9 +36,10 @@ from ..models import (
     Payment,
     PaymentMethodType,
     PaymentStatus,
+    TransactionType,
 )
-from ..signals import payment_failed
 from . import _lock_order_row
+from .card import payment_record
 
 # What the customer reads for a payment the rules refused: it names no rule, on purpose.
 BLOCKED_MESSAGE = _("We could not process this payment.")
@@ -212,6 +214,36 @@ def fraud_assess(
     return check
 
 
+def fraud_screen(*, payment: Payment, device_fingerprint: str = "", shipping_country: object = "") -> Payment:
+    """Assess a new card payment and act on the verdict, in the caller's transaction (called by
+    `card_payment_create`, before any gateway call): blocked -> FAILED at once with the neutral
+    message; flagged -> REVIEW until staff decide; cleared -> left pending for `card_payment_run`.
+
+    The billing country is the card's; the shipping country, when not given, the order's.
+    Returns the payment as it is now.
+    """
+    if not shipping_country and payment.order_id is not None:
+        shipping_country = Payment.objects.filter(pk=payment.pk).values_list("order__shipping_country", flat=True)[0]
+    billing_country = payment.payment_method.billing_country if payment.payment_method is not None else ""
+    check = fraud_assess(
+        payment=payment,
+        ip_address=payment.client_ip,
+        device_fingerprint=device_fingerprint,
+        billing_country=billing_country,
+        shipping_country=shipping_country,
+    )
+    if check.status == FraudStatus.BLOCKED:
+        return _payment_fail_blocked(payment)
+    if check.status == FraudStatus.FLAGGED:
+        held = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.PENDING).update(
+            status=PaymentStatus.REVIEW, updated_at=timezone.now()
+        )
+        if held:
+            payment.status = PaymentStatus.REVIEW
+            payment_log("Held for review by the fraud rules", source=LOG_SOURCE, payment=payment)
+    return payment
+
+
 def _locked_review(check_id: int, *, to: str) -> tuple[FraudCheck, Payment]:
     """The check's order row (if any), payment, then check, locked in the shop's lock order;
     refused unless the check may go `to` that status."""
@@ -243,6 +275,8 @@ def fraud_review_clear(*, check_id: int, reviewer: User, note: str) -> FraudChec
     with transaction.atomic():
         check, payment = _locked_review(check_id, to=FraudStatus.CLEARED)
         _review_record(check, status=FraudStatus.CLEARED, reviewer=reviewer, note=note)
+        # The one move down the payment's ranks (review -> pending), and only here: staff let the
+        # payment start again from the beginning, as if the rules had cleared it.
         resumed = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.REVIEW).update(
             status=PaymentStatus.PENDING, updated_at=timezone.now()
         )
@@ -273,18 +307,20 @@ def fraud_review_block(*, check_id: int, reviewer: User, note: str) -> FraudChec
             initiated_by=reviewer,
             details={"fraud_check": check.pk, "note": check.review_note},
         )
-        _payment_fail_blocked_locked(payment)
+        _payment_fail_blocked(payment)
     return check
 
 
-def _payment_fail_blocked_locked(payment: Payment) -> None:
-    """Fail a payment the rules or staff refused, before any gateway call (the caller holds its
-    order row and the payment row). A payment past review (it cannot be, while the check is
-    flagged) is left alone."""
-    if payment.status not in (PaymentStatus.PENDING, PaymentStatus.REVIEW):
-        return
-    payment.status = PaymentStatus.FAILED
-    payment.failure_code = BLOCKED_CODE
-    payment.failure_message = str(BLOCKED_MESSAGE)
-    payment.save(update_fields=["status", "failure_code", "failure_message", "updated_at"])
-    payment_failed.send(sender=Payment, payment=payment)
+def _payment_fail_blocked(payment: Payment) -> Payment:
+    """Fail a payment the rules or staff refused, before any gateway call, through the card
+    engine's one writer (`payment_record`: the state rule, a transaction row, the log and
+    `payment_failed`). Its id is the shop's own: recorded once, whoever repeats it."""
+    refused = GatewayResult(
+        ResultStatus.DECLINED,
+        transaction_id=f"shop_{payment.pk}_fraud_blocked",
+        code=BLOCKED_CODE,
+        message=str(BLOCKED_MESSAGE),
+    )
+    return payment_record(
+        payment_id=payment.pk, result=refused, transaction_type=TransactionType.AUTHORIZATION, source=LOG_SOURCE
+    )
