@@ -38,6 +38,7 @@ from ..models import (
     PaymentStatus,
     TransactionType,
 )
+from ..tasks import fraud_cleared_payment_run_task
 from . import _lock_order_row
 from .card import payment_record
 
@@ -48,6 +49,8 @@ BLOCKED_CODE = "payment_not_processed"
 REVIEW_MESSAGE = _("Your payment is being reviewed.")
 
 LOG_SOURCE = "fraud_detection"
+# A cleared payment the authorization task has not taken by then is authorized by the retry task.
+CLEARED_RUN_BACKSTOP = timedelta(minutes=2)
 SCORE_PLACES = Decimal("0.001")
 ONE = Decimal("1.000")
 
@@ -270,15 +273,16 @@ def _review_record(check: FraudCheck, *, status: str, reviewer: User, note: str)
 def fraud_review_clear(*, check_id: int, reviewer: User, note: str) -> FraudCheck:
     """Staff clear a flagged payment: it leaves REVIEW for pending, and its authorization runs
     in a task after commit. Raises FraudReviewNotPendingError (not flagged), NotFoundError."""
-    from ..tasks import fraud_cleared_payment_run_task
-
     with transaction.atomic():
         check, payment = _locked_review(check_id, to=FraudStatus.CLEARED)
         _review_record(check, status=FraudStatus.CLEARED, reviewer=reviewer, note=note)
         # The one move down the payment's ranks (review -> pending), and only here: staff let the
-        # payment start again from the beginning, as if the rules had cleared it.
+        # payment start again from the beginning, as if the rules had cleared it. `retry_after` is
+        # the backstop should the task be lost (a broker down): the retry task authorizes it then,
+        # with the same key, so it happens once either way.
+        now = timezone.now()
         resumed = Payment.objects.filter(pk=payment.pk, status=PaymentStatus.REVIEW).update(
-            status=PaymentStatus.PENDING, updated_at=timezone.now()
+            status=PaymentStatus.PENDING, retry_after=now + CLEARED_RUN_BACKSTOP, updated_at=now
         )
         payment_log(
             "Fraud review: cleared by staff",
@@ -307,7 +311,8 @@ def fraud_review_block(*, check_id: int, reviewer: User, note: str) -> FraudChec
             initiated_by=reviewer,
             details={"fraud_check": check.pk, "note": check.review_note},
         )
-        _payment_fail_blocked(payment)
+        if payment.status in (PaymentStatus.PENDING, PaymentStatus.REVIEW):  # not voided meanwhile
+            _payment_fail_blocked(payment)
     return check
 
 

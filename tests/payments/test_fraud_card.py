@@ -2,10 +2,12 @@
 once and never reaches the processor; a flagged one waits in review until staff clear it (then
 it is authorized and captured) or block it; a cleared one is paid as before."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from payments.models import (
     FraudCheck,
@@ -16,7 +18,7 @@ from payments.models import (
     SandboxOperation,
     TransactionStatus,
 )
-from payments.services.card import card_payment_create, card_payment_run
+from payments.services.card import card_payment_create, card_payment_run, payment_void, payments_retry_due
 from payments.services.fraud import RULE_LABELS, fraud_review_block, fraud_review_clear
 from payments.signals import payment_captured, payment_failed
 
@@ -190,3 +192,37 @@ def test_a_replayed_create_returns_the_same_payment_judged_once(user):
         )
     assert again.pk == first.pk and again.status == PaymentStatus.REVIEW
     assert FraudCheck.objects.filter(payment=first).count() == 1
+
+
+def test_a_cleared_payment_whose_task_was_lost_is_authorized_by_the_retry_task(
+    held, superuser, sent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:  # the broker lost it
+        fraud_review_clear(check_id=held.fraud_check.pk, reviewer=superuser, note="ok")
+    assert len(callbacks) == 1
+    held.refresh_from_db()
+    assert held.status == PaymentStatus.PENDING and held.retry_after is not None
+    assert payments_retry_due(now=timezone.now()) == 0  # the task has its chance first
+    assert payments_retry_due(now=timezone.now() + dt.timedelta(minutes=3)) == 1
+    held.refresh_from_db()
+    assert held.status == PaymentStatus.CAPTURED and held.retry_after is None
+    assert sent == [("captured", held.pk, PaymentStatus.CAPTURED)]
+
+
+def test_a_late_task_after_the_backstop_changes_nothing(held, superuser, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        fraud_review_clear(check_id=held.fraud_check.pk, reviewer=superuser, note="ok")
+    assert payments_retry_due(now=timezone.now() + dt.timedelta(minutes=3)) == 1
+    callbacks[0]()  # the task arrives late: the payment has left pending, nothing to do
+    held.refresh_from_db()
+    assert held.status == PaymentStatus.CAPTURED and held.captured_amount == Decimal("40.00")
+    kinds = list(PaymentTransaction.objects.filter(payment=held).values_list("transaction_type", flat=True))
+    assert kinds == ["authorization", "capture"]
+
+
+def test_blocking_a_payment_voided_meanwhile_leaves_it_voided(held, superuser, sent):
+    payment_void(payment_id=held.pk, reason="order expired")
+    fraud_review_block(check_id=held.fraud_check.pk, reviewer=superuser, note="late")
+    held.refresh_from_db()
+    assert held.status == PaymentStatus.VOIDED and held.failure_message == ""
+    assert [name for name, *_ in sent] == []
