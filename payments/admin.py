@@ -179,4 +179,7 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
 
+from . import admin_fraud  # noqa: E402, F401 - fraud checks and rules (issue 14)
+
+# isort: split
 from . import admin_gateways  # noqa: E402, F401  (the card engine: gateways with write-only keys, payments, webhooks, the log)
