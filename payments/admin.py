@@ -177,3 +177,7 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["order__order_number", "payment__user__email", "reason"]
     fields = ["payment", "order", "amount", "currency", "reason", "status", "processed_by", "created_at"]
     readonly_fields = fields
+
+
+# Saved payment methods (branch pmeth).
+from . import admin_methods  # noqa: E402, F401

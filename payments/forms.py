@@ -9,6 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from common.money import MoneyInputError, money_input
 
+from .models import PaymentMethod
+from .services.methods import BILLING_FIELDS, CARD_NUMBER_IN_BILLING, billing_fields_with_a_card_number
+
 IDEMPOTENCY_KEY = RegexValidator(r"^[A-Za-z0-9_.:-]{1,255}$", _("This form has expired; please try again."))
 
 
@@ -54,3 +57,41 @@ class WalletCreditForm(forms.Form):
     )
 
     clean_amount = WalletChargeForm.clean_amount
+
+
+class PaymentMethodBillingForm(forms.ModelForm):
+    """The billing address of a card about to be saved (the card itself is typed on the card
+    gateway's page, never on ours). Every field is optional; the model's rules check lengths and
+    the country code."""
+
+    make_default = forms.BooleanField(label=_("Make this my default card"), required=False)
+
+    class Meta:
+        model = PaymentMethod
+        fields = list(BILLING_FIELDS)
+        labels = {
+            "billing_name": _("Name on the card"),
+            "billing_line1": _("Billing address"),
+            "billing_line2": _("Address line 2"),
+            "billing_city": _("City"),
+            "billing_region": _("State or region"),
+            "billing_postal_code": _("Postal code"),
+            "billing_country": _("Country"),
+        }
+        widgets = {
+            "billing_name": forms.TextInput(attrs={"autocomplete": "cc-name"}),
+            "billing_line1": forms.TextInput(attrs={"autocomplete": "billing address-line1"}),
+            "billing_line2": forms.TextInput(attrs={"autocomplete": "billing address-line2"}),
+            "billing_city": forms.TextInput(attrs={"autocomplete": "billing address-level2"}),
+            "billing_region": forms.TextInput(attrs={"autocomplete": "billing address-level1"}),
+            "billing_postal_code": forms.TextInput(attrs={"autocomplete": "billing postal-code"}),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in billing_fields_with_a_card_number(cleaned):
+            self.add_error(name, str(CARD_NUMBER_IN_BILLING))
+        return cleaned
+
+    def billing(self) -> dict[str, str]:
+        return {name: str(self.cleaned_data.get(name) or "") for name in BILLING_FIELDS}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import methods, views
 
 app_name = "payments_api"
 
@@ -8,4 +8,15 @@ urlpatterns = [
     path("wallet/", views.WalletApi.as_view(), name="wallet"),
     path("wallet/charge/", views.WalletChargeApi.as_view(), name="wallet_charge"),
     path("wallet/entries/", views.WalletEntryListApi.as_view(), name="wallet_entries"),
+]
+
+# Saved payment methods (payments/api/methods.py)
+urlpatterns += [
+    path("payment-methods/", methods.PaymentMethodListCreateApi.as_view(), name="payment_methods"),
+    path("payment-methods/<int:method_id>/", methods.PaymentMethodDetailApi.as_view(), name="payment_method"),
+    path(
+        "payment-methods/<int:method_id>/default/",
+        methods.PaymentMethodDefaultApi.as_view(),
+        name="payment_method_default",
+    ),
 ]
