@@ -42,6 +42,12 @@ class CardExpiredError(DomainError):
     default_message = _("This card has expired. Use another card.")
 
 
+class CreditReasonRequiredError(DomainError):
+    code = "reason_required"
+    http_status = 400
+    default_message = _("Say why the wallet is credited.")
+
+
 class PaymentMethodRequiredError(DomainError):
     code = "payment_method_required"
     http_status = 400

@@ -46,14 +46,16 @@ class WalletChargeForm(forms.Form):
 
 
 class WalletCreditForm(forms.Form):
-    """Staff credit a customer's wallet (admin action); it goes through `wallet_charge`."""
+    """Staff credit a customer's wallet (admin action), through `wallet_staff_credit`."""
 
     amount = forms.CharField(label=_("Amount"), max_length=32, widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     note = forms.CharField(
-        label=_("Note"),
-        max_length=40,
-        required=False,
-        help_text=_("Shown on the customer's ledger, e.g. 'Goodwill credit'."),
+        label=_("Reason"),
+        max_length=200,
+        help_text=_(
+            "Required: why the wallet is credited without a payment, e.g. 'Goodwill: late delivery'. Kept with "
+            "the entry and in the payment log; its first words are shown on the customer's ledger."
+        ),
     )
 
     clean_amount = WalletChargeForm.clean_amount
