@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.money import MoneyInputError, money_input
 
+from .exceptions import PaymentMethodRequiredError
 from .models import PaymentMethod
 from .services.methods import BILLING_FIELDS, CARD_NUMBER_IN_BILLING, billing_fields_with_a_card_number
 
@@ -27,16 +29,39 @@ class WalletChargeForm(forms.Form):
         strip=False,  # the text as typed, judged by the same rule as the API's (no spaces around it)
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "25.00"}),
     )
+    payment_method = forms.TypedChoiceField(
+        label=_("Pay with"), coerce=int, empty_value=None, required=False, widget=forms.RadioSelect
+    )
     idempotency_key = forms.CharField(
         required=False, max_length=255, validators=[IDEMPOTENCY_KEY], widget=forms.HiddenInput
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
+    def __init__(
+        self, *args: Any, methods: Sequence[PaymentMethod] = (), free: bool | None = None, **kwargs: Any
+    ) -> None:
+        """`methods`: the customer's cards that can pay; `free`: offer a top-up without payment
+        (settings.WALLET_FREE_TOPUP, the demo and seed-000 contract)."""
+        self.free = settings.WALLET_FREE_TOPUP if free is None else free
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("idempotency_key", uuid.uuid4().hex)
+        default = next((m for m in methods if m.is_default), methods[0] if methods else None)
+        initial.setdefault("payment_method", default.pk if default is not None else "")
         super().__init__(*args, **kwargs)
         self.fields["amount"].help_text = _("Up to %(max)s, with at most two decimals.") % {
             "max": settings.WALLET_MAX_CHARGE
         }
+        choices: list[tuple[Any, str]] = [(m.pk, str(m)) for m in methods]
+        if self.free:
+            choices.append(("", str(_("No payment (a demo top-up)"))))
+        field = self.fields["payment_method"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = choices
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "payment_method" in cleaned and cleaned["payment_method"] is None and not self.free:
+            self.add_error("payment_method", str(PaymentMethodRequiredError.default_message))
+        return cleaned
 
     def clean_amount(self) -> Decimal:
         try:

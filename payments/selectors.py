@@ -7,7 +7,7 @@ from accounts.models import User
 from common.money import ZERO
 
 from .exceptions import CardExpiredError, PaymentMethodNotFoundError
-from .models import PaymentMethod, PaymentMethodStatus, Wallet, WalletEntry
+from .models import Payment, PaymentMethod, PaymentMethodStatus, PaymentPurpose, Wallet, WalletEntry
 
 
 def wallet_of(*, user: User) -> Wallet:
@@ -58,3 +58,12 @@ def payment_method_to_pay(*, user: User, method_id: object) -> PaymentMethod:
     if method.is_expired:
         raise CardExpiredError()
     return method
+
+
+def wallet_topup_of(*, user: User, payment_id: object) -> Payment | None:
+    """One of the customer's card top-ups, or None (not theirs, not a top-up, not an id)."""
+    try:
+        pk = int(str(payment_id))
+    except ValueError:
+        return None
+    return Payment.objects.filter(user=user, purpose=PaymentPurpose.WALLET_TOPUP, pk=pk).first()

@@ -7,6 +7,7 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from payments.models import PaymentMethod, PaymentMethodStatus
 from payments.services.methods import payment_method_add
@@ -317,3 +318,43 @@ def test_a_card_number_typed_into_the_billing_form_is_refused_and_not_kept(signe
     assert response.status_code == 200
     assert "Do not type a card number here." in response.content.decode()
     assert PENDING_CARD_SESSION_KEY not in signed_in.session
+
+
+# --- the whole round trip, through the sandbox's card page ---------------------------------------
+
+
+def test_add_a_card_through_the_sandbox_card_page(signed_in, user):
+    """Billing form -> the processor's card page (the number is typed there) -> back: saved."""
+    form = signed_in.post(
+        NEW + "?next=/wallet/", {"billing_name": "Ada", "billing_country": "GB", "make_default": "on"}
+    )
+    assert form.status_code == 302
+    card_page_url = form["Location"]
+    assert card_page_url.startswith("/sandbox-gateway/cards/new/?return=%2Fwallet%2Fmethods%2Fadd%2F%3Fstate%3D")
+
+    card_page = signed_in.get(card_page_url)
+    assert card_page.status_code == 200 and 'name="number"' in card_page.content.decode()
+    year = timezone.localdate().year + 2
+    back = signed_in.post(
+        card_page_url, {"number": "5555 5555 5555 4444", "exp_month": "11", "exp_year": str(year), "cvc": "321"}
+    )
+    assert back.status_code == 302 and back["Location"].startswith(ADD + "?state=")
+    assert "&token=tok_" in back["Location"]
+
+    saved = signed_in.get(back["Location"])
+
+    assert saved["Location"] == "/wallet/"
+    method = PaymentMethod.objects.get(user=user)
+    assert (method.brand, method.last4, method.exp_month, method.billing_name) == ("Mastercard", "4444", 11, "Ada")
+    assert method.is_default
+    html = signed_in.get(LIST).content.decode()
+    assert "Mastercard" in html and "5555" not in html
+
+
+def test_the_billing_form_sends_the_customer_to_the_card_gateway_and_remembers_nothing_else(signed_in):
+    response = signed_in.post(NEW + "?next=https://evil.example/", {"billing_name": "Ada"})
+    assert response["Location"].startswith("/sandbox-gateway/cards/new/?return=")
+    pending = signed_in.session[PENDING_CARD_SESSION_KEY]
+    assert pending["next"] == ""  # not a page of this shop: not followed
+    assert pending["billing"]["billing_name"] == "Ada" and len(pending["state"]) >= 32
+    assert not PaymentMethod.objects.exists()
