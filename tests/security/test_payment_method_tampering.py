@@ -1,7 +1,9 @@
-"""Row 5, saved payment methods: tampered requests to save, remove or make default a card (API
-and pages) never save a card to another account, take the brand, last four digits, expiry,
-owner or status from the request, save a token twice, touch another customer's card, or leave a
-customer with two default cards; a refusal changes nothing.
+"""Row 5, saved payment methods and paid top-ups: tampered requests to save, remove or make
+default a card (API and pages) never save a card to another account, take the brand, last four
+digits, expiry, owner or status from the request, save a token twice, touch another customer's
+card, or leave a customer with two default cards; a tampered paid top-up never charges another
+customer's card, credits another wallet, or credits other than the amount its card payment
+captured, once; a refusal changes nothing.
 
 How every door is attacked and judged: tests/security/tampering.py.
 """
@@ -16,10 +18,11 @@ from django.utils import timezone
 from hypothesis import strategies as st
 
 from payments.gateways.sandbox import sandbox_card_of, sandbox_tokenize
-from payments.models import PaymentMethod
+from payments.models import Payment, PaymentMethod, WalletEntry
 from payments.services.methods import payment_method_add
 
 from .tampering import (
+    AMOUNTS,
     FEW_EXAMPLES,
     Door,
     api,
@@ -29,9 +32,11 @@ from .tampering import (
     injected,
     owner_fields,
     page,
+    raw_json,
     redirected,
     role_problems,
 )
+from .test_money_and_stock_tampering import charge_problems
 from .world import World
 
 pytestmark = [pytest.mark.scorecard(row=5), pytest.mark.django_db]
@@ -254,6 +259,57 @@ def check_default(world: World, data: Any, response: Any, before: dict[str, Any]
     return problems
 
 
+# --- paid top-ups ----------------------------------------------------------------------------------
+
+
+def paid_topup_strategy(world: World) -> st.SearchStrategy:
+    assert world.b.payment_method is not None
+    methods = st.one_of(
+        st.just("mine"),
+        st.sampled_from(["mine as text", world.b.payment_method.pk, 10**9, 0, -1, "x", 1.5, True, None]),
+    )
+    return st.tuples(AMOUNTS, methods, injected())
+
+
+def send_paid_topup(world: World, data: Any) -> Any:
+    amount, method, extra = data
+    assert world.a.payment_method is not None
+    body: dict[str, Any] = {**extra, "amount": amount}
+    mine = world.a.payment_method.pk
+    if method is not None:
+        body["payment_method_id"] = {"mine": mine, "mine as text": str(mine)}.get(method, method)
+    return api(world).post("/api/v1/wallet/charge/", raw_json(body, None), content_type="application/json")
+
+
+def check_paid_topup(world: World, data: Any, response: Any, before: dict[str, Any]) -> list[str]:
+    amount, method, _extra = data
+    problems = charge_problems(world, amount, before) + changed_beyond(world, before, {"wallets", "ledger", "payments"})
+    known_payments = {row["pk"] for row in before["payments"]}
+    if method is None:  # no card: the free top-up (WALLET_FREE_TOPUP is on in tests), no payment
+        if Payment.objects.exclude(pk__in=known_payments).exists():
+            problems.append("a free top-up made a payment")
+        return problems
+    if method not in ("mine", "mine as text"):
+        return [*problems, f"a top-up with payment_method_id={method!r} was accepted"]
+    known = {row["pk"] for row in before["payments"]}
+    new = list(Payment.objects.exclude(pk__in=known))
+    if len(new) != 1:
+        return [*problems, f"{len(new)} payments made by one accepted top-up"]
+    payment = new[0]
+    if (payment.user_id, payment.payment_method_id, payment.purpose) != (
+        world.a.user.pk,
+        world.a.payment_method.pk if world.a.payment_method else None,
+        "wallet_topup",
+    ):
+        problems.append(f"the payment is {payment.user_id}'s, card {payment.payment_method_id}, {payment.purpose}")
+    entries = list(WalletEntry.objects.filter(payment=payment))
+    if payment.status != "captured" or len(entries) != 1 or entries[0].amount != payment.captured_amount:
+        problems.append(f"a {payment.status} top-up of {payment.captured_amount} credited {len(entries)} entries")
+    if WalletEntry.objects.count() != before["ledger"] + 1:
+        problems.append("more than one ledger row for one top-up")
+    return problems
+
+
 DOORS: list[Door] = [
     Door(
         "POST /api/v1/payment-methods/",
@@ -262,6 +318,14 @@ DOORS: list[Door] = [
         send_api_save,
         check_save,
         control=lambda w: ("fresh", {"billing_name": "Customer 1", "billing_country": "GB"}, None, {}, {}, {}),
+    ),
+    Door(
+        "POST /api/v1/wallet/charge/ (paid with a saved card)",
+        "payments_api:wallet_charge",
+        paid_topup_strategy,
+        send_paid_topup,
+        check_paid_topup,
+        control=lambda w: ("25.00", "mine", {}),
     ),
     Door(
         "POST /wallet/methods/new/ (form)",
