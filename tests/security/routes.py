@@ -122,6 +122,8 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "orders:invoice": {"pk": a.order.pk},
         "orders_api:order-shipments": {"pk": a.order.pk},
         "orders_seller:order": {"order_id": a.order.pk},
+        # Payments (issue 14): customer A's order's payment.
+        "payments_api:payment_detail": {"pk": a.order.payments.values_list("pk", flat=True).first()},
         # Saved payment methods (branch pmeth)
         "payments:method_remove": {"pk": _method_pk(a)},
         "payments:method_default": {"pk": _method_pk(a)},
@@ -145,6 +147,9 @@ def public_kwargs(name: str, world: World) -> dict[str, object] | None:
         "promotions:coupon_claim": {"coupon_id": world.spare_coupon.pk},
         "promotions_api:coupon_claim": {"coupon_id": world.spare_coupon.pk},
         "accounts:password_reset_confirm": world.reset_link(world.a.user),
+        # The sandbox processor's pages and the processors' webhooks (issue 14).
+        "sandbox:confirm": {"reference": "pi_000000000000000000000000"},
+        "payments_api:webhook": {"gateway": "sandbox"},
     }
     return table.get(name)
 

@@ -42,6 +42,23 @@ COVERED_ELSEWHERE: dict[str, str] = {
         "row 13: the sign-in form writes only the session and the lockout counters (key cycled on sign-in, 50 "
         "wrong passwords lock out, a spoofed X-Forwarded-For does not reset it, the same answer for unknown emails)"
     ),
+    # Payments (issue 14).
+    "payments_api:webhook": (
+        "tests/payments/test_card_webhooks.py: forged signatures, old or future timestamps, bodies changed after "
+        "signing or not events change nothing and are logged; a replay applies once; out-of-order events converge"
+    ),
+    "payments_api:sandbox_tokens": (
+        "tests/payments/test_card_api.py: writes no row (the processor's tokenisation); bad numbers, CVCs and "
+        "expiries are 400 field errors that never echo the card"
+    ),
+    "sandbox:card": (
+        "tests/payments/test_card_sandbox_pages.py: writes no row; refused cards re-render without the number "
+        "or CVC; a way back to another site is refused"
+    ),
+    "sandbox:confirm": (
+        "tests/payments/test_card_sandbox_pages.py: only approve/refuse of a payment waiting for confirmation, "
+        "anything else a 400; the way back is this site's only; the webhook it sends is checked like any other"
+    ),
 }
 
 
