@@ -198,5 +198,5 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
 
-# Saved payment methods (branch pmeth).
-from . import admin_methods  # noqa: E402, F401
+# The parts of issue 14 in their own modules: fraud checks and rules; saved payment methods.
+from . import admin_fraud, admin_methods  # noqa: E402, F401

@@ -422,7 +422,7 @@ class FraudCheck(TimeStampedModel):
 
 class FraudRules(TimeStampedModel):
     """The fraud rules' weights and thresholds, one row staff edit in admin (`fraud_rules()` reads
-    it, created from settings.FRAUD_RULE_DEFAULTS on first use)."""
+    it, created with the defaults below on first use)."""
 
     review_threshold = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.500"))
     block_threshold = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.800"))

@@ -21,11 +21,13 @@ from payments.models import (
 )
 from payments.selectors import wallet_of
 from payments.services.card import card_payment_run, payment_record, payments_retry_due
+from payments.services.fraud import fraud_review_clear
 from payments.services.methods import payment_method_remove
 from payments.services.topups import wallet_topup_credit, wallet_topup_start
 from payments.signals import payment_captured
 
 from .cards import CAPTURE_TIMEOUT, DECLINED, NO_FUNDS, THREE_DS, card_payment, sandbox
+from .fraud_helpers import rules_set
 from .helpers import balance_of, ledger_sum
 from .saved_cards import saved_card
 
@@ -189,3 +191,27 @@ def test_a_capture_recorded_twice_by_a_replayed_answer_credits_once(user):
     payment_record(payment_id=topup.payment.pk, result=fresh, transaction_type="capture")
 
     assert len(_entries(user)) == 1 and balance_of(user) == Decimal("12.00")
+
+
+# --- the fraud check screens top-ups too -------------------------------------------------------------
+
+
+def test_a_top_up_held_for_review_credits_once_staff_clear_it(user, superuser, django_capture_on_commit_callbacks):
+    rules_set(review_threshold=Decimal("0.000"), block_threshold=Decimal("1.000"))  # every payment is reviewed
+    topup = wallet_topup_start(user=user, amount="50.00", payment_method_id=saved_card(user).pk)
+    assert topup.payment.status == S.REVIEW and topup.entry is None
+    assert not WalletEntry.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):  # the authorization task, its webhooks
+        fraud_review_clear(check_id=topup.payment.fraud_check.pk, reviewer=superuser, note="known customer")
+
+    assert Payment.objects.get().status == S.CAPTURED
+    assert len(_entries(user)) == 1 and balance_of(user) == Decimal("50.00") == ledger_sum(user)
+
+
+def test_a_blocked_top_up_fails_with_the_neutral_message_and_credits_nothing(user):
+    rules_set(review_threshold=Decimal("0.000"), block_threshold=Decimal("0.000"))  # every payment is blocked
+    topup = wallet_topup_start(user=user, amount="50.00", payment_method_id=saved_card(user).pk)
+    assert topup.payment.status == S.FAILED and topup.entry is None
+    assert topup.payment.failure_message == "We could not process this payment."
+    assert not WalletEntry.objects.exists()
