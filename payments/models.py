@@ -8,11 +8,13 @@ with what a customer needs to recognise the card (brand, last four digits, expir
 keys are stored encrypted (`payments.secrets`) and never shown back.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -182,6 +184,19 @@ class PaymentMethod(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.brand} •••• {self.last4}"
+
+    def expired_on(self, today: dt.date) -> bool:
+        """Past its expiry month on `today` (a card is good through the last day of that month)."""
+        if self.status == PaymentMethodStatus.EXPIRED:
+            return True
+        if self.exp_year is None or self.exp_month is None:
+            return False
+        return (self.exp_year, self.exp_month) < (today.year, today.month)
+
+    @property
+    def is_expired(self) -> bool:
+        """An expired card is shown as such and cannot pay (nor become the default)."""
+        return self.expired_on(timezone.localdate())
 
 
 class PaymentPurpose(models.TextChoices):

@@ -100,10 +100,7 @@ def payment_method_usable(method: PaymentMethod, *, user: User, today: dt.date |
     """A saved method can pay when it is the user's, active, and not past its expiry month."""
     if method.user_id != user.pk or method.status != PaymentMethodStatus.ACTIVE:
         return False
-    if method.exp_year and method.exp_month:
-        now = today or timezone.localdate()
-        return (method.exp_year, method.exp_month) >= (now.year, now.month)
-    return True
+    return not method.expired_on(today or timezone.localdate())  # the one expiry rule (models.py)
 
 
 # --- create and run -----------------------------------------------------------------------------

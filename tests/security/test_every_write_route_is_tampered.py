@@ -18,12 +18,22 @@ from .test_cart_tampering import DOORS as CART_DOORS
 from .test_fulfilment_tampering import DOORS as FULFILMENT_DOORS
 from .test_money_and_stock_tampering import DOORS as MONEY_DOORS
 from .test_order_issue_tampering import DOORS as ISSUE_DOORS
+from .test_payment_method_tampering import DOORS as PAYMENT_METHOD_DOORS
 from .test_return_tampering import DOORS as RETURN_DOORS
 from .test_sign_in_and_password_tampering import DOORS as SIGN_IN_DOORS
 
 pytestmark = [pytest.mark.scorecard(row=5), pytest.mark.django_db]
 
-DOORS = [*MONEY_DOORS, *CART_DOORS, *ACCOUNT_DOORS, *SIGN_IN_DOORS, *FULFILMENT_DOORS, *ISSUE_DOORS, *RETURN_DOORS]
+DOORS = [
+    *MONEY_DOORS,
+    *CART_DOORS,
+    *ACCOUNT_DOORS,
+    *SIGN_IN_DOORS,
+    *FULFILMENT_DOORS,
+    *ISSUE_DOORS,
+    *RETURN_DOORS,
+    *PAYMENT_METHOD_DOORS,
+]
 
 
 # Write routes without a door here, each with where it is covered instead.
