@@ -28,3 +28,15 @@ class OrderRefundCapError(RefundExceedsPaymentError):
     code = "refund_exceeds_paid"
     http_status = 409
     default_message = _("That would give back more than was paid for this order.")
+
+
+class RefundNotAllowedError(DomainError):
+    code = "refund_not_allowed"
+    http_status = 409
+    default_message = _("Only an order's payments can be refunded.")
+
+
+class RefundReasonRequiredError(DomainError):
+    code = "refund_reason_required"
+    http_status = 400
+    default_message = _("Say why the money is given back.")

@@ -5,6 +5,8 @@ import urllib.request
 from celery import shared_task
 from django.conf import settings
 
+from .gateways.base import GatewayTimeoutError
+
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8, acks_late=True)
 def sandbox_webhook_deliver_task(body: str) -> str:
@@ -25,3 +27,22 @@ def sandbox_webhook_deliver_task(body: str) -> str:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return str(response.status)
     return webhook_receive(gateway_code="sandbox", body=raw, headers=headers, ip_address=None).outcome
+
+
+@shared_task(
+    autoretry_for=(GatewayTimeoutError,), retry_backoff=True, retry_backoff_max=600, max_retries=8, acks_late=True
+)
+def refund_process_task(refund_id: int) -> str:
+    """Send one refund to its gateway. A timeout is retried with the same idempotency key (the
+    money moves once); a refund already finished is left as it is, so running twice is safe."""
+    from .services.refunds import refund_process
+
+    return refund_process(refund_id=refund_id).status
+
+
+@shared_task(acks_late=True)
+def refunds_resume_task() -> int:
+    """Every few minutes: the refunds whose task was lost or gave up go to the gateway again."""
+    from .services.refunds import refunds_resume
+
+    return refunds_resume()

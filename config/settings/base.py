@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "orders.tasks.shipments_mark_overdue_task",
         "schedule": crontab(minute=15),
     },
+    # Refunds to a card whose task was lost (a broker down at commit) or gave up after timeouts.
+    "resume-refunds": {
+        "task": "payments.tasks.refunds_resume_task",
+        "schedule": 300.0,
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
