@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from common.money import ZERO
 
-from .models import Wallet, WalletEntry
+from .models import Refund, Wallet, WalletEntry
 
 
 def wallet_of(*, user: User) -> Wallet:
@@ -20,3 +20,10 @@ def wallet_of(*, user: User) -> Wallet:
 def wallet_entries_of(*, user: User) -> QuerySet[WalletEntry]:
     """The user's ledger, newest first, with the order each entry belongs to."""
     return WalletEntry.objects.filter(wallet__user=user).select_related("order").order_by("-id")
+
+
+def refunds_visible_to(*, user: User, everyone: bool = False) -> QuerySet[Refund]:
+    """The refunds of the user's payments (all refunds with `everyone`, for staff), newest first,
+    with their order; soft-deleted ones left out."""
+    refunds = Refund.objects.filter(deleted_at__isnull=True).select_related("order").order_by("-id")
+    return refunds if everyone else refunds.filter(payment__user=user)
