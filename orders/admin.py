@@ -33,7 +33,9 @@ from .admin_actions import (
     IssueResolveForm,
     StaffCancelForm,
     confirm_action,
+    run_for_each,
 )
+from .admin_returns import OrderReturnInline  # also registers the returns' admin
 from .models import (
     Order,
     OrderCancellation,
@@ -55,15 +57,26 @@ from .models import (
 )
 
 
-class OrderItemInline(ReadOnlyAdminMixin, admin.TabularInline):
+class RelatedRowsInlineMixin:
+    """An inline whose rows come with the rows they show (`related`) in the same query, so the
+    order's page makes as many queries with one history row, return or shipment as with fifty."""
+
+    related: tuple[str, ...] = ()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related(*self.related)  # type: ignore[misc]
+
+
+class OrderItemInline(RelatedRowsInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderItem
     extra = 0
     fields = ["product_title", "variant_name", "sku", "seller", "quantity", "unit_price", "total_price", "currency"]
     readonly_fields = fields
     show_change_link = True
+    related = ("seller",)
 
 
-class OrderHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
+class OrderHistoryInline(RelatedRowsInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderHistory
     extra = 0
     fields = [
@@ -79,14 +92,16 @@ class OrderHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
         "user_agent",
     ]
     readonly_fields = fields
+    related = ("actor",)
 
 
-class OrderTrackingInline(ReadOnlyAdminMixin, admin.TabularInline):
+class OrderTrackingInline(RelatedRowsInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderTracking
     extra = 0
     fields = ["seller", "carrier", "tracking_number", "status", "shipped_at", "delivered_at", "is_overdue"]
     readonly_fields = fields
     show_change_link = True  # "record delivery" is an action on the shipment list
+    related = ("seller", "carrier")
 
 
 class OrderSnapshotInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -106,54 +121,39 @@ class OrderNotificationInline(ReadOnlyAdminMixin, GenericTabularInline):
     readonly_fields = fields
 
 
-class OrderCancellationInline(ReadOnlyAdminMixin, admin.TabularInline):
+class OrderCancellationInline(RelatedRowsInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderCancellation
     extra = 0
     fields = ["status", "reason", "notes", "fee", "refund_amount", "requested_by", "decided_by", "created_at"]
     readonly_fields = fields
     show_change_link = True
+    related = ("requested_by", "decided_by")
 
 
-class OrderIssueInline(ReadOnlyAdminMixin, admin.TabularInline):
+class OrderIssueInline(RelatedRowsInlineMixin, ReadOnlyAdminMixin, admin.TabularInline):
     model = OrderIssue
     fk_name = "order"
     extra = 0
     fields = ["issue_type", "status", "urgency", "related_seller", "assigned_to", "compensation_amount", "created_at"]
     readonly_fields = fields
     show_change_link = True
-
-
-def _run_for_each(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order], action: Any) -> int:
-    """Call a service once per order, each in its own transaction; report each refusal as an error."""
-    succeeded = 0
-    for order in queryset.order_by("pk"):
-        try:
-            action(order)
-        except DomainError as exc:
-            modeladmin.message_user(request, f"{order}: {exc.message}", messages.ERROR)
-        else:
-            succeeded += 1
-    return succeeded
+    related = ("related_seller", "assigned_to")
 
 
 def _transition_action(to: OrderState, description: str) -> Any:
     @admin.action(description=description, permissions=["change"])
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         staff = signed_in_user(request)
-        done = _run_for_each(
+        run_for_each(
             modeladmin,
             request,
             queryset,
             lambda order: services.order_transition(
                 order_id=order.pk, to=to, actor=staff, reason="Staff console", **client_meta(request)
             ),
+            done_message=_("%(count)d order(s) are now %(state)s."),
+            state=to.label.lower(),
         )
-        if done:
-            modeladmin.message_user(
-                request,
-                _("%(count)d order(s) are now %(state)s.") % {"count": done, "state": to.label.lower()},
-                messages.SUCCESS,
-            )
 
     action.__name__ = f"mark_{to.value}"
     return action
@@ -174,6 +174,7 @@ class OrderAdmin(admin.ModelAdmin):
         OrderSnapshotInline,
         OrderCancellationInline,
         OrderIssueInline,
+        OrderReturnInline,
         OrderNotificationInline,
     ]
     fields = [
@@ -231,26 +232,6 @@ class OrderAdmin(admin.ModelAdmin):
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> HttpResponse | None:
         """Ask for the reason on a page of its own, then cancel and refund each order."""
         staff = signed_in_user(request)
-
-        def cancel(data: dict[str, Any]) -> None:
-            done = _run_for_each(
-                self,
-                request,
-                queryset,
-                lambda order: services.order_cancel(
-                    order_id=order.pk,
-                    user=staff,
-                    as_staff=True,
-                    reason=data["reason"],
-                    reason_code=data["reason_code"],
-                    **client_meta(request),
-                ),
-            )
-            if done:
-                self.message_user(
-                    request, _("%(count)d order(s) cancelled and refunded.") % {"count": done}, messages.SUCCESS
-                )
-
         return confirm_action(
             self,
             request,
@@ -263,7 +244,15 @@ class OrderAdmin(admin.ModelAdmin):
                 "customer's wallet, and the customer gets an e-mail. Orders that have shipped are refused: "
                 "approve their cancellation request instead."
             ),
-            apply=cancel,
+            call=lambda order, data: services.order_cancel(
+                order_id=order.pk,
+                user=staff,
+                as_staff=True,
+                reason=data["reason"],
+                reason_code=data["reason_code"],
+                **client_meta(request),
+            ),
+            done_message=_("%(count)d order(s) cancelled and refunded."),
         )
 
 
@@ -420,22 +409,6 @@ class TaxRateAdmin(admin.ModelAdmin):
 # --- cancellations and order issues (branch `cancel`) -------------------------------------------
 
 
-def _each(
-    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet, action: Any, done_message: Any
-) -> None:
-    """Call a service once per row, each in its own transaction; report each refusal as an error."""
-    succeeded = 0
-    for row in queryset.order_by("pk"):
-        try:
-            action(row)
-        except DomainError as exc:
-            modeladmin.message_user(request, f"{row}: {exc.message}", messages.ERROR)
-        else:
-            succeeded += 1
-    if succeeded:
-        modeladmin.message_user(request, done_message % {"count": succeeded}, messages.SUCCESS)
-
-
 @admin.register(OrderCancellation)
 class OrderCancellationAdmin(admin.ModelAdmin):
     """Requests to cancel shipped orders wait here; approving or rejecting asks for the details on a
@@ -478,18 +451,6 @@ class OrderCancellationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Approve selected cancellations (refund)…"), permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[OrderCancellation]) -> HttpResponse | None:
         staff = signed_in_user(request)
-
-        def apply(data: dict[str, Any]) -> None:
-            _each(
-                self,
-                request,
-                queryset,
-                lambda c: services.cancellation_approve(
-                    cancellation_id=c.pk, actor=staff, fee=data["fee"], note=data["note"], **client_meta(request)
-                ),
-                _("%(count)d cancellation(s) approved and refunded."),
-            )
-
         return confirm_action(
             self,
             request,
@@ -501,24 +462,19 @@ class OrderCancellationAdmin(admin.ModelAdmin):
                 "Each order is cancelled and what is left of its payments, less the fee, goes back to the "
                 "customer's wallet. Lines already shipped are not put back in stock: they come back as a return."
             ),
-            apply=apply,
+            call=lambda cancellation, data: services.cancellation_approve(
+                cancellation_id=cancellation.pk,
+                actor=staff,
+                fee=data["fee"],
+                note=data["note"],
+                **client_meta(request),
+            ),
+            done_message=_("%(count)d cancellation(s) approved and refunded."),
         )
 
     @admin.action(description=_("Reject selected cancellations…"), permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[OrderCancellation]) -> HttpResponse | None:
         staff = signed_in_user(request)
-
-        def apply(data: dict[str, Any]) -> None:
-            _each(
-                self,
-                request,
-                queryset,
-                lambda c: services.cancellation_reject(
-                    cancellation_id=c.pk, actor=staff, reason=data["reason"], **client_meta(request)
-                ),
-                _("%(count)d cancellation(s) rejected."),
-            )
-
         return confirm_action(
             self,
             request,
@@ -527,7 +483,10 @@ class OrderCancellationAdmin(admin.ModelAdmin):
             action="reject",
             title=_("Reject cancellations"),
             intro=_("The orders go on as planned; the customer gets an e-mail with your reason."),
-            apply=apply,
+            call=lambda cancellation, data: services.cancellation_reject(
+                cancellation_id=cancellation.pk, actor=staff, reason=data["reason"], **client_meta(request)
+            ),
+            done_message=_("%(count)d cancellation(s) rejected."),
         )
 
 
@@ -604,34 +563,17 @@ class OrderIssueAdmin(admin.ModelAdmin):
     @admin.action(description=_("Assign selected issues to me (under review)"), permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[OrderIssue]) -> None:
         staff = signed_in_user(request)
-        _each(
+        run_for_each(
             self,
             request,
             queryset,
             lambda issue: services.issue_assign(issue_id=issue.pk, actor=staff, **client_meta(request)),
-            _("%(count)d issue(s) assigned to you."),
+            done_message=_("%(count)d issue(s) assigned to you."),
         )
 
     @admin.action(description=_("Resolve selected issues…"), permissions=["change"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[OrderIssue]) -> HttpResponse | None:
         staff = signed_in_user(request)
-
-        def apply(data: dict[str, Any]) -> None:
-            _each(
-                self,
-                request,
-                queryset,
-                lambda issue: services.issue_resolve(
-                    issue_id=issue.pk,
-                    actor=staff,
-                    resolution_notes=data["resolution_notes"],
-                    compensation=data["compensation"] or 0,
-                    destination=data["destination"],
-                    **client_meta(request),
-                ),
-                _("%(count)d issue(s) resolved."),
-            )
-
         return confirm_action(
             self,
             request,
@@ -643,24 +585,20 @@ class OrderIssueAdmin(admin.ModelAdmin):
                 "The customer reads your notes. A compensation is given back for each issue, to the original "
                 "payment or as store credit, never past what was paid for the order."
             ),
-            apply=apply,
+            call=lambda issue, data: services.issue_resolve(
+                issue_id=issue.pk,
+                actor=staff,
+                resolution_notes=data["resolution_notes"],
+                compensation=data["compensation"] or 0,
+                destination=data["destination"],
+                **client_meta(request),
+            ),
+            done_message=_("%(count)d issue(s) resolved."),
         )
 
     @admin.action(description=_("Close selected issues…"), permissions=["change"])
     def close(self, request: HttpRequest, queryset: QuerySet[OrderIssue]) -> HttpResponse | None:
         staff = signed_in_user(request)
-
-        def apply(data: dict[str, Any]) -> None:
-            _each(
-                self,
-                request,
-                queryset,
-                lambda issue: services.issue_close(
-                    issue_id=issue.pk, actor=staff, note=data["note"], **client_meta(request)
-                ),
-                _("%(count)d issue(s) closed."),
-            )
-
         return confirm_action(
             self,
             request,
@@ -669,7 +607,10 @@ class OrderIssueAdmin(admin.ModelAdmin):
             action="close",
             title=_("Close issues"),
             intro=_("A closed issue cannot be reopened; the customer gets an e-mail."),
-            apply=apply,
+            call=lambda issue, data: services.issue_close(
+                issue_id=issue.pk, actor=staff, note=data["note"], **client_meta(request)
+            ),
+            done_message=_("%(count)d issue(s) closed."),
         )
 
 
@@ -698,6 +639,10 @@ class RecordDeliveryForm(forms.Form):
     location = forms.CharField(label=_("Where"), max_length=255, required=False)
 
 
+def _tracking_number(shipment: OrderTracking) -> str:
+    return shipment.tracking_number
+
+
 @admin.register(OrderTracking)
 class OrderTrackingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Shipments are created by sellers (seller center, API); staff record how they travel."""
@@ -724,55 +669,42 @@ class OrderTrackingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return request.user.has_perm("orders.change_ordertracking") and obj is None
 
     @admin.action(description=_("Record delivery of selected shipments"), permissions=["change"])
-    def record_delivery(self, request: HttpRequest, queryset: QuerySet[OrderTracking]) -> TemplateResponse | None:
-        form = RecordDeliveryForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            staff = signed_in_user(request)
-            done = 0
-            for shipment in queryset.order_by("pk"):
-                try:
-                    services.shipment_delivery_record(
-                        shipment_id=shipment.pk,
-                        actor=staff,
-                        delivered_at=form.cleaned_data["delivered_at"],
-                        signature=form.cleaned_data["signature"],
-                        location=form.cleaned_data["location"],
-                        **client_meta(request),
-                    )
-                except DomainError as exc:
-                    self.message_user(request, f"{shipment.tracking_number}: {exc.message}", messages.ERROR)
-                else:
-                    done += 1
-            if done:
-                self.message_user(request, _("%(count)d delivery(ies) recorded.") % {"count": done}, messages.SUCCESS)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Record delivery"),
-            "opts": self.opts,
-            "form": form,
-            "shipments": queryset.select_related("carrier", "order"),
-        }
-        return TemplateResponse(request, "orders/admin/record_delivery.html", context)
+    def record_delivery(self, request: HttpRequest, queryset: QuerySet[OrderTracking]) -> HttpResponse | None:
+        staff = signed_in_user(request)
+        return confirm_action(
+            self,
+            request,
+            queryset,
+            form_class=RecordDeliveryForm,
+            action="record_delivery",
+            title=_("Record delivery"),
+            call=lambda shipment, data: services.shipment_delivery_record(
+                shipment_id=shipment.pk,
+                actor=staff,
+                delivered_at=data["delivered_at"],
+                signature=data["signature"],
+                location=data["location"],
+                **client_meta(request),
+            ),
+            done_message=_("%(count)d delivery(ies) recorded."),
+            label=_tracking_number,
+            template_name="orders/admin/record_delivery.html",
+            extra_context={"shipments": queryset.select_related("carrier", "order")},
+        )
 
     def _progress(self, request: HttpRequest, queryset: QuerySet[OrderTracking], status: ShipmentStatus) -> None:
         staff = signed_in_user(request)
-        done = 0
-        for shipment in queryset.order_by("pk"):
-            try:
-                services.shipment_progress_record(
-                    shipment_id=shipment.pk, status=status, actor=staff, **client_meta(request)
-                )
-            except DomainError as exc:
-                self.message_user(request, f"{shipment.tracking_number}: {exc.message}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
-                _("%(count)d shipment(s) now %(status)s.") % {"count": done, "status": status.label.lower()},
-                messages.SUCCESS,
-            )
+        run_for_each(
+            self,
+            request,
+            queryset,
+            lambda shipment: services.shipment_progress_record(
+                shipment_id=shipment.pk, status=status, actor=staff, **client_meta(request)
+            ),
+            done_message=_("%(count)d shipment(s) now %(status)s."),
+            label=_tracking_number,
+            status=status.label.lower(),
+        )
 
     @admin.action(description=_("Record selected shipments in transit"), permissions=["change"])
     def record_in_transit(self, request: HttpRequest, queryset: QuerySet[OrderTracking]) -> None:
@@ -792,7 +724,3 @@ class OrderSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["order"]
     search_fields = ["order__order_number"]
     date_hierarchy = "created_at"
-
-
-# Returns (RMA): their own module, registered on import.
-from . import admin_returns  # noqa: E402, F401

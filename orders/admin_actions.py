@@ -1,6 +1,8 @@
-"""The second step of the staff console's order actions (branch `cancel`): a page of its own that
-asks for what the service needs (a reason, a fee, a compensation), the Django-admin way (like
-"Delete selected"): the selected rows ride along as hidden inputs, and "apply" runs the action.
+"""The staff console's order actions, one way for all: `run_for_each` calls the service once per
+selected row and reports each refusal; `confirm_action` is the second step of an action that
+needs input, a page of its own that asks for what the service needs (a reason, a fee, a
+compensation, a delivery time), the Django-admin way (like "Delete selected"): the selected
+rows ride along as hidden inputs, and "apply" runs the service for each.
 """
 
 from collections.abc import Callable
@@ -8,13 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from common.exceptions import DomainError
 from payments.models import RefundDestination
 
 from .models import NOTE_MAX_LENGTH, CancellationReason
@@ -81,6 +84,32 @@ class IssueCloseForm(forms.Form):
     )
 
 
+def run_for_each(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    call: Callable[[Any], object],
+    *,
+    done_message: Any,
+    label: Callable[[Any], object] = str,
+    **message_args: Any,
+) -> int:
+    """Call a service once per selected row (by primary key, each in its own transaction): each
+    refusal (a `DomainError`) is an error message naming the row by `label`, the rows done are one
+    success message (`done_message` % {"count": …, **message_args}). The number done."""
+    done = 0
+    for row in queryset.order_by("pk"):
+        try:
+            call(row)
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{label(row)}: {exc.message}", messages.ERROR)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done, **message_args}, messages.SUCCESS)
+    return done
+
+
 def confirm_action(
     modeladmin: admin.ModelAdmin,
     request: HttpRequest,
@@ -89,15 +118,24 @@ def confirm_action(
     form_class: type[forms.Form],
     action: str,
     title: Any,
-    intro: Any,
-    apply: Callable[[dict[str, Any]], None],
+    call: Callable[[Any, dict[str, Any]], object],
+    done_message: Any,
+    intro: Any = "",
+    label: Callable[[Any], object] = str,
+    template_name: str = "orders/admin/confirm_action.html",
+    extra_context: dict[str, Any] | None = None,
 ) -> HttpResponse | None:
-    """Show the action's form for the selected rows; on a valid "apply", run it and go back to the
-    changelist (None). A form with errors is shown again with them, and nothing is done."""
+    """The second step of every order action that needs input: a page with the action's form for
+    the selected rows; on a valid "apply", `call(row, form data)` for each row (`run_for_each`)
+    and back to the changelist (None). A form with errors is shown again with them, and nothing
+    is done."""
     if "apply" in request.POST:
         form = form_class(request.POST)
         if form.is_valid():
-            apply(form.cleaned_data)
+            data = form.cleaned_data
+            run_for_each(
+                modeladmin, request, queryset, lambda row: call(row, data), done_message=done_message, label=label
+            )
             return None
     else:
         form = form_class()
@@ -110,8 +148,9 @@ def confirm_action(
         "queryset": queryset,
         "action": action,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        **(extra_context or {}),
     }
-    return TemplateResponse(request, "orders/admin/confirm_action.html", context)
+    return TemplateResponse(request, template_name, context)
 
 
 __all__ = [
@@ -121,4 +160,5 @@ __all__ = [
     "IssueResolveForm",
     "StaffCancelForm",
     "confirm_action",
+    "run_for_each",
 ]

@@ -1,4 +1,5 @@
-"""The staff console for returns (RMA), loaded by `orders/admin.py`.
+"""The staff console for returns (RMA), loaded by `orders/admin.py` (which shows an order's
+returns inline with `OrderReturnInline`).
 
 Nothing is edited by hand: each step (approve, reject, receive, inspect, refund) is a page of its
 own with a form that calls the step's service, linked from the return's page; approve, receive and
@@ -18,6 +19,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -27,6 +29,7 @@ from common.exceptions import DomainError
 from common.http import ClientMeta, client_meta
 
 from . import services
+from .admin_actions import run_for_each
 from .forms import ReturnApproveForm, ReturnInspectForm, ReturnReceiveForm, ReturnRefundForm, ReturnRejectForm
 from .models import RETURN_TRANSITIONS, OrderReturn, OrderReturnItem, ReturnStatus
 
@@ -36,6 +39,36 @@ class OrderReturnItemInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     fields = ("order_item", "quantity", "value")
     readonly_fields = fields
+
+
+class OrderReturnInline(ReadOnlyAdminMixin, admin.TabularInline):
+    """The order's returns on its admin page, each with its lines and a link to its own page,
+    where staff take the next step. Lines come in one prefetch for all returns."""
+
+    model = OrderReturn
+    extra = 0
+    fields = (
+        "status",
+        "returned_items",
+        "reason",
+        "refund_destination",
+        "items_value",
+        "refund_amount",
+        "created_at",
+    )
+    readonly_fields = fields
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderReturn]:
+        return super().get_queryset(request).prefetch_related("items__order_item")
+
+    @admin.display(description=_("items"))
+    def returned_items(self, rma: OrderReturn) -> str:
+        lines = [
+            (line.quantity, line.order_item.product_title, line.order_item.sku)
+            for line in sorted(rma.items.all(), key=lambda line: line.order_item_id)
+        ]
+        return format_html_join(mark_safe("<br>"), "{} x {} ({})", lines) or "-"
 
 
 # Each step: the return, the staff member, the form's data, and the client's address and agent.
@@ -81,20 +114,15 @@ def _bulk_action(step: str, description: Any) -> Any:
     @admin.action(description=description, permissions=["change"])
     def action(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[OrderReturn]) -> None:
         staff = signed_in_user(request)
-        done = 0
-        for rma in queryset.order_by("pk"):
-            try:
-                STEPS[step][2](rma, staff, {}, client_meta(request))
-            except DomainError as exc:
-                modeladmin.message_user(request, f"{rma}: {exc.message}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            modeladmin.message_user(
-                request,
-                _("%(count)d return(s) are now %(state)s.") % {"count": done, "state": STEPS[step][0].label.lower()},
-                messages.SUCCESS,
-            )
+        to, _form, call, _label = STEPS[step]
+        run_for_each(
+            modeladmin,
+            request,
+            queryset,
+            lambda rma: call(rma, staff, {}, client_meta(request)),
+            done_message=_("%(count)d return(s) are now %(state)s."),
+            state=to.label.lower(),
+        )
 
     action.__name__ = f"return_{step}"
     return action

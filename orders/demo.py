@@ -9,6 +9,12 @@ are placed once (their idempotency keys mark them); the rollup is rerun every ti
 Before the orders, staff-style pricing: shipping rules (free over a threshold in the US, a flat
 rate in the UK, per kilogram everywhere else) and tax rates (Illinois sales tax, UK VAT, German
 VAT), so the cart and checkout pages show shipping and tax. Created once, by name.
+
+After the orders, the staff console's queues: two cancellations of shipped orders (one waiting
+for staff, one approved and refunded) and two issues with delivered orders (one open, one
+resolved with store credit), made through the same services as the pages and the admin. Each is
+made once: its note or description (`DEMO_CANCELLATIONS`, `DEMO_ISSUES`) marks it, so a rerun,
+or a run on a database seeded before these existed, adds only what is missing.
 """
 
 import datetime as dt
@@ -17,19 +23,24 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from accounts.models import Address, Customer, Seller, User
 from catalog.models import ProductStatus, ProductVariant, VariantStatus
 from common.exceptions import DomainError
-from payments.models import Wallet
+from payments.models import RefundDestination, Wallet
 from payments.services import wallet_charge
 
 from .models import (
+    CancellationReason,
     DeliveryStatus,
+    IssueType,
+    IssueUrgency,
     Order,
+    OrderCancellation,
     OrderHistory,
+    OrderIssue,
     OrderItem,
     OrderNotification,
     OrderSnapshot,
@@ -41,6 +52,11 @@ from .models import (
     TaxRate,
 )
 from .services import (
+    cancellation_approve,
+    cancellation_request,
+    issue_assign,
+    issue_report,
+    issue_resolve,
     order_cancel,
     order_place,
     order_transition,
@@ -223,11 +239,92 @@ def _place_orders(stdout: Any) -> int:
     for order, days_ago in placed:
         _back_date(order, days_ago)
 
-    # Demo orders need no e-mails: mark them sent, so the after-commit sends find nothing to do.
+    _mark_demo_notifications_sent()
+    return len(placed)
+
+
+def _mark_demo_notifications_sent() -> None:
+    """Demo orders need no e-mails: mark them sent, so the after-commit sends find nothing to do."""
     OrderNotification.objects.filter(order__idempotency_key__startswith=KEY_PREFIX).update(
         status=DeliveryStatus.SENT, sent_at=timezone.now()
     )
-    return len(placed)
+
+
+# (notes that mark it, reason, approved by staff?): cancellations of shipped demo orders
+DEMO_CANCELLATIONS = [
+    ("Demo: it takes too long, please cancel.", CancellationReason.TOO_SLOW, False),
+    ("Demo: I ordered the wrong size.", CancellationReason.ORDERED_BY_MISTAKE, True),
+]
+# (description that marks it, type, urgency, resolution notes or "" to leave it open): issues
+# with delivered demo orders
+DEMO_ISSUES = [
+    ("Demo: the box arrived dented and one corner is cracked.", IssueType.DAMAGED, IssueUrgency.HIGH, ""),
+    (
+        "Demo: one item was missing from the parcel.",
+        IssueType.MISSING_ITEM,
+        IssueUrgency.MEDIUM,
+        "Demo: the seller confirmed it was left behind; store credit given for the wait.",
+    ),
+]
+DEMO_ISSUE_COMPENSATION = Decimal("5.00")
+
+
+def _demo_orders(status: OrderState) -> QuerySet[Order]:
+    return Order.objects.filter(idempotency_key__startswith=KEY_PREFIX, status__in=[status]).order_by("pk")
+
+
+@transaction.atomic
+def _cancellations_and_issues(stdout: Any) -> None:
+    staff = (
+        User.objects.filter(email=ADMIN_EMAIL, is_staff=True).first()
+        or User.objects.filter(is_staff=True).order_by("pk").first()
+    )
+    made = 0
+    for notes, reason, approve in DEMO_CANCELLATIONS:
+        if OrderCancellation.objects.filter(notes=notes).exists() or (approve and staff is None):
+            continue
+        order = _demo_orders(OrderState.SHIPPED).filter(cancellations__isnull=True).first()
+        if order is None:
+            break
+        try:
+            outcome = cancellation_request(order_id=order.pk, user=order.customer, reason=reason, notes=notes)
+            if approve:
+                assert staff is not None
+                cancellation_approve(cancellation_id=outcome.cancellation.pk, actor=staff, note="Demo: approved.")
+        except DomainError as exc:
+            stdout.write(f"orders: demo cancellation of {order} refused: {exc.message}")
+            continue
+        made += 1
+    for description, issue_type, urgency, resolution in DEMO_ISSUES:
+        if OrderIssue.objects.filter(description=description).exists() or (resolution and staff is None):
+            continue
+        order = _demo_orders(OrderState.DELIVERED).filter(issues__isnull=True).first()
+        if order is None:
+            break
+        try:
+            issue = issue_report(
+                order_id=order.pk, user=order.customer, issue_type=issue_type, description=description, urgency=urgency
+            )
+            if resolution:
+                assert staff is not None
+                issue_assign(issue_id=issue.pk, actor=staff)
+                issue_resolve(
+                    issue_id=issue.pk,
+                    actor=staff,
+                    resolution_notes=resolution,
+                    compensation=DEMO_ISSUE_COMPENSATION,
+                    destination=RefundDestination.WALLET,
+                )
+        except DomainError as exc:
+            stdout.write(f"orders: demo issue with {order} refused: {exc.message}")
+            continue
+        made += 1
+    _mark_demo_notifications_sent()
+    stdout.write(
+        f"orders: {made} demo cancellations and issues added"
+        if made
+        else "orders: demo cancellations and issues already there"
+    )
 
 
 # name, country ("" is everywhere else), flat rate, per kg, free over
@@ -274,6 +371,7 @@ def seed(stdout: Any) -> None:
         count = _place_orders(stdout)
         if count:
             stdout.write(f"orders: {count} demo orders placed over the last {DAYS} days")
+    _cancellations_and_issues(stdout)
     today = timezone.now().date()
     rolled = {day: sales_rollup(day=day) for day in (today - dt.timedelta(days=n) for n in range(DAYS, 0, -1))}
     stdout.write(

@@ -200,9 +200,10 @@ def order_has_shipment(order: Order) -> bool:
     """Has any of the order left the shop? The one answer for cancellations and returns.
 
     True once a seller shipped a line (a shipment row), and also for an order staff moved to
-    shipped or delivered by hand from the console, which has no shipment row.
+    shipped or delivered by hand from the console, which has no shipment row (or that was
+    refunded after that: only a delivered order becomes refunded).
     """
-    if order.status_id in (OrderState.SHIPPED, OrderState.DELIVERED):
+    if order.status_id in (OrderState.SHIPPED, OrderState.DELIVERED, OrderState.REFUNDED):
         return True
     return OrderTracking.objects.filter(order_id=order.pk).exists()
 
@@ -214,7 +215,8 @@ def order_shipments(*, order: Order) -> QuerySet[OrderTracking]:
 
 def _delivered_by_hand_at() -> Subquery:
     """When the line's order last became DELIVERED in its history (staff can mark an order
-    delivered by hand from the console: then it has no shipment to say so)."""
+    delivered by hand from the console: then it has no shipment to say so). A refunded order
+    was delivered first, so its lines keep that time."""
     return Subquery(
         OrderHistory.objects.filter(
             order_id=OuterRef("order_id"), field_name="status", new_value=OrderState.DELIVERED.value
@@ -228,7 +230,10 @@ def _with_delivered_at(items: QuerySet[OrderItem]) -> QuerySet[OrderItem]:
     return items.annotate(
         delivered_at=Case(
             When(shipment_line__isnull=False, then=F("shipment_line__tracking__delivered_at")),
-            When(order__status_id=OrderState.DELIVERED.value, then=_delivered_by_hand_at()),
+            When(
+                order__status_id__in=[OrderState.DELIVERED.value, OrderState.REFUNDED.value],
+                then=_delivered_by_hand_at(),
+            ),
             default=Value(None, output_field=DateTimeField()),
             output_field=DateTimeField(),
         )

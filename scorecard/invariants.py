@@ -42,7 +42,7 @@ def stock_violations() -> list[str]:
     """Each stock row's history is an unbroken chain ending at its quantity, and units sold per
     variant (lines of orders that still count) = units the sale movements took, net of returns."""
     from inventory.models import ChangeType, InventoryHistory, InventoryItem
-    from orders.models import SOLD_STATES, OrderItem
+    from orders.models import SOLD_STATES, OrderItem, OrderState
 
     problems = []
     last_after: dict[int, int] = {}
@@ -71,10 +71,11 @@ def stock_violations() -> list[str]:
     ):
         moved[row["inventory_item__variant_id"]] = -row["net"]
     sold = defaultdict(int)
+    # A refunded order's goods left through its sale movements too; they come back (or not, if
+    # damaged) as return movements, which are not counted above.
+    left_stock = [str(s) for s in SOLD_STATES | {OrderState.REFUNDED}]
     for row in (
-        OrderItem.objects.filter(order__status__in=[str(s) for s in SOLD_STATES])
-        .values("variant_id")
-        .annotate(units=Sum("quantity"))
+        OrderItem.objects.filter(order__status__in=left_stock).values("variant_id").annotate(units=Sum("quantity"))
     ):
         sold[row["variant_id"]] = row["units"]
     for variant in set(moved) | set(sold):

@@ -19,7 +19,6 @@ from inventory.services import stock_return_for_order_items
 from payments.services import order_refund, order_refundable
 from promotions.services import issued_coupon_release
 
-from ..cache import popular_products_changed
 from ..exceptions import (
     CancellationFeeError,
     CancellationPendingError,
@@ -38,12 +37,11 @@ from ..models import (
     OrderCancellation,
     OrderHistory,
     OrderState,
-    ProductSaleStat,
 )
 from ..selectors import order_has_shipment
 from .lifecycle import _customer_order_for_update, _transition
 from .notifications import order_notification_queue
-from .sales import _daily_sales_take_back
+from .sales import order_sale_take_back
 
 # An order with a shipment can still be cancelled (by request) while it is on its way; once
 # delivered, giving it back is a return.
@@ -135,17 +133,7 @@ def _undo_sale(
         order_id=order.pk, amount=None, keep=fee, reason=reason or "cancellation", actor=actor, reference=reference
     )
     refunded = sum((r.amount for r in refunds), ZERO)
-    # The reversal is dated on the day of the sale, so live stats and the daily rollup
-    # (which counts orders by the day they were paid) always agree.
-    sale_day = (order.paid_at or timezone.now()).date()
-    ProductSaleStat.objects.bulk_create(
-        [
-            ProductSaleStat(product_id=item.product_id, order_item=item, quantity=-item.quantity, date=sale_day)
-            for item in order.items.all()
-        ]
-    )
-    _daily_sales_take_back(order_id=order.pk, day=sale_day)
-    popular_products_changed()  # after commit
+    order_sale_take_back(order=order)
     order.cancelled_at = timezone.now()
     _transition(
         order,

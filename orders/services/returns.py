@@ -3,7 +3,8 @@ inspect (resaleable goods go back to stock) and refund (through `payments.servic
 the one cap on money given back for an order).
 
 Every step locks the order row, then the return row (the shop's lock order: order -> return ->
-inventory rows -> payments -> wallet), refuses a step not in `RETURN_TRANSITIONS` with nothing
+inventory rows -> payments -> wallet -> the sale day's rollup lock, taken when a refund brings
+the whole order back), refuses a step not in `RETURN_TRANSITIONS` with nothing
 changed, records who and when, writes an `OrderHistory` row and queues the customer's e-mail in the
 same transaction.
 """
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,18 +30,23 @@ from ..exceptions import InvalidReturnError, ReturnNotAllowedError, ReturnQuanti
 from ..models import (
     RETURN_REASONS_SHOP_PAYS,
     RETURN_TRANSITIONS,
+    TRANSITIONS,
+    ActorRole,
     NotificationKind,
     Order,
     OrderHistory,
     OrderItem,
     OrderReturn,
     OrderReturnItem,
+    OrderState,
     ReturnCondition,
     ReturnReason,
     ReturnStatus,
 )
 from ..selectors import order_items_with_delivery, return_window_closes_at, returned_quantities
+from .lifecycle import _transition
 from .notifications import order_notification_queue
+from .sales import order_sale_take_back
 
 NOTIFICATION_OF: dict[str, NotificationKind] = {
     ReturnStatus.REQUESTED: NotificationKind.RETURN_REQUESTED,
@@ -371,12 +378,51 @@ def return_inspect(
     return rma
 
 
+def _order_refunded_if_all_back(rma: OrderReturn, *, actor: User, ip_address: str | None, user_agent: str) -> bool:
+    """After `rma` is refunded: when every unit of every line of its (locked) order has come back
+    in refunded returns, the order is refunded (a status change through the transition table,
+    with its history row and snapshot) and its sale taken back like a cancellation's. Whether it
+    did.
+
+    Only a delivered order becomes refunded (TRANSITIONS): a shipped one still has lines on their
+    way, which cannot be returned before they arrive (so it is never all back); a cancelled one
+    was undone already. What the shop kept (return shipping, restocking fee, the order's own
+    shipping and tax) does not hold the order back: the goods are all back and refunded on the
+    terms of their returns. A return of part of the order leaves its status as it is.
+    """
+    order = rma.order
+    if OrderState.REFUNDED not in TRANSITIONS[OrderState(str(order.status_id))]:
+        return False
+    back = dict(
+        OrderReturnItem.objects.filter(order_return__order_id=order.pk, order_return__status=ReturnStatus.REFUNDED)
+        .values("order_item_id")
+        .annotate(units=Sum("quantity"))
+        .order_by()
+        .values_list("order_item_id", "units")
+    )
+    if any(back.get(item_id, 0) < quantity for item_id, quantity in order.items.values_list("pk", "quantity")):
+        return False
+    order_sale_take_back(order=order)
+    _transition(
+        order,
+        OrderState.REFUNDED,
+        actor=actor,
+        reason=f"{rma}: every item returned and refunded",
+        actor_role=ActorRole.STAFF,
+        ip_address=ip_address,
+        user_agent=user_agent,
+    )
+    return True
+
+
 def return_refund(*, return_id: int, actor: User, ip_address: str | None = None, user_agent: str = "") -> OrderReturn:
     """Give back `refund_due` to the original payment or as store credit, within what was paid.
 
     A refund due of zero (fees as large as the value) moves no money but still closes the return.
-    Raises RefundExceedsPaymentError (nothing changed) when cancellations, other returns or
-    compensation already gave back what the order's payments hold.
+    The return that brings the last unit of the order back makes the order refunded, in the same
+    transaction (`_order_refunded_if_all_back`). Raises RefundExceedsPaymentError (nothing
+    changed) when cancellations, other returns or compensation already gave back what the
+    order's payments hold.
     """
     with transaction.atomic():
         rma = _locked_return(return_id)
@@ -400,4 +446,5 @@ def return_refund(*, return_id: int, actor: User, ip_address: str | None = None,
             )
         rma.refund_amount = amount
         rma.save(update_fields=[*fields, "refund_amount"])
+        _order_refunded_if_all_back(rma, actor=actor, ip_address=ip_address, user_agent=user_agent)
     return rma

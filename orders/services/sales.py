@@ -1,4 +1,5 @@
-"""The daily sales rollup (`ProductDailySales`), and its lock shared with cancellation."""
+"""The daily sales rollup (`ProductDailySales`), and taking an undone order's sale back (a
+cancellation, or a return that gives back the whole order), under the same lock."""
 
 import datetime as dt
 import logging
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from ..cache import popular_products_changed
 from ..exceptions import SalesDayNotOverError
-from ..models import SOLD_STATES, OrderItem, ProductDailySales
+from ..models import SOLD_STATES, Order, OrderItem, ProductDailySales, ProductSaleStat
 
 logger = logging.getLogger(__name__)
 
@@ -23,11 +24,12 @@ _DAILY_SALES_LOCK_CLASS = 0x0DA1
 def _daily_sales_lock(day: dt.date) -> None:
     """Serialize, until commit, every writer of one day's `ProductDailySales` rows.
 
-    Taken by the rollup before it reads the day's order lines and by a cancellation before it
-    takes its lines off the day's rows, so a cancellation can never fall between the rollup's
-    read and its write (the rollup would store the cancelled lines again). It is the last lock
-    of a cancellation (after the wallet) and the first of a rollup, which takes no other, so
-    the two cannot deadlock. SQLite (the embedded default) runs one writer at a time anyway.
+    Taken by the rollup before it reads the day's order lines and by `order_sale_take_back`
+    before it takes an order's lines off the day's rows, so a cancellation or a full refund can
+    never fall between the rollup's read and its write (the rollup would store the undone lines
+    again). It is the last lock of a cancellation or a refund (after the wallet) and the first of
+    a rollup, which takes no other, so they cannot deadlock. SQLite (the embedded default) runs
+    one writer at a time anyway.
     """
     if transaction.get_connection().vendor == "postgresql":
         with transaction.get_connection().cursor() as cursor:
@@ -35,7 +37,7 @@ def _daily_sales_lock(day: dt.date) -> None:
 
 
 def _daily_sales_take_back(*, order_id: int, day: dt.date) -> None:
-    """Take a cancelled order's lines off its sale day's rolled-up rows, so they equal a rerun.
+    """Take an undone order's lines off its sale day's rolled-up rows, so they equal a rerun.
 
     Each row changes in one conditional UPDATE (never read, changed and written back), so
     concurrent cancellations of the same day each subtract their own lines. A row left at zero
@@ -62,6 +64,26 @@ def _daily_sales_take_back(*, order_id: int, day: dt.date) -> None:
     ProductDailySales.objects.filter(
         product_id__in=[line["product_id"] for line in lines], date=day, quantity=0
     ).delete()
+
+
+def order_sale_take_back(*, order: Order) -> None:
+    """The sale of a locked order no longer counts (it leaves SOLD_STATES: cancelled, or refunded
+    whole after a return): a negative `ProductSaleStat` row per line and its lines off the
+    rolled-up day, once, by whichever service moves the order out of SOLD_STATES.
+
+    The reversal is dated on the day of the sale, so live stats and the daily rollup (which
+    counts orders by the day they were paid) always agree. Popular products are counted afresh
+    after commit.
+    """
+    sale_day = (order.paid_at or timezone.now()).date()
+    ProductSaleStat.objects.bulk_create(
+        [
+            ProductSaleStat(product_id=item.product_id, order_item=item, quantity=-item.quantity, date=sale_day)
+            for item in order.items.all()
+        ]
+    )
+    _daily_sales_take_back(order_id=order.pk, day=sale_day)
+    popular_products_changed()  # after commit
 
 
 def sales_rollup_day(*, day: dt.date) -> int:

@@ -1,6 +1,7 @@
 """Returns under real concurrency (threads with their own PostgreSQL connections, released
 together): parallel requests never return more than was bought, a step run twice at once restocks
-once, and parallel refunds of one order never give back more than was paid."""
+once, parallel refunds of one order never give back more than was paid, and the last two returns
+refunded at once make the order refunded once."""
 
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ from django.db.models import Sum
 from common.exceptions import InvalidTransitionError
 from inventory.models import ChangeType, InventoryHistory, InventoryItem
 from orders.exceptions import ReturnQuantityError
-from orders.models import OrderReturn, OrderReturnItem, ReturnStatus
+from orders.models import OrderHistory, OrderReturn, OrderReturnItem, OrderState, ProductSaleStat, ReturnStatus
 from orders.services import return_approve, return_inspect, return_receive, return_refund
 from payments.exceptions import RefundExceedsPaymentError
 from payments.models import Payment, Refund, Wallet
@@ -98,3 +99,21 @@ def test_parallel_refunds_never_give_back_more_than_was_paid(shop, staff):
     assert Wallet.objects.get(user=customer).balance == ledger_sum(customer)
     rma.refresh_from_db()
     assert (rma.status == ReturnStatus.REFUNDED) == (rma.refund_amount == Decimal("40.00"))
+
+
+def test_the_last_two_returns_refunded_at_once_refund_the_order_once(shop, staff):
+    customer, variant = shop
+    order = delivered_order(customer, variant, staff, quantity=2)
+    returns = [request_return(order, customer, quantity=1, reason="damaged") for _ in range(2)]
+    for rma in returns:
+        return_approve(return_id=rma.pk, actor=staff)
+        return_receive(return_id=rma.pk, actor=staff)
+        return_inspect(return_id=rma.pk, actor=staff, condition_rating=4)
+
+    outcomes = race([lambda rma=rma: return_refund(return_id=rma.pk, actor=staff) for rma in returns], workers=2)
+
+    assert_no_unexpected_errors(outcomes)
+    order.refresh_from_db()
+    assert order.status_id == OrderState.REFUNDED
+    assert OrderHistory.objects.filter(order=order, field_name="status", new_value=OrderState.REFUNDED).count() == 1
+    assert ProductSaleStat.objects.filter(order_item__order=order).aggregate(q=Sum("quantity"))["q"] == 0

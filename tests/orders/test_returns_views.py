@@ -2,6 +2,7 @@
 staff approve, reject, receive, inspect and refund in the admin. Refusals show the reason and
 change nothing; another customer's order or return is a 404."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -167,6 +168,42 @@ def test_staff_list_filter_and_open_returns(staff_client, order, customer):
     content = page.content.decode()
     assert step_url(rma, "approve") in content and step_url(rma, "reject") in content
     assert step_url(rma, "refund") not in content
+
+
+def return_links(page) -> set[int]:
+    """The returns an admin page links to."""
+    return {int(pk) for pk in re.findall(r"/admin/orders/orderreturn/(\d+)/change/", page.content.decode())}
+
+
+def test_the_order_admin_page_shows_its_returns_read_only_with_links(staff_client, order, customer):
+    rma = request_return(order, customer, quantity=2, reason="damaged")
+    item = order.items.get()
+
+    page = staff_client.get(reverse("admin:orders_order_change", args=[order.pk]))
+
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="returns-group"' in content
+    assert return_links(page) == {rma.pk}
+    assert f"2 x {item.product_title} ({item.sku})" in content
+    assert 'name="returns-0-status"' not in content  # shown, never edited here
+    assert "returns-0-DELETE" not in content
+
+
+def test_the_order_admin_page_query_count_does_not_grow_with_returns(
+    staff_client, customer, variant, superuser, django_assert_max_num_queries, django_assert_num_queries
+):
+    order = delivered_order(customer, variant, superuser, quantity=3)
+    first = request_return(order, customer, quantity=1)
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    staff_client.get(url)
+    with django_assert_max_num_queries(60) as one:
+        assert return_links(staff_client.get(url)) == {first.pk}
+    return_approve(return_id=first.pk, actor=superuser, restocking_fee=Decimal("1.00"))
+    others = {request_return(order, customer, quantity=1).pk for _ in range(2)}
+
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert return_links(staff_client.get(url)) == {first.pk, *others}
 
 
 def test_staff_take_a_return_all_the_way(staff_client, order, customer, variant):
