@@ -41,6 +41,7 @@ urlpatterns = [
     path("seller/returns/", include("orders.seller_returns")),  # returns (RMA) of the seller's lines
     path("seller/", include("orders.seller_urls")),  # the seller's order lines and issues about them
     path("wallet/", include("payments.urls")),
+    path("sandbox-gateway/", include("payments.sandbox_urls")),  # the sandbox card processor's pages
     path("coupons/", include("promotions.urls")),
     path("cart/", include("carts.urls")),
     path("orders/", include("orders.urls")),

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 from common.exceptions import DomainError
@@ -28,6 +30,49 @@ class OrderRefundCapError(RefundExceedsPaymentError):
     code = "refund_exceeds_paid"
     http_status = 409
     default_message = _("That would give back more than was paid for this order.")
+
+
+# --- card payments (payments.services.card) ----------------------------------------------------
+
+
+class PaymentNotFoundError(DomainError):
+    code = "not_found"
+    http_status = 404
+    default_message = _("Payment not found.")
+
+
+class PaymentMethodUnusableError(DomainError):
+    """A saved method that is not the customer's, removed, or expired cannot pay."""
+
+    code = "payment_method_unusable"
+    http_status = 400
+    default_message = _("This payment method cannot be used. Choose another card.")
+
+
+class PaymentDeclinedError(DomainError):
+    """The processor declined the card: `message` is its reason, and nothing was charged. Callers
+    raise it from a failed payment with `PaymentDeclinedError.of(payment)`."""
+
+    code = "card_declined"
+    http_status = 402
+    default_message = _("Your card was declined. Nothing was charged.")
+
+    @classmethod
+    def of(cls, payment: "Any") -> "PaymentDeclinedError":
+        error = cls(payment.failure_message or cls.default_message, extra={"payment_id": payment.pk})
+        error.code = payment.failure_code or cls.code
+        return error
+
+
+class WebhookRejectedError(DomainError):
+    """A webhook whose signature, timestamp or body does not check out (nothing changed)."""
+
+    code = "webhook_rejected"
+    http_status = 400
+    default_message = _("The webhook could not be verified.")
+
+
+# --- refunds (payments.services.refunds) ---------------------------------------------------------
 
 
 class RefundNotAllowedError(DomainError):

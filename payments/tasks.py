@@ -23,10 +23,41 @@ def sandbox_webhook_deliver_task(body: str) -> str:
     raw = body.encode()
     headers = {"Content-Type": "application/json", **gateway.signed_headers(raw)}  # type: ignore[attr-defined]
     if settings.SANDBOX_WEBHOOK_URL:
-        request = urllib.request.Request(settings.SANDBOX_WEBHOOK_URL, data=raw, headers=headers, method="POST")  # noqa: S310 - our own setting
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        request = urllib.request.Request(settings.SANDBOX_WEBHOOK_URL, data=raw, headers=headers, method="POST")  # noqa: S310 # nosec B310 - our own setting
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 # nosec B310 - our own setting
             return str(response.status)
     return webhook_receive(gateway_code="sandbox", body=raw, headers=headers, ip_address=None).outcome
+
+
+# --- card payments (payments.services.card) -------------------------------------------------------
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8, acks_late=True)
+def payment_capture_task(payment_id: int) -> str:
+    """Capture a payment a webhook (or the customer's confirmation step) made authorized. A no-op
+    once captured; a repeat uses the same key, so the processor captures once."""
+    from .services.card import payment_capture
+
+    return payment_capture(payment_id=payment_id).status
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8, acks_late=True)
+def payment_hold_release_task(payment_id: int) -> None:
+    """Release an authorization the processor gave a payment the shop had already given up on."""
+    from .services.card import payment_hold_release
+
+    payment_hold_release(payment_id=payment_id)
+
+
+@shared_task
+def payments_retry_due_task() -> int:
+    """Beat, every minute: ask the processor again about payments whose calls timed out."""
+    from .services.card import payments_retry_due
+
+    return payments_retry_due()
+
+
+# --- refunds (payments.services.refunds) ---------------------------------------------------------
 
 
 @shared_task(

@@ -209,6 +209,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "orders.tasks.shipments_mark_overdue_task",
         "schedule": crontab(minute=15),
     },
+    # Payments: ask the card processor again about calls that timed out (payments.services.card).
+    "payments-retry-due": {
+        "task": "payments.tasks.payments_retry_due_task",
+        "schedule": 60.0,
+    },
     # Refunds to a card whose task was lost (a broker down at commit) or gave up after timeouts.
     "resume-refunds": {
         "task": "payments.tasks.refunds_resume_task",

@@ -1,7 +1,6 @@
 from django.urls import path
 
 from . import views
-from .refunds import RefundDetailApi, RefundListCreateApi
 
 app_name = "payments_api"
 
@@ -10,7 +9,20 @@ urlpatterns = [
     path("wallet/charge/", views.WalletChargeApi.as_view(), name="wallet_charge"),
     path("wallet/entries/", views.WalletEntryListApi.as_view(), name="wallet_entries"),
 ]
+
+# Card payments (payments/api/card.py).
+from . import card  # noqa: E402
+
 urlpatterns += [
-    path("refunds/", RefundListCreateApi.as_view(), name="refunds"),
-    path("refunds/<int:pk>/", RefundDetailApi.as_view(), name="refund"),
+    path("payments/<int:pk>/", card.PaymentDetailApi.as_view(), name="payment_detail"),
+    path("webhooks/<slug:gateway>/", card.WebhookApi.as_view(), name="webhook"),
+    path("sandbox/tokens/", card.SandboxTokenApi.as_view(), name="sandbox_tokens"),
+]
+
+# Refunds (payments/api/refunds.py).
+from . import refunds  # noqa: E402
+
+urlpatterns += [
+    path("refunds/", refunds.RefundListCreateApi.as_view(), name="refunds"),
+    path("refunds/<int:pk>/", refunds.RefundDetailApi.as_view(), name="refund"),
 ]

@@ -3,7 +3,9 @@
 It stands for the processor's side of the wire. It keeps its own ledger (`SandboxOperation`), so
 a call repeated with the same idempotency key after a timeout gets the first answer and never
 moves money twice; it confirms what happened asynchronously with signed webhooks
-(`Sandbox-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, Stripe's scheme).
+(`Sandbox-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, Stripe's scheme). An
+event's `data.transaction` is the processor's id of the call it reports (the same id the call
+answered with), so the shop records a call and its webhook once.
 
 Cards are known by token only. `sandbox_tokenize` (the processor's card form and its token API)
 turns a test number into `tok_<behaviour>_<brand>_<last4>_<mmyy>_<random>`; the number itself is
@@ -150,6 +152,26 @@ def sandbox_card_of(token: str) -> SandboxCard:
     )
 
 
+@dataclass(frozen=True)
+class SandboxIntent:
+    """What the confirmation page shows of a payment at the processor."""
+
+    reference: str
+    amount: Decimal
+    currency: str
+    state: str
+
+
+def sandbox_intent_of(reference: str) -> SandboxIntent | None:
+    """The processor's payment `reference`, or None when it has none by that reference."""
+    intent = SandboxOperation.objects.filter(key=f"intent:{reference}").first()
+    if intent is None:
+        return None
+    return SandboxIntent(
+        reference=reference, amount=intent.amount, currency=str(intent.result.get("currency", "")), state=intent.state
+    )
+
+
 def _behaviour(token: str) -> str:
     sandbox_card_of(token)  # refuses anything else
     return token.split("_")[1]
@@ -196,9 +218,12 @@ class SandboxGateway(Gateway):
             return first
         return result
 
-    def _set_state(self, intent: SandboxOperation, state: str, **extra: Any) -> None:
+    def _set_state(self, intent: SandboxOperation, state: str, *, call: str = "", **extra: Any) -> None:
+        """Move the intent to `state`; `call` is the processor's id of the call that did it
+        (what `retrieve` answers with, so asking twice never looks like two calls)."""
         intent.state = state
-        intent.result = {**intent.result, **extra, "state": state}
+        transactions = {**intent.result.get("transactions", {}), **({state: call} if call else {})}
+        intent.result = {**intent.result, **extra, "state": state, "transactions": transactions}
         intent.save(update_fields=["state", "result"])
 
     # --- the interface ------------------------------------------------------------------------
@@ -215,10 +240,33 @@ class SandboxGateway(Gateway):
         if behaviour in DECLINES:
             code, message = DECLINES[behaviour]
             result = GatewayResult(ResultStatus.DECLINED, txn, reference, code, str(message))
-            result = self._record(key, "authorize", reference, amount, result)
-            self._emit("payment.failed", reference, {"amount": str(amount), "code": code, "message": str(message)})
-            return result
+            with transaction.atomic():
+                first = self._record(key, "authorize", reference, amount, result)
+                if first.transaction_id == txn:  # not a concurrent twin's answer
+                    self._emit(
+                        "payment.failed",
+                        reference,
+                        {"amount": str(amount), "code": code, "message": str(message), "transaction": txn},
+                    )
+            return first
         with transaction.atomic():
+            if behaviour == "3ds":
+                url = reverse("sandbox:confirm", args=[reference])
+                result = GatewayResult(
+                    ResultStatus.ACTION_REQUIRED,
+                    txn,
+                    reference,
+                    "authentication_required",
+                    "Confirm the payment with your bank.",
+                    action_url=url,
+                )
+            else:
+                result = GatewayResult(ResultStatus.AUTHORIZED, txn, reference, "approved", "Approved")
+            # The key first: a concurrent call with the same key waits here for this one and gets
+            # its answer, instead of opening a second authorization.
+            first = self._record(key, "authorize", reference, amount, result)
+            if first.transaction_id != txn:
+                return first
             intent_state = "action_required" if behaviour == "3ds" else "authorized"
             SandboxOperation.objects.create(
                 key=f"intent:{reference}",
@@ -233,23 +281,11 @@ class SandboxGateway(Gateway):
                     "return_url": return_url,
                     "captured": "0",
                     "refunded": "0",
+                    "transactions": {intent_state: txn},
                 },
             )
-            if behaviour == "3ds":
-                url = reverse("sandbox:confirm", args=[reference])
-                result = GatewayResult(
-                    ResultStatus.ACTION_REQUIRED,
-                    txn,
-                    reference,
-                    "authentication_required",
-                    "Confirm the payment with your bank.",
-                    action_url=url,
-                )
-            else:
-                result = GatewayResult(ResultStatus.AUTHORIZED, txn, reference, "approved", "Approved")
-            result = self._record(key, "authorize", reference, amount, result)
             if behaviour != "3ds":
-                self._emit("payment.authorized", reference, {"amount": str(amount)})
+                self._emit("payment.authorized", reference, {"amount": str(amount), "transaction": txn})
         if behaviour == "authtimeout":
             raise GatewayTimeoutError("the processor did not answer in time")
         return result
@@ -260,15 +296,18 @@ class SandboxGateway(Gateway):
             return earlier
         with transaction.atomic():
             intent = SandboxOperation.objects.select_for_update().get(pk=self._intent(reference).pk)
+            if (earlier := self._replay(key)) is not None:  # a concurrent twin got here first
+                return earlier
             if intent.state != "authorized":
                 raise GatewayError(f"cannot capture a payment that is {intent.state}")
             if amount > intent.amount:
                 raise GatewayError("cannot capture more than was authorized")
             first_try = not intent.result.get("capture_tried")
-            self._set_state(intent, "captured", captured=str(amount), capture_tried=True)
-            result = GatewayResult(ResultStatus.CAPTURED, f"sbx_{uuid.uuid4().hex}", reference, "captured", "Captured")
+            txn = f"sbx_{uuid.uuid4().hex}"
+            self._set_state(intent, "captured", captured=str(amount), capture_tried=True, call=txn)
+            result = GatewayResult(ResultStatus.CAPTURED, txn, reference, "captured", "Captured")
             result = self._record(key, "capture", reference, amount, result)
-            self._emit("payment.captured", reference, {"amount": str(amount)})
+            self._emit("payment.captured", reference, {"amount": str(amount), "transaction": txn})
         if intent.result.get("behaviour") == "capturetimeout" and first_try:
             raise GatewayTimeoutError("the processor did not answer in time")
         return result
@@ -279,12 +318,15 @@ class SandboxGateway(Gateway):
             return earlier
         with transaction.atomic():
             intent = SandboxOperation.objects.select_for_update().get(pk=self._intent(reference).pk)
+            if (earlier := self._replay(key)) is not None:  # a concurrent twin got here first
+                return earlier
             if intent.state not in ("authorized", "action_required"):
                 raise GatewayError(f"cannot void a payment that is {intent.state}")
-            self._set_state(intent, "voided")
-            result = GatewayResult(ResultStatus.VOIDED, f"sbx_{uuid.uuid4().hex}", reference, "voided", "Voided")
+            txn = f"sbx_{uuid.uuid4().hex}"
+            self._set_state(intent, "voided", call=txn)
+            result = GatewayResult(ResultStatus.VOIDED, txn, reference, "voided", "Voided")
             result = self._record(key, "void", reference, intent.amount, result)
-            self._emit("payment.voided", reference, {"amount": str(intent.amount)})
+            self._emit("payment.voided", reference, {"amount": str(intent.amount), "transaction": txn})
         return result
 
     def refund(self, *, reference: str, amount: Decimal, idempotency_key: str) -> GatewayResult:
@@ -293,6 +335,8 @@ class SandboxGateway(Gateway):
             return earlier
         with transaction.atomic():
             intent = SandboxOperation.objects.select_for_update().get(pk=self._intent(reference).pk)
+            if (earlier := self._replay(key)) is not None:  # a concurrent twin got here first
+                return earlier
             captured, refunded = Decimal(intent.result["captured"]), Decimal(intent.result["refunded"])
             if intent.state not in ("captured", "refunded") or refunded + amount > captured:
                 raise GatewayError("cannot refund more than was captured")
@@ -315,9 +359,13 @@ class SandboxGateway(Gateway):
             "voided": ResultStatus.VOIDED,
             "failed": ResultStatus.DECLINED,
         }[intent.state]
-        return GatewayResult(
-            status, f"sbx_{uuid.uuid4().hex}", reference, intent.state, intent.state, raw=intent.result
-        )
+        # The id of the call that put the payment in this state: a retrieve is a question, not a
+        # new operation, so recording its answer twice (or after the webhook) changes nothing.
+        state = "captured" if intent.state == "refunded" else intent.state
+        txn = intent.result.get("transactions", {}).get(state) or f"sbx_{reference}_{state}"
+        raw = {k: v for k, v in intent.result.items() if k in ("amount", "captured", "refunded", "currency")}
+        raw["amount"] = str(intent.amount)
+        return GatewayResult(status, txn, reference, intent.state, intent.state, raw=raw)
 
     def verify_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookMessage:
         secret = secret_decrypt(self.record.webhook_secret_encrypted)
@@ -351,16 +399,22 @@ class SandboxGateway(Gateway):
         with transaction.atomic():
             intent = SandboxOperation.objects.select_for_update().get(pk=self._intent(reference).pk)
             if intent.state == "action_required":
+                txn = f"sbx_{uuid.uuid4().hex}"
                 if approve:
-                    self._set_state(intent, "authorized")
-                    self._emit("payment.authorized", reference, {"amount": str(intent.amount)})
+                    self._set_state(intent, "authorized", call=txn)
+                    self._emit("payment.authorized", reference, {"amount": str(intent.amount), "transaction": txn})
                 else:
-                    self._set_state(intent, "failed")
+                    self._set_state(intent, "failed", call=txn)
                     message = "The payment was not confirmed with your bank."
                     self._emit(
                         "payment.failed",
                         reference,
-                        {"amount": str(intent.amount), "code": "authentication_failed", "message": message},
+                        {
+                            "amount": str(intent.amount),
+                            "code": "authentication_failed",
+                            "message": message,
+                            "transaction": txn,
+                        },
                     )
         return str(intent.result.get("return_url") or "/")
 

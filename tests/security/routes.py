@@ -122,6 +122,9 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "orders:invoice": {"pk": a.order.pk},
         "orders_api:order-shipments": {"pk": a.order.pk},
         "orders_seller:order": {"order_id": a.order.pk},
+        # Payments (issue 14): customer A's order's payment.
+        "payments_api:payment_detail": {"pk": a.order.payments.values_list("pk", flat=True).first()},
+        "payments_api:refund": {"pk": a.refund.pk if a.refund else 0},
     }
     return table.get(name)
 
@@ -135,6 +138,9 @@ def public_kwargs(name: str, world: World) -> dict[str, object] | None:
         "promotions:coupon_claim": {"coupon_id": world.spare_coupon.pk},
         "promotions_api:coupon_claim": {"coupon_id": world.spare_coupon.pk},
         "accounts:password_reset_confirm": world.reset_link(world.a.user),
+        # The sandbox processor's pages and the processors' webhooks (issue 14).
+        "sandbox:confirm": {"reference": "pi_000000000000000000000000"},
+        "payments_api:webhook": {"gateway": "sandbox"},
     }
     return table.get(name)
 

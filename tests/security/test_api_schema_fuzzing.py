@@ -61,6 +61,7 @@ RULES_OPENAPI_CANNOT_SAY = {
     "POST /api/v1/wallet/charge/": ("422", "an Idempotency-Key sent again with another amount"),
     "POST /api/v1/orders/{id}/returns/": ("400", "an `order_item_id` that is not a line of this order"),
     "POST /api/v1/orders/{id}/issues/": ("400", "an item id that is not a line of this order"),
+    "POST /api/v1/sandbox/tokens/": ("400", "a card number failing the Luhn check; an expiry in the past"),
 }
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 # The wallet top-up still reads a JSON number `amount` (as a Decimal) for clients written before the

@@ -149,6 +149,18 @@ POLICY: dict[str, Policy] = {
     "payments_api:wallet": Policy(SIGNED_IN),
     "payments_api:wallet_charge": Policy(SIGNED_IN, {"amount": "10.00"}),
     "payments_api:wallet_entries": Policy(SIGNED_IN),
+    # Payments (issue 14): a payment by id is its customer's; the processors' webhooks are public
+    # (their HMAC signature is the proof); the sandbox processor's pages stand for a processor's
+    # hosted pages (public, like a bank's); its token API serves signed-in mobile clients.
+    "payments_api:payment_detail": Policy(CUSTOMER_OWNED),
+    "payments_api:webhook": Policy(PUBLIC),
+    "payments_api:sandbox_tokens": Policy(SIGNED_IN),
+    "sandbox:card": Policy(PUBLIC),
+    "sandbox:confirm": Policy(PUBLIC),
+    # Refunds: a customer's own list (staff see all; only staff may refund: a customer's POST is a 403);
+    # a refund by id is its customer's.
+    "payments_api:refunds": Policy(SIGNED_IN, {"payment_id": 1, "amount": "1.00", "reason": "probe"}),
+    "payments_api:refund": Policy(CUSTOMER_OWNED),
     "promotions_api:coupons": Policy(SIGNED_IN),
     "promotions_api:coupon_claim": Policy(SIGNED_IN),
     "promotions_api:my_coupons": Policy(SIGNED_IN),
