@@ -341,6 +341,9 @@ SPECTACULAR_SETTINGS = {
         # Two choice sets are called `reason`: a return's and a cancellation's.
         "ReturnReasonEnum": "orders.models.ReturnReason",
         "CancellationReasonEnum": "orders.models.CancellationReason",
+        # A refund's status, and its calls' to the processor (refunds/).
+        "RefundStatusEnum": "payments.models.RefundStatus",
+        "TransactionStatusEnum": "payments.models.TransactionStatus",
     },
     # Swagger UI served from our own static files: no CDN, and the CSP stays strict.
     "SWAGGER_UI_DIST": "SIDECAR",

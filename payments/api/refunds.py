@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
@@ -19,7 +19,7 @@ from common.api.idempotency import idempotency_key_from, idempotency_parameter
 from common.api.schema import NOT_FOUND, UNAUTHENTICATED, error_response
 from common.api.serializers import MoneyField, RejectUnknownFieldsMixin, StrictJSONTypesMixin
 from common.exceptions import NotFoundError
-from common.money import MoneyInputError, money_input
+from common.money import MoneyInputError, money_input, money_text_pattern
 from payments import selectors
 from payments.exceptions import RefundExceedsPaymentError
 from payments.models import Refund, RefundDestination, RefundStatus, RefundTransaction, TransactionStatus
@@ -87,6 +87,15 @@ class RefundDetailSerializer(RefundSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": money_text_pattern(REFUND_MAX),
+        "example": "12.50",
+        "description": "A positive amount with at most two decimals, as a decimal string: at most what is left "
+        "of the payment.",
+    }
+)
 class RefundAmountField(serializers.Field):
     # A positive amount with at most two decimals, as a decimal string ("12.50"), by the one rule
     # for typed amounts (`common.money.money_input`); a JSON number is read as a Decimal too.
@@ -104,7 +113,7 @@ class RefundAmountField(serializers.Field):
 
 class RefundCreateSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
     payment_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    amount = RefundAmountField(help_text=_('A decimal string such as "12.50": at most what is left of the payment.'))
+    amount = RefundAmountField()
     reason = serializers.CharField(max_length=255, help_text=_("Why the money is given back."))
     destination = serializers.ChoiceField(
         choices=RefundDestination.choices,
