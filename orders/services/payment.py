@@ -82,11 +82,13 @@ def order_pay(
     request with it is an IdempotencyKeyReuseError); a payment already in flight answers too (a
     double-clicked button charges once; the unique constraint on in-flight payments is the
     backstop); else the order must be pending with its stock still held, and a pending card
-    payment is created. After the commit, with no lock held, the card is charged
+    payment is created, judged by the fraud rules (with `device_fingerprint` and the order's
+    shipping country). After the commit, with no lock held, the card is charged
     (`card_payment_run`): the payment comes back captured (the order is paid by then), waiting
-    for the customer's confirmation (`action_url`), failed (`failure_message`), or still pending
-    (a processor that did not answer: the retry task resolves it). `return_url` is where the
-    confirmation step sends the customer back. `device_fingerprint` is for the fraud check.
+    for the customer's confirmation (`action_url`), failed (`failure_message`: a decline, or
+    blocked by the fraud rules), held for review (`review`: staff decide), or still pending (a
+    processor that did not answer: the retry task resolves it). `return_url` is where the
+    confirmation step sends the customer back.
 
     Raises NotFoundError (not the customer's order), OrderNotAwaitingPaymentError,
     PaymentTimeOverError, PaymentMethodNotFoundError (not one of their saved cards),
@@ -121,6 +123,8 @@ def order_pay(
             idempotency_key=key,
             fingerprint=fingerprint,
             client_ip=ip_address,
+            device_fingerprint=device_fingerprint,
+            shipping_country=str(order.shipping_country or ""),
         )
     charged = card_payment_run(
         payment_id=payment.pk, return_url=return_url, ip_address=ip_address, user_agent=user_agent

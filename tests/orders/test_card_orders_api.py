@@ -1,11 +1,14 @@
 """The API of card orders: POST orders/ with `payment_method`."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
 from inventory.models import InventoryItem
 from orders.models import Order
 from payments.models import Payment
+from payments.services.fraud import fraud_rules
 from tests.payments.cards import NO_FUNDS, THREE_DS, saved_card
 
 from .card_helpers import place_by_card
@@ -144,3 +147,18 @@ def test_paying_needs_sign_in(anonymous_api, customer, variant):
     order = place_by_card(customer, variant)
 
     assert anonymous_api.post(pay_url(order), {"payment_method_id": 1}, format="json").status_code == 401
+
+
+def test_a_payment_the_fraud_rules_block_is_a_402_that_names_no_rule(api, customer, variant):
+    rules = fraud_rules()
+    rules.country_mismatch_weight = Decimal("0.900")  # the block threshold is 0.8
+    rules.save()
+    order = place_by_card(customer, variant)
+
+    response = api.post(
+        pay_url(order), {"payment_method_id": saved_card(customer, billing_country="FR").pk}, format="json"
+    )
+
+    assert response.status_code == 402
+    assert response.json()["message"] == "We could not process this payment."
+    assert "country" not in response.content.decode().lower()

@@ -15,6 +15,7 @@ from inventory.models import InventoryItem, StockReservation
 from orders.models import Order, OrderState
 from orders.services import orders_release_expired
 from payments.models import Payment, PaymentStatus, Wallet
+from payments.services.fraud import fraud_rules
 from tests.payments.cards import DECLINED, NO_FUNDS, THREE_DS, saved_card
 
 from .card_helpers import charge, place_by_card
@@ -272,3 +273,20 @@ def test_the_checkout_offers_saved_cards_and_pays_with_one_at_once(shopper, cust
     assert order.status_id == OrderState.PAID
     assert Payment.objects.get(order=order).payment_method_id == card.pk
     assert Wallet.objects.get(user=customer).balance == Decimal("500.00")  # the card paid
+
+
+def test_a_payment_held_for_review_says_so_on_the_order_page(shopper, customer, variant):
+    rules = fraud_rules()
+    rules.country_mismatch_weight = Decimal("0.600")  # the review threshold is 0.5
+    rules.save()
+    order = place_by_card(customer, variant)
+
+    response = shopper.post(
+        reverse("orders:pay", args=[order.pk]), pay_form(saved_card(customer, billing_country="FR"))
+    )
+
+    assert response.status_code == 302 and response["Location"] == reverse("orders:detail", args=[order.pk])
+    assert any("being reviewed" in m for m in messages_of(response))
+    html = shopper.get(response["Location"]).content.decode()
+    assert "Your payment is being reviewed" in html
+    assert f'action="{reverse("orders:pay", args=[order.pk])}"' not in html  # nothing to pay twice

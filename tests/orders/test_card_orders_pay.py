@@ -3,6 +3,7 @@ capture pays it and sells its stock once, a decline leaves it to another card, t
 confirmation step pays it by webhook, and it cannot be paid twice, late, or by someone else."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -20,6 +21,7 @@ from payments.models import (
     SandboxOperation,
     TransactionStatus,
 )
+from payments.services.fraud import fraud_rules
 from tests.payments.cards import DECLINED, NO_FUNDS, THREE_DS, sandbox, saved_card
 
 from .card_helpers import place_by_card
@@ -178,3 +180,42 @@ def test_an_order_released_with_a_payment_in_flight_voids_it(customer, variant, 
     assert waiting.status == PaymentStatus.VOIDED and waiting.captured_amount == 0
     assert order.status_id == OrderState.CANCELLED and stock(variant) == (10, 0, 10)
     assert SandboxOperation.objects.filter(operation="void").count() == 1
+
+
+@pytest.fixture
+def country_mismatch_weighs(db):
+    """Make the fraud rules' "billing country is not the shipping country" weigh `weight`."""
+
+    def weigh(weight: str) -> None:
+        rules = fraud_rules()
+        rules.country_mismatch_weight = Decimal(weight)
+        rules.save()
+
+    return weigh
+
+
+def test_a_payment_held_for_review_leaves_the_order_waiting(customer, variant, country_mismatch_weighs):
+    country_mismatch_weighs("0.600")  # above the review threshold (0.5), below the block (0.8)
+    order = place_by_card(customer, variant, 2)
+    foreign = saved_card(customer, billing_country="FR")
+
+    held = pay(customer, order, foreign).payment
+
+    assert held.status == PaymentStatus.REVIEW
+    assert authorizations() == 0  # nothing reaches the processor until staff clear it
+    order.refresh_from_db()
+    assert order.status_id == OrderState.PENDING and stock(variant) == (10, 2, 8)
+    again = pay(customer, order, saved_card(customer))
+    assert (again.created, again.payment.pk) == (False, held.pk)  # in flight: one payment at a time
+
+
+def test_a_payment_the_fraud_rules_block_fails_with_a_neutral_message(customer, variant, country_mismatch_weighs):
+    country_mismatch_weighs("0.900")
+    order = place_by_card(customer, variant)
+
+    blocked = pay(customer, order, saved_card(customer, billing_country="FR")).payment
+
+    assert blocked.status == PaymentStatus.FAILED and blocked.failure_message == "We could not process this payment."
+    assert authorizations() == 0
+    order.refresh_from_db()
+    assert order.status_id == OrderState.PENDING  # another card (from the shipping country) may pay
