@@ -1,4 +1,4 @@
-"""The API of card orders: POST orders/ with `payment_method`."""
+"""The API of card orders: POST orders/ with `payment_method`, and POST orders/{id}/pay/."""
 
 from decimal import Decimal
 
