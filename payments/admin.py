@@ -199,5 +199,6 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 # The parts of issue 14 in their own modules: fraud checks and rules; saved payment methods; the
-# card engine (gateways with write-only keys, payments, webhooks, the log).
-from . import admin_fraud, admin_gateways, admin_methods  # noqa: E402, F401
+# card engine (gateways with write-only keys, payments, webhooks, the log); refunds, imported after
+# admin_gateways because it adds its "Refund…" action to the Payment admin registered there.
+from . import admin_fraud, admin_gateways, admin_methods, admin_refunds  # noqa: E402, F401

@@ -109,3 +109,18 @@ class WebhookRejectedError(DomainError):
     code = "webhook_rejected"
     http_status = 400
     default_message = _("The webhook could not be verified.")
+
+
+# --- refunds (payments.services.refunds) ---------------------------------------------------------
+
+
+class RefundNotAllowedError(DomainError):
+    code = "refund_not_allowed"
+    http_status = 409
+    default_message = _("Only an order's payments can be refunded.")
+
+
+class RefundReasonRequiredError(DomainError):
+    code = "refund_reason_required"
+    http_status = 400
+    default_message = _("Say why the money is given back.")

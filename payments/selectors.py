@@ -7,7 +7,7 @@ from accounts.models import User
 from common.money import ZERO
 
 from .exceptions import CardExpiredError, PaymentMethodNotFoundError
-from .models import Payment, PaymentMethod, PaymentMethodStatus, PaymentPurpose, Wallet, WalletEntry
+from .models import Payment, PaymentMethod, PaymentMethodStatus, PaymentPurpose, Refund, Wallet, WalletEntry
 
 
 def wallet_of(*, user: User) -> Wallet:
@@ -67,3 +67,13 @@ def wallet_topup_of(*, user: User, payment_id: object) -> Payment | None:
     except ValueError:
         return None
     return Payment.objects.filter(user=user, purpose=PaymentPurpose.WALLET_TOPUP, pk=pk).first()
+
+
+# --- refunds ---------------------------------------------------------------------------------------
+
+
+def refunds_visible_to(*, user: User, everyone: bool = False) -> QuerySet[Refund]:
+    """The refunds of the user's payments (all refunds with `everyone`, for staff), newest first,
+    with their order; soft-deleted ones left out."""
+    refunds = Refund.objects.filter(deleted_at__isnull=True).select_related("order").order_by("-id")
+    return refunds if everyone else refunds.filter(payment__user=user)

@@ -5,6 +5,8 @@ import urllib.request
 from celery import shared_task
 from django.conf import settings
 
+from .gateways.base import GatewayTimeoutError
+
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8, acks_late=True)
 def sandbox_webhook_deliver_task(body: str) -> str:
@@ -64,3 +66,25 @@ def fraud_cleared_payment_run_task(payment_id: int) -> str:
     # The customer is not on the page any more: a card that asks for confirmation is confirmed
     # from the payment's action_url, and the processor sends them back to the shop's front page.
     return card_payment_run(payment_id=payment_id, return_url="").status
+
+
+# --- refunds (payments.services.refunds) ---------------------------------------------------------
+
+
+@shared_task(
+    autoretry_for=(GatewayTimeoutError,), retry_backoff=True, retry_backoff_max=600, max_retries=8, acks_late=True
+)
+def refund_process_task(refund_id: int) -> str:
+    """Send one refund to its gateway. A timeout is retried with the same idempotency key (the
+    money moves once); a refund already finished is left as it is, so running twice is safe."""
+    from .services.refunds import refund_process
+
+    return refund_process(refund_id=refund_id).status
+
+
+@shared_task(acks_late=True)
+def refunds_resume_task() -> int:
+    """Every few minutes: the refunds whose task was lost or gave up go to the gateway again."""
+    from .services.refunds import refunds_resume
+
+    return refunds_resume()

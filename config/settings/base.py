@@ -214,6 +214,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "payments.tasks.payments_retry_due_task",
         "schedule": 60.0,
     },
+    # Refunds to a card whose task was lost (a broker down at commit) or gave up after timeouts.
+    "resume-refunds": {
+        "task": "payments.tasks.refunds_resume_task",
+        "schedule": 300.0,
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -336,6 +341,9 @@ SPECTACULAR_SETTINGS = {
         # Two choice sets are called `reason`: a return's and a cancellation's.
         "ReturnReasonEnum": "orders.models.ReturnReason",
         "CancellationReasonEnum": "orders.models.CancellationReason",
+        # A refund's status, and its calls' to the processor (refunds/).
+        "RefundStatusEnum": "payments.models.RefundStatus",
+        "TransactionStatusEnum": "payments.models.TransactionStatus",
     },
     # Swagger UI served from our own static files: no CDN, and the CSP stays strict.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -29,3 +29,11 @@ urlpatterns += [
         name="payment_method_default",
     ),
 ]
+
+# Refunds (payments/api/refunds.py).
+from . import refunds  # noqa: E402
+
+urlpatterns += [
+    path("refunds/", refunds.RefundListCreateApi.as_view(), name="refunds"),
+    path("refunds/<int:pk>/", refunds.RefundDetailApi.as_view(), name="refund"),
+]

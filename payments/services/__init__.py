@@ -20,6 +20,7 @@ from ..exceptions import InsufficientBalanceError, InvalidAmountError, OrderRefu
 from ..models import (
     EntryType,
     Payment,
+    PaymentMethodType,
     PaymentStatus,
     PaymentTransaction,
     Refund,
@@ -236,7 +237,7 @@ def payment_record_wallet_capture(*, user: User, order_id: int, amount: Decimal,
 
 
 def payment_refund(*, payment_id: int, amount: Decimal, reason: str, actor: User | None, reference: str) -> Refund:
-    """Give money back to the wallet it came from; never more than what is left of the payment.
+    """Give money back to the payment it came from; never more than what is left of the payment.
 
     Locks the order row, the payment, then the wallet (the shop's lock order). Raises
     InvalidAmountError, RefundExceedsPaymentError. For an order's refunds use `order_refund`,
@@ -248,9 +249,9 @@ def payment_refund(*, payment_id: int, amount: Decimal, reason: str, actor: User
         amount = money(amount)
         if amount <= ZERO:
             raise InvalidAmountError(_("A refund must be more than zero."))
-        if payment.refunded_amount + amount > payment.amount:
+        if amount > payment_refundable(payment):
             raise RefundExceedsPaymentError(
-                extra={"refundable": str(payment.amount - payment.refunded_amount), "requested": str(amount)}
+                extra={"refundable": str(payment_refundable(payment)), "requested": str(amount)}
             )
         return _payment_refund_locked(
             payment,
@@ -262,16 +263,75 @@ def payment_refund(*, payment_id: int, amount: Decimal, reason: str, actor: User
         )
 
 
-def _payment_refund_locked(
-    payment: Payment, *, amount: Decimal, reason: str, actor: User | None, reference: str, destination: str
-) -> Refund:
-    """Refund `amount` of a payment the caller has locked and checked: the Refund row, the wallet
-    credit, the payment's refunded total and its transaction, in the caller's transaction.
+# What is left to give back lives only in these states (a partly refunded payment still holds money).
+_REFUNDABLE_STATES = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
 
-    Every payment is a wallet payment today, so "original" lands in the wallet too; a card
-    gateway would send "original" back to the card and only "wallet" to the wallet.
+
+def payment_taken(payment: Payment) -> Decimal:
+    """What a payment took from the customer: a wallet payment its amount (debited at once), a
+    gateway payment what the gateway captured."""
+    return payment.amount if payment.method == PaymentMethodType.WALLET else payment.captured_amount
+
+
+def payment_refundable(payment: Payment) -> Decimal:
+    """What is left to give back of a payment: what it took less its refunds, those still on their
+    way to a card included (so the cap holds while the money travels). Zero unless the payment
+    is captured (or partly refunded)."""
+    if payment.status not in _REFUNDABLE_STATES:
+        return ZERO
+    return max(payment_taken(payment) - payment.refunded_amount, ZERO)
+
+
+def payment_refunded_change(payment: Payment, delta: Decimal) -> None:
+    """Add `delta` (negative: a refund the gateway refused gives its amount back to the cap) to a
+    locked payment's refunded total and set its status from it: captured, partially refunded or
+    refunded. The one place a payment's refund status is decided."""
+    payment.refunded_amount += delta
+    if payment.refunded_amount <= ZERO:
+        payment.status = PaymentStatus.CAPTURED
+    elif payment.refunded_amount >= payment_taken(payment):
+        payment.status = PaymentStatus.REFUNDED
+    else:
+        payment.status = PaymentStatus.PARTIALLY_REFUNDED
+    payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+
+
+def refund_goes_to_gateway(payment: Payment, destination: str) -> bool:
+    """A refund to the original payment of a card (any gateway method but the wallet) goes back
+    through the gateway; the wallet's payments and store credit are wallet credits."""
+    return destination == RefundDestination.ORIGINAL and payment.method != PaymentMethodType.WALLET
+
+
+def _payment_refund_locked(
+    payment: Payment,
+    *,
+    amount: Decimal,
+    reason: str,
+    actor: User | None,
+    reference: str,
+    destination: str,
+    idempotency_key: str | None = None,
+    fingerprint: str = "",
+) -> Refund:
+    """Refund `amount` of a payment the caller has locked and checked, in the caller's transaction.
+
+    To a card (`refund_goes_to_gateway`): a pending Refund counted in the payment's refunded total
+    at once, sent to the gateway after commit (`payments.services.refunds`). Otherwise a wallet
+    credit: the completed Refund, the wallet entry, the refunded total and its transaction.
     """
     assert payment.order_id is not None, "only an order's payments are refunded"
+    if refund_goes_to_gateway(payment, destination):
+        from .refunds import refund_to_gateway_locked  # refunds builds on this module
+
+        return refund_to_gateway_locked(
+            payment,
+            amount=amount,
+            reason=reason,
+            actor=actor,
+            reference=reference,
+            idempotency_key=idempotency_key,
+            fingerprint=fingerprint,
+        )
     refund = Refund.objects.create(
         payment=payment,
         order_id=payment.order_id,
@@ -282,13 +342,11 @@ def _payment_refund_locked(
         processed_by=actor,
         destination=destination,
         reference=reference[:64],
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
     )
     wallet_refund(user=payment.user, amount=amount, order_id=payment.order_id, reference=reference)
-    payment.refunded_amount += amount
-    payment.status = (
-        PaymentStatus.REFUNDED if payment.refunded_amount == payment.amount else PaymentStatus.PARTIALLY_REFUNDED
-    )
-    payment.save(update_fields=["refunded_amount", "status", "updated_at"])
+    payment_refunded_change(payment, amount)
     PaymentTransaction.objects.create(
         payment=payment,
         transaction_id=f"ref_{uuid.uuid4().hex}",
@@ -313,19 +371,13 @@ def _lock_order_row(order_id: int) -> None:
     list(order_model.objects.select_for_update().filter(pk=order_id).values_list("pk", flat=True))
 
 
-# What is left to give back lives only in these states (a partly refunded payment still holds money).
-_REFUNDABLE_STATES = (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED)
-
-
 def order_refundable(*, order_id: int) -> Decimal:
     """What is still left to give back for an order (a read, unlocked: for pages and forms; the
     refund itself checks again under the lock)."""
-    total = ZERO
-    for amount, refunded in Payment.objects.filter(order_id=order_id, status__in=_REFUNDABLE_STATES).values_list(
-        "amount", "refunded_amount"
-    ):
-        total += amount - refunded
-    return money(total)
+    payments = Payment.objects.filter(order_id=order_id, status__in=_REFUNDABLE_STATES).only(
+        "method", "status", "amount", "captured_amount", "refunded_amount"
+    )
+    return money(sum((payment_refundable(p) for p in payments), ZERO))
 
 
 def order_refund(
@@ -365,7 +417,7 @@ def order_refund(
         payments = list(
             Payment.objects.select_for_update().filter(order_id=order_id, status__in=_REFUNDABLE_STATES).order_by("pk")
         )
-        refundable = sum((p.amount - p.refunded_amount for p in payments), ZERO)
+        refundable = sum((payment_refundable(p) for p in payments), ZERO)
         if amount is None:
             amount = refundable - money(keep)
             if amount == ZERO:
@@ -393,7 +445,7 @@ def _order_refund_locked(
     refunds: list[Refund] = []
     left = amount
     for payment in payments:
-        part = min(left, payment.amount - payment.refunded_amount)
+        part = min(left, payment_refundable(payment))
         if part <= ZERO:
             continue
         refunds.append(

@@ -17,6 +17,7 @@ from ..gateways import GatewayResult, ResultStatus, WebhookMessage, WebhookSigna
 from ..logs import payment_log, redact
 from ..models import LogLevel, Payment, PaymentGateway, TransactionType, WebhookEvent
 from .card import payment_record
+from .refunds import refund_webhook_apply
 
 # A payment event: what it says the payment became, and which kind of call it reports.
 PAYMENT_EVENTS: dict[str, tuple[ResultStatus, str]] = {
@@ -88,8 +89,9 @@ def webhook_receipt(
 def _apply(event: WebhookEvent, message: WebhookMessage, *, gateway: PaymentGateway, ip_address: str | None) -> str:
     """Apply a new event in the caller's transaction; the outcome, in words for staff."""
     if message.event_type.startswith("refund."):
-        # Refunds are settled by payments.services.refunds (prefund's refund_webhook_apply goes here).
-        return "recorded; refund events are settled by the refund service"
+        # A refund's outcome is the refund service's to record (it locks order -> payment -> refund).
+        event.payment = Payment.objects.filter(gateway=gateway, gateway_reference=message.reference).first()
+        return refund_webhook_apply(gateway_code=gateway.code, message=message)
     if message.event_type not in PAYMENT_EVENTS:
         return f"ignored: unknown event type {message.event_type}"
     payment = Payment.objects.filter(gateway=gateway, gateway_reference=message.reference).first()

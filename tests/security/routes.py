@@ -129,6 +129,8 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "payments:method_default": {"pk": _method_pk(a)},
         "payments_api:payment_method": {"method_id": _method_pk(a)},
         "payments_api:payment_method_default": {"method_id": _method_pk(a)},
+        # Refunds: store credit staff gave customer A.
+        "payments_api:refund": {"pk": a.refund.pk if a.refund else 0},
     }
     return table.get(name)
 

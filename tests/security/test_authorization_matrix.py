@@ -157,6 +157,10 @@ POLICY: dict[str, Policy] = {
     "payments_api:sandbox_tokens": Policy(SIGNED_IN),
     "sandbox:card": Policy(PUBLIC),
     "sandbox:confirm": Policy(PUBLIC),
+    # Refunds: a customer's own list (staff see all; only staff may refund: a customer's POST is a 403);
+    # a refund by id is its customer's.
+    "payments_api:refunds": Policy(SIGNED_IN, {"payment_id": 1, "amount": "1.00", "reason": "probe"}),
+    "payments_api:refund": Policy(CUSTOMER_OWNED),
     "promotions_api:coupons": Policy(SIGNED_IN),
     "promotions_api:coupon_claim": Policy(SIGNED_IN),
     "promotions_api:my_coupons": Policy(SIGNED_IN),

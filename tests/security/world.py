@@ -30,9 +30,10 @@ from inventory.services import stock_restock
 from orders.models import Order, OrderIssue, OrderReturn, OrderState
 from orders.services import ReturnLine, issue_report, order_place, order_transition, return_request
 from payments.gateways.sandbox import sandbox_tokenize
-from payments.models import PaymentMethod
+from payments.models import PaymentMethod, Refund
 from payments.services import wallet_charge
 from payments.services.methods import payment_method_add
+from payments.services.refunds import refund_request
 from promotions.models import Coupon, IssuedCoupon
 from promotions.services import coupon_claim
 from tests.factories.accounts import AdministratorFactory, CustomerFactory, SellerFactory
@@ -52,6 +53,7 @@ class Customer:
     notification: Notification  # the in-app twin of the order's confirmation e-mail
     order_return: OrderReturn | None = None  # of a second order, delivered (see _returned)
     payment_method: PaymentMethod | None = None  # a saved sandbox card, the customer's default
+    refund: Refund | None = None  # store credit staff gave from the second order's payment (see _refunded)
 
 
 @dataclass
@@ -132,6 +134,15 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
     )
 
 
+def _refunded(customer: Customer, staff: User) -> Refund:
+    """A little store credit staff gave from the payment of the customer's returned order."""
+    assert customer.order_return is not None
+    payment = customer.order_return.order.payments.get()
+    return refund_request(
+        payment_id=payment.pk, amount="1.00", reason="Goodwill", actor=staff, destination="wallet"
+    ).refund
+
+
 def _returned(customer: Customer, variant: ProductVariant, staff: User) -> OrderReturn:
     """A second order of the customer, two of one line delivered, with a return requested for one."""
     order = order_place(user=customer.user, lines=[{"variant_id": variant.pk, "quantity": 2}]).order
@@ -152,6 +163,8 @@ def build_world() -> World:
     staff = AdministratorFactory(user__is_superuser=True).user
     a.order_return = _returned(a, seller_a.variant, staff)
     b.order_return = _returned(b, seller_b.variant, staff)
+    a.refund = _refunded(a, staff)
+    b.refund = _refunded(b, staff)
     return World(
         a=a,
         b=b,
