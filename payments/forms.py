@@ -116,7 +116,12 @@ class PaymentMethodBillingForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        for name in billing_fields_with_a_card_number(cleaned):
+        typed_a_card_number = billing_fields_with_a_card_number(cleaned)
+        if typed_a_card_number:
+            # Not shown back: the page re-rendered with the error must not carry the number.
+            dropped = {self.add_prefix(name) for name in typed_a_card_number}
+            self.data = {key: value for key, value in self.data.items() if key not in dropped}
+        for name in typed_a_card_number:
             self.add_error(name, str(CARD_NUMBER_IN_BILLING))
         return cleaned
 
