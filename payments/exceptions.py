@@ -2,7 +2,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from common.exceptions import DomainError
+from common.exceptions import DomainError, NotFoundError
 
 
 class InsufficientBalanceError(DomainError):
@@ -15,6 +15,45 @@ class InvalidAmountError(DomainError):
     code = "invalid_amount"
     http_status = 400
     default_message = _("That amount is not valid.")
+
+
+# --- saved payment methods and paid top-ups ---------------------------------------------------
+
+
+class PaymentMethodNotFoundError(NotFoundError):
+    """Not one of the signed-in customer's saved methods (another customer's is not found either)."""
+
+    default_message = _("That payment method was not found.")
+
+
+class CardTokenInvalidError(DomainError):
+    code = "card_token_invalid"
+    http_status = 400
+    default_message = _("The card could not be read. Add it again.")
+
+
+class CardTokenUsedError(DomainError):
+    code = "card_token_used"
+    http_status = 409
+    default_message = _("This card was already saved. Add it again to save it once more.")
+
+
+class CardExpiredError(DomainError):
+    code = "card_expired"
+    http_status = 400
+    default_message = _("This card has expired. Use another card.")
+
+
+class CreditReasonRequiredError(DomainError):
+    code = "reason_required"
+    http_status = 400
+    default_message = _("Say why the wallet is credited.")
+
+
+class PaymentMethodRequiredError(DomainError):
+    code = "payment_method_required"
+    http_status = 400
+    default_message = _("Choose a saved card to pay for the top-up.")
 
 
 class RefundExceedsPaymentError(DomainError):

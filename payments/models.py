@@ -8,15 +8,17 @@ with what a customer needs to recognise the card (brand, last four digits, expir
 keys are stored encrypted (`payments.secrets`) and never shown back.
 """
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from common.models import TimeStampedModel
+from common.models import TimeStampedModel, bounded_text_field
 from common.money import currency_field, money_field
 
 
@@ -82,6 +84,11 @@ class WalletEntry(models.Model):
         return self.amount * self.SIGN[EntryType(self.entry_type)]
 
 
+# A gateway key as staff type it, and its Fernet token (about 1.4 times longer, plus 100) at rest.
+GATEWAY_SECRET_MAX_LENGTH = 1000
+GATEWAY_SECRET_TOKEN_MAX_LENGTH = 2048
+
+
 class GatewayStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     INACTIVE = "inactive", _("Inactive")
@@ -103,9 +110,9 @@ class PaymentGateway(TimeStampedModel):
     fee_rate = models.DecimalField(
         max_digits=6, decimal_places=4, default=0, help_text=_("The processor's fee, as a fraction (0.029 = 2.9%).")
     )
-    api_key_encrypted = models.TextField(blank=True, editable=False)
-    secret_key_encrypted = models.TextField(blank=True, editable=False)
-    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    api_key_encrypted = bounded_text_field(GATEWAY_SECRET_TOKEN_MAX_LENGTH, blank=True, editable=False)
+    secret_key_encrypted = bounded_text_field(GATEWAY_SECRET_TOKEN_MAX_LENGTH, blank=True, editable=False)
+    webhook_secret_encrypted = bounded_text_field(GATEWAY_SECRET_TOKEN_MAX_LENGTH, blank=True, editable=False)
     webhook_url = models.URLField(blank=True)
     configured_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -177,6 +184,19 @@ class PaymentMethod(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.brand} •••• {self.last4}"
+
+    def expired_on(self, today: dt.date) -> bool:
+        """Past its expiry month on `today` (a card is good through the last day of that month)."""
+        if self.status == PaymentMethodStatus.EXPIRED:
+            return True
+        if self.exp_year is None or self.exp_month is None:
+            return False
+        return (self.exp_year, self.exp_month) < (today.year, today.month)
+
+    @property
+    def is_expired(self) -> bool:
+        """An expired card is shown as such and cannot pay (nor become the default)."""
+        return self.expired_on(timezone.localdate())
 
 
 class PaymentPurpose(models.TextChoices):
@@ -407,7 +427,7 @@ class FraudCheck(TimeStampedModel):
 
 class FraudRules(TimeStampedModel):
     """The fraud rules' weights and thresholds, one row staff edit in admin (`fraud_rules()` reads
-    it, created from settings.FRAUD_RULE_DEFAULTS on first use)."""
+    it, created with the defaults below on first use)."""
 
     review_threshold = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.500"))
     block_threshold = models.DecimalField(max_digits=4, decimal_places=3, default=Decimal("0.800"))

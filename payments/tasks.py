@@ -53,3 +53,14 @@ def payments_retry_due_task() -> int:
     from .services.card import payments_retry_due
 
     return payments_retry_due()
+
+
+@shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_backoff_max=300, max_retries=8, acks_late=True)
+def fraud_cleared_payment_run_task(payment_id: int) -> str:
+    """Staff cleared a payment the fraud rules held: send it for authorization now. A no-op once it
+    left pending; a repeat uses the same key, so the processor authorizes once."""
+    from .services.card import card_payment_run
+
+    # The customer is not on the page any more: a card that asks for confirmation is confirmed
+    # from the payment's action_url, and the processor sends them back to the shop's front page.
+    return card_payment_run(payment_id=payment_id, return_url="").status

@@ -12,6 +12,8 @@ from common.api.serializers import MoneyField
 from common.money import MoneyInputError, money_input, money_text_pattern
 from payments.models import EntryType, WalletEntry
 
+from .card import PaymentSerializer
+
 # --- wallet -----------------------------------------------------------------------------------
 
 
@@ -72,9 +74,20 @@ class ChargeAmountField(serializers.Field):
 
 class WalletChargeSerializer(serializers.Serializer):
     amount = ChargeAmountField()
+    payment_method_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_(
+            "One of your saved cards (`payment-methods/`): the top-up is paid with it, and the wallet is "
+            "credited once the card is charged. Required unless free top-ups are on (a demo setting)."
+        ),
+    )
 
 
 class WalletChargeResultSerializer(serializers.Serializer):
-    entry = WalletEntrySerializer()
+    entry = WalletEntrySerializer(
+        allow_null=True, help_text=_("The wallet's credit; null while a card top-up waits for its payment.")
+    )
+    payment = PaymentSerializer(allow_null=True, help_text=_("The card payment of a paid top-up; null for a free one."))
     balance = MoneyField()
     currency = serializers.CharField()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import methods, views
 
 app_name = "payments_api"
 
@@ -17,4 +17,15 @@ urlpatterns += [
     path("payments/<int:pk>/", card.PaymentDetailApi.as_view(), name="payment_detail"),
     path("webhooks/<slug:gateway>/", card.WebhookApi.as_view(), name="webhook"),
     path("sandbox/tokens/", card.SandboxTokenApi.as_view(), name="sandbox_tokens"),
+]
+
+# Saved payment methods (payments/api/methods.py)
+urlpatterns += [
+    path("payment-methods/", methods.PaymentMethodListCreateApi.as_view(), name="payment_methods"),
+    path("payment-methods/<int:method_id>/", methods.PaymentMethodDetailApi.as_view(), name="payment_method"),
+    path(
+        "payment-methods/<int:method_id>/default/",
+        methods.PaymentMethodDefaultApi.as_view(),
+        name="payment_method_default",
+    ),
 ]

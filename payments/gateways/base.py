@@ -70,6 +70,17 @@ class WebhookMessage:
     data: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class CardDetails:
+    """What a card token stands for, as the processor tells it: what a customer recognises the
+    card by (never its number)."""
+
+    brand: str
+    last4: str
+    exp_month: int | None
+    exp_year: int | None
+
+
 class Gateway:
     """A payment processor. Subclasses implement every method; amounts are Decimal in `currency`."""
 
@@ -98,6 +109,17 @@ class Gateway:
 
     def verify_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookMessage:
         """Check the signature and timestamp and parse the body. Raises WebhookSignatureError."""
+        raise NotImplementedError
+
+    # --- saving a card (a card gateway's; the wallet has none) -----------------------------------
+
+    def card_details(self, *, token: str) -> CardDetails:
+        """What a card token of this processor stands for (its "retrieve card"). Raises GatewayError."""
+        raise NotImplementedError
+
+    def card_form_url(self, *, return_url: str) -> str:
+        """The processor's page where the customer types a card: it sends them back to `return_url`
+        (a path of the shop) with `token=<the card's token>` added to its query."""
         raise NotImplementedError
 
 

@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy as _
 from ..models import SandboxOperation
 from ..secrets import secret_decrypt
 from .base import (
+    CardDetails,
     Gateway,
     GatewayError,
     GatewayResult,
@@ -366,6 +367,13 @@ class SandboxGateway(Gateway):
         raw = {k: v for k, v in intent.result.items() if k in ("amount", "captured", "refunded", "currency")}
         raw["amount"] = str(intent.amount)
         return GatewayResult(status, txn, reference, intent.state, intent.state, raw=raw)
+
+    def card_details(self, *, token: str) -> CardDetails:
+        card = sandbox_card_of(token)
+        return CardDetails(brand=card.brand, last4=card.last4, exp_month=card.exp_month, exp_year=card.exp_year)
+
+    def card_form_url(self, *, return_url: str) -> str:
+        return f"{reverse('sandbox:card')}?{urlencode({'return': return_url})}"
 
     def verify_webhook(self, *, body: bytes, headers: dict[str, str]) -> WebhookMessage:
         secret = secret_decrypt(self.record.webhook_secret_encrypted)

@@ -162,6 +162,9 @@ def _move(
     order_id: int | None = None,
     idempotency_key: str | None = None,
     fingerprint: str = "",
+    payment_id: int | None = None,
+    created_by: User | None = None,
+    note: str = "",
 ) -> WalletEntry | None:
     """Change the balance by one entry and write the entry; None when there is no wallet, or a
     debit it does not cover (then nothing changed).
@@ -196,6 +199,9 @@ def _move(
         order_id=order_id,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
+        payment_id=payment_id,
+        created_by=created_by,
+        note=note[:255],
     )
 
 

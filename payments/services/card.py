@@ -100,10 +100,7 @@ def payment_method_usable(method: PaymentMethod, *, user: User, today: dt.date |
     """A saved method can pay when it is the user's, active, and not past its expiry month."""
     if method.user_id != user.pk or method.status != PaymentMethodStatus.ACTIVE:
         return False
-    if method.exp_year and method.exp_month:
-        now = today or timezone.localdate()
-        return (method.exp_year, method.exp_month) >= (now.year, now.month)
-    return True
+    return not method.expired_on(today or timezone.localdate())  # the one expiry rule (models.py)
 
 
 # --- create and run -----------------------------------------------------------------------------
@@ -119,9 +116,15 @@ def card_payment_create(
     idempotency_key: str | None = None,
     fingerprint: str = "",
     client_ip: str | None = None,
+    device_fingerprint: str = "",
+    shipping_country: str = "",
 ) -> Payment:
     """A pending card payment, in the CALLER's transaction (for an order, the caller holds the order
     row). The same idempotency key with the same fingerprint returns the first payment.
+
+    The fraud rules judge it before anything reaches the processor (`fraud.fraud_screen`): it
+    comes back FAILED (blocked, with a neutral message), in REVIEW (held for staff), or pending.
+    `device_fingerprint` and `shipping_country` (default: the order's) feed the rules.
 
     Raises PaymentMethodUnusableError (not the user's, removed, expired), InvalidAmountError,
     IdempotencyKeyReuseError.
@@ -168,8 +171,9 @@ def card_payment_create(
         ip_address=client_ip,
         details={"amount": str(amount), "method": str(payment_method)},
     )
-    # pfraud: the fraud check goes here (blocked -> failed at once, flagged -> review; no gateway call).
-    return payment
+    from .fraud import fraud_screen  # here: fraud records a refusal through this module's payment_record
+
+    return fraud_screen(payment=payment, device_fingerprint=device_fingerprint, shipping_country=shipping_country)
 
 
 def card_payment_run(

@@ -128,8 +128,18 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "orders_api:order-pay": {"pk": a.order.pk},
         # Payments (issue 14): customer A's order's payment.
         "payments_api:payment_detail": {"pk": a.order.payments.values_list("pk", flat=True).first()},
+        # Saved payment methods (branch pmeth)
+        "payments:method_remove": {"pk": _method_pk(a)},
+        "payments:method_default": {"pk": _method_pk(a)},
+        "payments_api:payment_method": {"method_id": _method_pk(a)},
+        "payments_api:payment_method_default": {"method_id": _method_pk(a)},
     }
     return table.get(name)
+
+
+def _method_pk(customer: object) -> int:
+    method = getattr(customer, "payment_method", None)
+    return method.pk if method is not None else 0
 
 
 def public_kwargs(name: str, world: World) -> dict[str, object] | None:

@@ -43,7 +43,7 @@ from carts.models import Cart, CartItem
 from catalog.models import ProductVariant
 from inventory.models import InventoryItem
 from orders.models import Order, OrderCancellation, OrderIssue, OrderReturnItem
-from payments.models import Payment, Refund, Wallet, WalletEntry
+from payments.models import Payment, PaymentMethod, Refund, Wallet, WalletEntry
 from promotions.models import Coupon, IssuedCoupon
 from scorecard.invariants import all_violations
 
@@ -160,6 +160,11 @@ def snapshot(world: World) -> dict[str, Any]:
             )
         ),
         "cancellations": list(OrderCancellation.objects.order_by("pk").values("pk", "status", "refund_amount")),
+        "payment methods": list(
+            PaymentMethod.objects.order_by("pk").values(
+                "pk", "user_id", "token", "brand", "last4", "exp_month", "exp_year", "is_default", "status"
+            )
+        ),
     }
 
 

@@ -28,7 +28,7 @@ from carts.models import Cart, CartItem
 from common.models import Notification
 from inventory.models import InventoryItem
 from orders.models import Order, OrderCancellation, OrderIssue, OrderReturn, OrderTracking
-from payments.models import Wallet
+from payments.models import PaymentMethod, Wallet
 from promotions.models import IssuedCoupon
 
 from .routes import Route, all_routes, methods_of, owned_kwargs, public_kwargs
@@ -174,6 +174,15 @@ POLICY: dict[str, Policy] = {
     "orders:payment_return": Policy(CUSTOMER_OWNED),
     "orders:pay": Policy(CUSTOMER_OWNED, {"payment_method_id": "1", "idempotency_key": "probe"}),
     "orders_api:order-pay": Policy(CUSTOMER_OWNED, {"payment_method_id": 1}),
+    # Saved payment methods
+    "payments:methods": Policy(SIGNED_IN),
+    "payments:method_new": Policy(SIGNED_IN, {"billing_name": "Mallory", "billing_country": "US"}),
+    "payments:method_add": Policy(SIGNED_IN),
+    "payments:method_remove": Policy(CUSTOMER_OWNED),
+    "payments:method_default": Policy(CUSTOMER_OWNED),
+    "payments_api:payment_methods": Policy(SIGNED_IN, {"token": "tok_ok_visa_4242_1299_probe"}),
+    "payments_api:payment_method": Policy(CUSTOMER_OWNED),
+    "payments_api:payment_method_default": Policy(CUSTOMER_OWNED),
 }
 
 
@@ -201,13 +210,17 @@ def snapshot(world: World) -> dict[str, Any]:
         "cancellations": list(OrderCancellation.objects.filter(order__customer=a.user).values("pk", "status")),
         "notifications": list(Notification.objects.filter(user=a.user).values("pk", "read_at").order_by("pk")),
         "shipments": list(OrderTracking.objects.filter(order__customer=a.user).values("pk", "status")),
+        "payment methods": list(
+            PaymentMethod.objects.filter(user=a.user).values("pk", "status", "is_default").order_by("pk")
+        ),
     }
 
 
 def secrets_of(world: World) -> list[str]:
     """Strings only customer A (or staff) should ever see."""
     a = world.a
-    return [a.user.email, a.order.order_number or "", a.address.street_address, a.issue.description]
+    card = a.payment_method.token if a.payment_method else ""
+    return [a.user.email, a.order.order_number or "", a.address.street_address, a.issue.description, card]
 
 
 class Caller:

@@ -19,6 +19,7 @@ from .test_cart_tampering import DOORS as CART_DOORS
 from .test_fulfilment_tampering import DOORS as FULFILMENT_DOORS
 from .test_money_and_stock_tampering import DOORS as MONEY_DOORS
 from .test_order_issue_tampering import DOORS as ISSUE_DOORS
+from .test_payment_method_tampering import DOORS as PAYMENT_METHOD_DOORS
 from .test_return_tampering import DOORS as RETURN_DOORS
 from .test_sign_in_and_password_tampering import DOORS as SIGN_IN_DOORS
 
@@ -33,6 +34,7 @@ DOORS = [
     *ISSUE_DOORS,
     *RETURN_DOORS,
     *CARD_PAYMENT_DOORS,
+    *PAYMENT_METHOD_DOORS,
 ]
 
 

@@ -2,7 +2,8 @@
 probe every route (2 headers, 4 authorization, 5 tampering).
 
 Customers A and B each have a funded wallet, an address, an API sign-in, a claimed coupon, a
-paid order (with its in-app notification and a reported issue) and a cart with one item;
+paid order (with its in-app notification and a reported issue), a cart with one item and a saved
+card;
 sellers A and B each have a product with stock; one staff superuser. Every object a route can
 name by id is here, and each has exactly one owner.
 """
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.tokens import default_token_generator
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from rest_framework_simplejwt.tokens import AccessToken
@@ -27,7 +29,10 @@ from inventory.models import InventoryItem
 from inventory.services import stock_restock
 from orders.models import Order, OrderIssue, OrderReturn, OrderState
 from orders.services import ReturnLine, issue_report, order_place, order_transition, return_request
+from payments.gateways.sandbox import sandbox_tokenize
+from payments.models import PaymentMethod
 from payments.services import wallet_charge
+from payments.services.methods import payment_method_add
 from promotions.models import Coupon, IssuedCoupon
 from promotions.services import coupon_claim
 from tests.factories.accounts import AdministratorFactory, CustomerFactory, SellerFactory
@@ -46,6 +51,7 @@ class Customer:
     token: str
     notification: Notification  # the in-app twin of the order's confirmation e-mail
     order_return: OrderReturn | None = None  # of a second order, delivered (see _returned)
+    payment_method: PaymentMethod | None = None  # a saved sandbox card, the customer's default
 
 
 @dataclass
@@ -108,6 +114,10 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
     order = order_place(user=user, lines=[{"variant_id": variant.pk, "quantity": 1}]).order
     issue = issue_report(order_id=order.pk, user=user, issue_type="damaged", description=f"Customer {n}: dented")
     cart_item = cart_add_item(user=user, variant_id=variant.pk, quantity=1)
+    card = sandbox_tokenize(number="4242424242424242", exp_month=12, exp_year=timezone.localdate().year + 3, cvc="123")
+    payment_method = payment_method_add(
+        user=user, token=card.token, billing={"billing_name": f"Customer {n}", "billing_country": "US"}
+    )
     return Customer(
         user=user,
         address=address,
@@ -118,6 +128,7 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
         cart_item=cart_item,
         token=access_token(user),
         notification=Notification.objects.get(order=order, kind="confirmation", channel=Channel.IN_APP),
+        payment_method=payment_method,
     )
 
 
