@@ -26,7 +26,8 @@ from accounts.models import Seller, User
 from catalog.models import Product
 from catalog.selectors import products_for_listing
 from inventory.models import ReservationStatus, StockReservation
-from payments.models import IN_FLIGHT_PAYMENT_STATES, Payment, PaymentMethod, PaymentMethodStatus
+from payments.models import IN_FLIGHT_PAYMENT_STATES, Payment, PaymentMethod
+from payments.selectors import payment_methods_of
 from payments.services.card import payment_method_usable
 
 from .cache import popular_cache_key
@@ -517,10 +518,9 @@ class CardChoice:
 
 
 def cards_to_pay_with(*, user: User) -> list[CardChoice]:
-    """The customer's saved cards, the default first, then the newest (one query)."""
-    methods = (
-        PaymentMethod.objects.filter(user=user)
-        .exclude(status=PaymentMethodStatus.INACTIVE)
-        .order_by("-is_default", "-id")
-    )
-    return [CardChoice(method=method, usable=payment_method_usable(method, user=user)) for method in methods]
+    """The customer's saved cards (`payments.selectors.payment_methods_of`: the default first,
+    then the newest), each with whether it can pay now (one query)."""
+    return [
+        CardChoice(method=method, usable=payment_method_usable(method, user=user))
+        for method in payment_methods_of(user=user)
+    ]

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -32,6 +32,7 @@ from common.forms import form_error_messages
 from common.http import client_meta, same_site_url
 from common.public_cache import cache_public_response
 from inventory.views import ActiveSellerMixin
+from payments.exceptions import PaymentMethodNotFoundError
 from payments.models import Payment, PaymentStatus
 
 from . import selectors, services
@@ -559,15 +560,12 @@ def order_pay_context(*, request: HttpRequest, order: Order) -> dict[str, Any]:
     """What a pending order's "Pay for this order" section needs (two queries)."""
     cards = selectors.cards_to_pay_with(user=signed_in_user(request))
     detail = reverse("orders:detail", args=[order.pk])
-    try:  # saving a card (the payment methods pages) comes back to this order afterwards
-        add_card_url: str | None = f"{reverse('payments:method_new')}?{urlencode({'next': detail})}"
-    except NoReverseMatch:
-        add_card_url = None
     return {
         "payment_due": selectors.order_payment_due(order=order),
         "cards": cards,
         "preselected_card": next((c.method.pk for c in cards if c.usable), None),
-        "add_card_url": add_card_url,
+        # Saving a card (the payment methods pages, through the gateway's card form) comes back here.
+        "add_card_url": f"{reverse('payments:method_new')}?{urlencode({'next': detail})}",
         "pay_key": uuid.uuid4().hex,
     }
 
@@ -606,6 +604,9 @@ def _pay(request: HttpRequest, order: Order, *, payment_method_id: int, idempote
             idempotency_key=idempotency_key,
             **client_meta(request),
         )
+    except PaymentMethodNotFoundError as exc:  # not one of their cards (before: a 404 is the order's)
+        messages.error(request, str(exc.message))
+        return redirect(detail)
     except NotFoundError:
         raise Http404(_("No such order.")) from None
     except IdempotencyKeyReuseError:

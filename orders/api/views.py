@@ -176,10 +176,10 @@ class OrderPayApi(APIView):
         responses={
             201: OpenApiResponse(PaymentSerializer, description="The payment started now, as far as it got."),
             200: OpenApiResponse(PaymentSerializer, description="The payment already started for this order."),
-            400: error_response("`validation_error`; `payment_method_unusable` (not your card, removed, expired)."),
+            400: error_response("`validation_error`; `card_expired`; `payment_method_unusable`."),
             401: UNAUTHENTICATED,
             402: error_response("`card_declined` (or the processor's code, e.g. `insufficient_funds`): `message`."),
-            404: NOT_FOUND,
+            404: error_response("`not_found`: the order, or the card (`payment_method_id`), is not one of yours."),
             409: error_response(
                 "`order_not_awaiting_payment` (paid, cancelled, or paid from the wallet); `payment_time_over` "
                 "(its items are no longer held: it is being cancelled)."

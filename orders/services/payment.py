@@ -29,16 +29,15 @@ from accounts.models import User
 from common.idempotency import idempotency_key_clean, idempotent_replay, request_fingerprint
 from inventory.models import ReservationStatus, StockReservation
 from inventory.reservations import reservations_convert, reservations_release
-from payments.exceptions import PaymentMethodUnusableError
 from payments.logs import payment_log
 from payments.models import (
     IN_FLIGHT_PAYMENT_STATES,
     LogLevel,
     Payment,
-    PaymentMethod,
     PaymentPurpose,
     RefundDestination,
 )
+from payments.selectors import payment_method_to_pay
 from payments.services import order_refund
 from payments.services.card import card_payment_create, card_payment_run
 from promotions.services import issued_coupon_release
@@ -90,7 +89,8 @@ def order_pay(
     confirmation step sends the customer back. `device_fingerprint` is for the fraud check.
 
     Raises NotFoundError (not the customer's order), OrderNotAwaitingPaymentError,
-    PaymentTimeOverError, PaymentMethodUnusableError, IdempotencyKeyReuseError.
+    PaymentTimeOverError, PaymentMethodNotFoundError (not one of their saved cards),
+    CardExpiredError, PaymentMethodUnusableError, IdempotencyKeyReuseError.
     """
     key = idempotency_key_clean(idempotency_key)
     fingerprint = request_fingerprint("order_pay", order=order_id, method=payment_method_id)
@@ -110,9 +110,8 @@ def order_pay(
         ).exists()
         if not held:
             raise PaymentTimeOverError()
-        method = PaymentMethod.objects.filter(user=user, pk=payment_method_id).select_related("gateway").first()
-        if method is None:  # another customer's card does not exist for this one
-            raise PaymentMethodUnusableError(extra={"payment_method_id": payment_method_id})
+        # The customer's own saved card that can pay (another customer's does not exist for them).
+        method = payment_method_to_pay(user=user, method_id=payment_method_id)
         payment = card_payment_create(
             user=user,
             amount=order.total_amount,

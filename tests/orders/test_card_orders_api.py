@@ -108,13 +108,15 @@ def test_a_decline_is_a_402_with_the_reason(api, customer, variant):
     assert api.get(reverse("orders_api:order-detail", args=[order.pk])).json()["status"] == "pending"
 
 
-def test_another_customers_order_is_404_and_their_card_400(api, customer, other_customer, variant):
+def test_another_customers_order_or_card_is_404_and_an_expired_card_400(api, customer, other_customer, variant):
     theirs = place_by_card(other_customer, variant)
     mine = place_by_card(customer, variant)
 
     assert api.post(pay_url(theirs), {"payment_method_id": saved_card(customer).pk}, format="json").status_code == 404
     foreign = api.post(pay_url(mine), {"payment_method_id": saved_card(other_customer).pk}, format="json")
-    assert foreign.status_code == 400 and foreign.json()["code"] == "payment_method_unusable"
+    assert foreign.status_code == 404 and foreign.json()["code"] == "not_found"
+    expired = api.post(pay_url(mine), {"payment_method_id": saved_card(customer, exp_year=2020).pk}, format="json")
+    assert expired.status_code == 400 and expired.json()["code"] == "card_expired"
     assert not Payment.objects.exists()
 
 

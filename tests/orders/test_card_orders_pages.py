@@ -4,6 +4,7 @@ page that waits for a payment's confirmation."""
 import datetime as dt
 import uuid
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
@@ -186,6 +187,9 @@ def test_a_pending_orders_page_offers_the_saved_cards(shopper, customer, variant
     assert f'value="{card.pk}" checked' in html
     assert f'value="{expired.pk}" disabled' in html and "cannot pay (expired)" in html
     assert f"{card.brand} •••• {card.last4}" in html
+    # Saving another card goes through the payment methods pages and comes back to this order.
+    add_card = f"{reverse('payments:method_new')}?{urlencode({'next': reverse('orders:detail', args=[order.pk])})}"
+    assert f'href="{add_card}"' in html and "Add a card" in html
     assert_strict_csp_markup(html)
 
 
@@ -243,6 +247,16 @@ def test_another_customers_order_cannot_be_paid_from_a_page(shopper, customer, o
     response = shopper.post(reverse("orders:pay", args=[theirs.pk]), pay_form(saved_card(customer)))
 
     assert response.status_code == 404
+    assert not Payment.objects.exists()
+
+
+def test_another_customers_card_cannot_pay_from_a_page(shopper, customer, other_customer, variant):
+    mine = place_by_card(customer, variant)
+
+    response = shopper.post(reverse("orders:pay", args=[mine.pk]), pay_form(saved_card(other_customer)))
+
+    assert response.status_code == 302 and response["Location"] == reverse("orders:detail", args=[mine.pk])
+    assert "That payment method was not found." in messages_of(response)
     assert not Payment.objects.exists()
 
 
