@@ -4,20 +4,26 @@ Every run makes its own coupon, products and stock, so a scenario's invariants a
 ("exactly 100 issued", "sold = 200") however often the data set was reused before.
 """
 
+import datetime as dt
 import json
 import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import Address, Customer, Seller, User
 from catalog.models import Category, Product, ProductStatus, ProductVariant
 from inventory.services import stock_restock
-from payments.models import Wallet
+from payments.gateways import gateway_record
+from payments.gateways.sandbox import sandbox_tokenize
+from payments.models import PaymentGateway, Wallet
+from payments.secrets import secret_decrypt, secret_encrypt
 from payments.services import wallet_charge
+from payments.services.methods import payment_method_add
 from promotions.models import Coupon, DiscountType, IssuedCoupon
 from promotions.services import coupon_create
 
@@ -125,3 +131,62 @@ def order_pay(*, holders: list[int], variants: int = 20) -> dict[str, Any]:
         "issued_coupon_ids": {str(i.user_id): i.pk for i in issued},  # what POST orders/ `coupon_id` names
         "discount": "5.00",
     }
+
+
+# The sandbox's test cards the card checkout pays with (payments/gateways/sandbox.py).
+CARD_OK = "4242 4242 4242 4242"
+CARD_3DS = "4000 0027 6000 3184"  # asks the customer to confirm with the bank first
+
+
+def card_pay(*, customers: int = 600, three_ds_every: int = 4, variants: int = 12) -> dict[str, Any]:
+    """Fresh customers, each with one saved sandbox card (every `three_ds_every`-th the 3-D Secure
+    card), an address, and an access token; and variants priced 10.00-21.00 with plenty of stock.
+
+    Fresh every run: the fraud rules count a customer's card payments in the last hour, so
+    customers reused from an earlier run would be held for review (the locustfile also pays at
+    most `uses` times per customer). Prices stay within 1-3x of each other for the same reason
+    (an amount far above the customer's usual is a rule too).
+    """
+    _sandbox_signing_secret()
+    variant_ids = _product(f"Card items {STAMP}", [(f"Option {i}", Decimal(10 + i), 100_000) for i in range(variants)])
+    with transaction.atomic():
+        users = User.objects.bulk_create(
+            User(email=f"bench-card-{STAMP}-{i:04d}@bench.example", password="!", first_name="Bench", last_name="Card")
+            for i in range(customers)
+        )
+        Customer.objects.bulk_create(Customer(user=u) for u in users)
+        Address.objects.bulk_create(
+            Address(
+                user=u,
+                recipient_name="Bench Card",
+                street_address="1 Bench Street",
+                city="Springfield",
+                postal_code="62701",
+                country="US",
+                is_primary=True,
+            )
+            for u in users
+        )
+    expiry_year = dt.date.today().year + 3
+    out = []
+    for i, user in enumerate(users):
+        three_ds = i % three_ds_every == three_ds_every - 1
+        card = sandbox_tokenize(number=CARD_3DS if three_ds else CARD_OK, exp_month=12, exp_year=expiry_year, cvc="123")
+        method = payment_method_add(
+            user=user, token=card.token, billing={"billing_name": "Bench Card", "billing_country": "US"}
+        )
+        token = AccessToken.for_user(user)
+        token.set_exp(lifetime=dt.timedelta(hours=2))
+        out.append({"id": user.pk, "token": str(token), "method_id": method.pk, "three_ds": three_ds})
+    return {"customers": out, "variant_ids": variant_ids, "initial": 100_000, "uses": 4}
+
+
+def _sandbox_signing_secret() -> None:
+    """The sandbox's webhook signing secret, from the bench settings, on its gateway row: a row
+    made before the secret was set (production's settings default to none) could sign nothing,
+    and every webhook would be refused. Settings stand for the processor's dashboard here."""
+    record = gateway_record("sandbox")
+    if not secret_decrypt(record.webhook_secret_encrypted):
+        PaymentGateway.objects.filter(pk=record.pk).update(
+            webhook_secret_encrypted=secret_encrypt(settings.SANDBOX_WEBHOOK_SECRET)
+        )

@@ -1,6 +1,6 @@
 """`make bench`: the shop's benchmark suite. See bench/README.md.
 
-    .venv/bin/python bench/run.py [--scenario browse|popular|coupon|wallet|hotstock|orderpay]
+    .venv/bin/python bench/run.py [--scenario browse|popular|coupon|wallet|hotstock|orderpay|cardpay]
 
 Starts the shop under gunicorn (bench.settings: DEBUG off, PostgreSQL `shop_bench`, Redis
 db 5, persistent connections) on 127.0.0.1 only, makes or reuses the data set, measures this
@@ -33,7 +33,7 @@ HOST = "127.0.0.1"  # the only address any scenario sends to
 DB_NAME = "shop_bench"
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
-SCENARIOS = ["browse", "render", "popular", "coupon", "wallet", "hotstock", "orderpay"]
+SCENARIOS = ["browse", "render", "popular", "coupon", "wallet", "hotstock", "orderpay", "cardpay"]
 WARMUP = int(os.environ.get("BENCH_WARMUP", "5"))  # wrk: seconds before each endpoint is measured
 MEASURE = int(os.environ.get("BENCH_MEASURE", "15"))  # wrk: seconds measured per endpoint and concurrency
 FLOW_WARMUP = int(os.environ.get("BENCH_FLOW_WARMUP", "10"))  # locust flows
@@ -43,6 +43,10 @@ FLOW_MEASURE = int(os.environ.get("BENCH_FLOW_MEASURE", "30"))
 # turn that into fake ratios.
 FLOOR_SECONDS = int(os.environ.get("BENCH_FLOOR_SECONDS", "8"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", 2 * (os.cpu_count() or 1) + 1))
+# cardpay: the Celery worker's processes (webhooks, captures), and how long the run may take to
+# settle after the load stops (the last webhooks delivered, the last captures made).
+CELERY_CONCURRENCY = int(os.environ.get("BENCH_CELERY_CONCURRENCY", "2"))
+SETTLE_SECONDS = int(os.environ.get("BENCH_SETTLE_SECONDS", "120"))
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 os.environ["BENCH_DATABASE_URL"] = f"{PG}/{DB_NAME}"
@@ -139,6 +143,58 @@ class Server:
                 return r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()
+
+
+class Worker:
+    """A Celery worker on the bench's broker (Redis db 5), for the scenarios whose work finishes
+    in tasks (cardpay: the processor's webhooks, captures). The sandbox posts its webhooks over
+    HTTP to the bench server's `POST /api/v1/webhooks/sandbox/` (`SANDBOX_WEBHOOK_URL`), as a
+    real processor does, so they are served, verified and applied like any request."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.process: subprocess.Popen | None = None
+        self.name = f"bench-{os.getpid()}@{socket.gethostname()}"
+
+    def start(self) -> None:
+        import redis
+
+        # Tasks earlier scenarios queued (their notifications) that no worker ran: not this one's work.
+        dropped = redis.Redis.from_url(REDIS).delete("celery")
+        env = {**os.environ, "SANDBOX_WEBHOOK_URL": f"{self.server.url}/api/v1/webhooks/sandbox/"}
+        log = open(RESULTS / "celery.log", "w")  # noqa: SIM115 - closed with the process
+        self.process = subprocess.Popen(
+            [str(VENV / "bin" / "celery"), "-A", "config", "worker", "--concurrency", str(CELERY_CONCURRENCY),
+             "--loglevel", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "--hostname", self.name],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        from config.celery import app
+
+        for _ in range(120):
+            if app.control.ping(destination=[self.name], timeout=1.0):
+                say(f"celery worker up ({CELERY_CONCURRENCY} processes; "
+                    f"{'an earlier queue' if dropped else 'no queue'} dropped)")  # fmt: skip
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(1)
+        raise SystemExit("the celery worker did not start; see bench/results/celery.log")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def queued_tasks() -> int:
+    import redis
+
+    return int(redis.Redis.from_url(REDIS).llen("celery"))
 
 
 # --- load generators --------------------------------------------------------------------------
@@ -612,6 +668,93 @@ class Run:
                  invariant=verdict(checks, odd, r["errors"]), target=f"{ratio:.0%} of PK read ({floor:.0f}/s)",
                  met=None, checks=checks, unexpected=odd)  # fmt: skip
 
+    # 7. card checkout: order, pay, the bank's confirmation, the webhook
+    def cardpay(self) -> None:
+        from django.utils import timezone
+
+        from bench import fixtures
+
+        fixture = fixtures.card_pay()
+        customer_ids = [c["id"] for c in fixture["customers"]]
+        worker = Worker(self.server)
+        worker.start()
+        try:
+            floor = self.locust_floor(32)
+            since = timezone.now()
+            result = locust(self.server, "cardpay", fixture, users=32, spawn_rate=32,
+                            seconds=FLOW_WARMUP + FLOW_MEASURE, warmup=FLOW_WARMUP, measure=FLOW_MEASURE)  # fmt: skip
+            extra = result["extra"]
+            settle = card_settle(customer_ids, since, confirmed=[int(i) for i in extra["confirmed"]])
+        finally:
+            worker.stop()
+        params = {"since": since, "customer_ids": customer_ids, "variant_ids": fixture["variant_ids"],
+                  "initial": fixture["initial"], "created_201": extra["created"],
+                  "captured_order_ids": extra["captured_order_ids"],
+                  "confirmed_order_ids": [int(i) for i in extra["confirmed"]]}  # fmt: skip
+        checks = run_sql("cardpay.sql", params)
+        checks.append({"check": "both answers of a double click name the same payment",
+                       "ok": not extra["pair_mismatches"],
+                       "detail": f"{extra['pairs']} pairs, {len(extra['pair_mismatches'])} mismatched"})  # fmt: skip
+        checks.append({"check": f"settled within {SETTLE_SECONDS} s", "ok": settle["settled"],
+                       "detail": f"{settle['seconds']:.1f} s, {settle['waiting']} waiting"})  # fmt: skip
+        allowed = {"order (card)": {201}, "pay": {201}, "pay (double click)": {200, 201},
+                   "3-D Secure page": {200}, "3-D Secure approve": {302}}  # fmt: skip
+        odd = unexpected(result, allowed)
+        endpoints = list(allowed)
+        r = summarize(result, endpoints)
+        ratio = self.ratio(r["rps"], floor)
+        lag = webhook_lag(extra["confirmed"])
+        paid = paid_count(customer_ids, since)
+        self.row("cardpay", f"card order + pay, 25% 3-D Secure ({paid} paid)", 32, r,
+                 invariant=verdict(checks, odd, r["errors"]),
+                 target=f"{ratio:.0%} of PK read ({floor:.0f}/s); 3-D Secure approved -> paid p50 "
+                        f"{_fmt(lag['p50'], 2)} s, p99 {_fmt(lag['p99'], 2)} s",
+                 met=None, checks=checks, unexpected=odd, settle=settle, webhook_lag=lag,
+                 pay_answers=extra["pay_answers"])  # fmt: skip
+
+
+def card_settle(customer_ids: list[int], since: Any, *, confirmed: list[int]) -> dict[str, Any]:
+    """Wait (at most SETTLE_SECONDS) until the worker is done: no task queued, no payment of the
+    run authorized and not captured, every order the customer approved at the bank paid."""
+    from django.db import connection
+
+    started = time.time()
+    waiting = -1
+    while time.time() - started < SETTLE_SECONDS:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT (SELECT count(*) FROM payments_payment p JOIN orders_order o ON o.id = p.order_id "
+                "         WHERE o.customer_id = ANY(%(c)s) AND o.created_at >= %(s)s AND p.status = 'authorized')"
+                "     + (SELECT count(*) FROM orders_order WHERE id = ANY(%(ids)s) AND status_code <> 'paid')",
+                {"c": customer_ids, "s": since, "ids": confirmed},
+            )
+            waiting = int(cursor.fetchone()[0])
+        if waiting == 0 and queued_tasks() == 0:
+            time.sleep(2)  # the last webhooks (already applied ones) still in a worker's hands
+            return {"settled": True, "seconds": time.time() - started, "waiting": 0}
+        time.sleep(1)
+    return {"settled": False, "seconds": time.time() - started, "waiting": waiting}
+
+
+def webhook_lag(confirmed: dict[str, float]) -> dict[str, Any]:
+    """Seconds from the customer's approval at the bank to the order being paid (the webhook to the
+    shop, the capture task, the capture's answer)."""
+    from orders.models import Order
+
+    paid = dict(Order.objects.filter(pk__in=[int(i) for i in confirmed], paid_at__isnull=False)
+                .values_list("pk", "paid_at"))  # fmt: skip
+    lags = sorted(paid[int(i)].timestamp() - at for i, at in confirmed.items() if int(i) in paid)
+    if not lags:
+        return {"count": 0, "p50": None, "p99": None}
+    pick = lambda p: lags[min(len(lags) - 1, int(p / 100 * len(lags)))]  # noqa: E731
+    return {"count": len(lags), "p50": pick(50), "p99": pick(99), "max": lags[-1]}
+
+
+def paid_count(customer_ids: list[int], since: Any) -> int:
+    from orders.models import Order
+
+    return Order.objects.filter(customer_id__in=customer_ids, created_at__gte=since, status_id="paid").count()
+
 
 def run_sql(name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     from django.db import connection
@@ -709,7 +852,7 @@ def main() -> int:
     server.start()
     try:
         run = Run(server, scenarios)
-        flows = {"coupon", "wallet", "hotstock", "orderpay"}
+        flows = {"coupon", "wallet", "hotstock", "orderpay", "cardpay"}
         run.floors_measure(need_pgbench=bool(flows & set(scenarios)))
         for name in scenarios:
             say(f"scenario {name}")

@@ -11,6 +11,8 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-any-re
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("PAYMENT_SECRETS_KEY", "YmVuY2gtb25seS1wYXltZW50LXNlY3JldHMta2V5LTA=")
 os.environ.setdefault("WALLET_FREE_TOPUP", "false")
+# The sandbox processor signs its webhooks with this (production's settings default to none).
+os.environ.setdefault("SANDBOX_WEBHOOK_SECRET", "whsec_bench_only_not_for_any_real_shop")
 os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shop_bench")
 os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 os.environ["CELERY_BROKER_URL"] = os.environ["REDIS_URL"]
