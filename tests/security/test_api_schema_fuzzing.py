@@ -58,14 +58,18 @@ RULES_OPENAPI_CANNOT_SAY = {
         "the same variant on two lines past the most of one item together; a coupon used, expired, "
         "another's or needing a bigger order; an Idempotency-Key sent again with another body",
     ),
-    "POST /api/v1/wallet/charge/": ("422", "an Idempotency-Key sent again with another amount"),
+    "POST /api/v1/wallet/charge/": (
+        "402, 422",
+        "a card the processor declines or the fraud check refuses; an Idempotency-Key sent again with another amount",
+    ),
+    "POST /api/v1/payment-methods/": ("400", "a card token the gateway does not know, or one saved before"),
     "POST /api/v1/orders/{id}/returns/": ("400", "an `order_item_id` that is not a line of this order"),
     "POST /api/v1/orders/{id}/issues/": ("400", "an item id that is not a line of this order"),
     "POST /api/v1/sandbox/tokens/": ("400", "a card number failing the Luhn check; an expiry in the past"),
     "POST /api/v1/orders/{id}/pay/": (
-        "400, 422",
+        "400, 402, 422",
         "a `payment_method_id` that is not one of your saved cards, or one that cannot pay (removed, expired); "
-        "an Idempotency-Key sent again with another body",
+        "a card the processor declines or the fraud check refuses; an Idempotency-Key sent again with another body",
     ),
 }
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
