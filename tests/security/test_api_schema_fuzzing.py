@@ -62,6 +62,7 @@ RULES_OPENAPI_CANNOT_SAY = {
         "402, 422",
         "a card the processor declines or the fraud check refuses; an Idempotency-Key sent again with another amount",
     ),
+    "POST /api/v1/checkout/quote/": ("400", "a `shipping_address_id` that is not one of your addresses"),
     "POST /api/v1/payment-methods/": ("400", "a card token the gateway does not know, or one saved before"),
     "POST /api/v1/orders/{id}/returns/": ("400", "an `order_item_id` that is not a line of this order"),
     "POST /api/v1/orders/{id}/issues/": ("400", "an item id that is not a line of this order"),
