@@ -1,22 +1,33 @@
-"""Reads of carts for the cart page and the header."""
+"""Reads of carts for the cart page and the header.
+
+Every read takes the cart's owner as `user=` (a signed-in customer) or `guest=` (a visitor's
+`Guest`), exactly one of them (`owner_filter`).
+"""
 
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
-from accounts.models import User
+from accounts.models import Guest, User
 from common.money import ZERO, money
 from common.public_cache import customer_value
 
 from .models import Cart, CartItem, CartStatus
 
 
-def active_carts(*, user: User) -> QuerySet[Cart]:
-    """The customer's active cart (at most one: a partial unique constraint), soft-deleted ones hidden.
+def owner_filter(*, user: User | None = None, guest: Guest | None = None) -> dict[str, object]:
+    """The cart filter for one owner: a customer or a guest, exactly one (a bug otherwise)."""
+    if (user is None) == (guest is None):
+        raise TypeError("A cart belongs to a customer or to a guest: pass exactly one of user= and guest=")
+    return {"customer": user} if user is not None else {"guest": guest}
+
+
+def active_carts(*, user: User | None = None, guest: Guest | None = None) -> QuerySet[Cart]:
+    """The owner's active cart (at most one: a partial unique constraint), soft-deleted ones hidden.
 
     The one definition the page, the header's count and the services (which lock it) share."""
-    return Cart.objects.filter(customer=user, status=CartStatus.ACTIVE)
+    return Cart.objects.filter(status=CartStatus.ACTIVE, **owner_filter(user=user, guest=guest))
 
 
 @dataclass(frozen=True)
@@ -38,13 +49,13 @@ class CartView:
         return sum(line.item.quantity for line in self.lines)
 
 
-def cart_for_page(*, user: User) -> CartView:
-    """The customer's active cart with each line at today's price (one query, any size).
+def cart_for_page(*, user: User | None = None, guest: Guest | None = None) -> CartView:
+    """The owner's active cart with each line at today's price (one query, any size).
 
     The lines come with their cart, variant and product in one join; a cart with no lines is
     shown as no cart (the page says it is empty either way)."""
     items = list(
-        CartItem.objects.filter(cart__in=active_carts(user=user))
+        CartItem.objects.filter(cart__in=active_carts(user=user, guest=guest))
         .select_related("cart", "variant__product")
         .order_by("created_at", "pk")
     )
@@ -64,9 +75,9 @@ def cart_for_page(*, user: User) -> CartView:
     return CartView(cart=items[0].cart, lines=lines, total=money(sum((line.line_total for line in lines), ZERO)))
 
 
-def cart_item_count(*, user: User) -> int:
-    """Units in the customer's active cart, for the header's cart link (one query)."""
-    lines = CartItem.objects.filter(cart__in=active_carts(user=user))
+def cart_item_count(*, user: User | None = None, guest: Guest | None = None) -> int:
+    """Units in the owner's active cart, for the header's cart link (one query)."""
+    lines = CartItem.objects.filter(cart__in=active_carts(user=user, guest=guest))
     return lines.aggregate(units=Sum("quantity"))["units"] or 0
 
 

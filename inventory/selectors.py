@@ -59,6 +59,23 @@ def product_units_available(*, variants: Q) -> Subquery:
     )
 
 
+def units_available_of(variant_ref: str) -> Coalesce:
+    """Units available of the variant the outer query names by `variant_ref` (e.g. a cart item's
+    "variant_id"), across every warehouse, 0 without stock rows: a correlated subquery, so a
+    query of lines (a cart's) gets each line's stock in the same statement."""
+    return Coalesce(
+        Subquery(
+            InventoryItem.objects.filter(variant=OuterRef(variant_ref))
+            .values("variant")
+            .annotate(total=Sum("available_quantity"))
+            .values("total"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+        output_field=IntegerField(),
+    )
+
+
 def variant_units_available() -> Coalesce:
     """For a variant queryset: units available across every warehouse (0 without stock rows)."""
     return Coalesce(Sum("inventory_items__available_quantity"), Value(0), output_field=IntegerField())

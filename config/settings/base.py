@@ -224,6 +224,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "payments.tasks.refunds_resume_task",
         "schedule": 300.0,
     },
+    # Carts idle past CART_ABANDONED_AFTER_MINUTES: recorded, recovery e-mails queued (carts.abandonment).
+    "detect-abandoned-carts": {
+        "task": "carts.tasks.carts_abandoned_detect_task",
+        "schedule": crontab(minute="*/15"),
+    },
+    # Saved carts past their expiry are removed (carts.saved).
+    "expire-saved-carts": {
+        "task": "carts.tasks.saved_carts_expire_task",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -438,6 +448,21 @@ SANDBOX_WEBHOOK_URL = env("SANDBOX_WEBHOOK_URL", default="")
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
 # A card order holds its stock this long for its payment; then the release task gives it back.
 STOCK_RESERVATION_MINUTES = env.int("STOCK_RESERVATION_MINUTES", default=15)
+
+# --- Carts (carts/CARTS.md) -------------------------------------------------------------------
+# A non-empty cart untouched this long is abandoned (the beat task runs every 15 minutes).
+CART_ABANDONED_AFTER_MINUTES = env.int("CART_ABANDONED_AFTER_MINUTES", default=60)
+# Recovery e-mails: at most this many per abandoned cart, at least this many hours apart (the
+# first goes with the detection), none after an order, an emptied cart or an opt-out.
+CART_RECOVERY_EMAILS_MAX = env.int("CART_RECOVERY_EMAILS_MAX", default=3)
+CART_RECOVERY_EMAIL_SPACING_HOURS = env.int("CART_RECOVERY_EMAIL_SPACING_HOURS", default=24)
+# How long the signed restore link in a recovery e-mail works.
+CART_RECOVERY_LINK_DAYS = env.int("CART_RECOVERY_LINK_DAYS", default=7)
+# How long a saved cart is kept (a beat task removes expired ones).
+SAVED_CART_DAYS = env.int("SAVED_CART_DAYS", default=90)
+# At most this many saved carts and wishlists per customer.
+SAVED_CARTS_MAX = env.int("SAVED_CARTS_MAX", default=20)
+WISHLISTS_MAX = env.int("WISHLISTS_MAX", default=20)
 # Free wallet top-ups (no payment): the seed-000 contract and the demo data. Off in production
 # (the production settings refuse to start with it on); staff can still credit a wallet in admin.
 WALLET_FREE_TOPUP = env.bool("WALLET_FREE_TOPUP", default=True)

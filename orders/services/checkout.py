@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from carts.exceptions import CartEmptyError
-from carts.services import cart_lock_for_checkout, cart_mark_completed
+from carts.services import cart_lock_for_checkout, cart_mark_completed, cart_snapshot_checkout_attempt
 from common.exceptions import DomainError
 from common.idempotency import idempotency_key_clean, idempotent_replay, request_fingerprint
 from common.limits import line_quantity
@@ -174,6 +174,7 @@ def order_place_from_cart(
     included. Raises CartEmptyError and whatever `order_place` raises.
     """
     key = idempotency_key_clean(idempotency_key)
+    cart_snapshot_checkout_attempt(user=user)  # kept even when the attempt below is refused
     try:
         with transaction.atomic():
             cart, items = cart_lock_for_checkout(user=user)

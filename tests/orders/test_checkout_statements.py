@@ -95,7 +95,10 @@ def test_checkout_from_the_cart_locks_the_cart_first(three_variants):
     with CaptureQueriesContext(connection) as placing:
         placed = order_place_from_cart(user=user, idempotency_key="trace-2")
 
-    steps = _trace(placing)
+    trace = _trace(placing)
+    # The attempt's snapshot first, in its own transaction (kept even if the checkout is refused).
+    assert (trace[0], trace[2]) == ("SELECT carts_cart", "INSERT carts_cartsnapshot")
+    steps = trace[3:]
     assert steps[0] == "SELECT carts_cart +lock"
     without_coupon = [s for s in _CHECKOUT if "promotions_issuedcoupon" not in s]
     assert without_coupon == steps[2 : 2 + len(without_coupon)]
