@@ -280,10 +280,11 @@ def abandoned_cart_recovery(*, user: User, token: str) -> Recovery:
     """Follow a recovery link: the first time, mark the abandonment recovered and make sure the
     customer's active cart holds what they left; any later time, change nothing.
 
-    If the abandoned cart is still the customer's active cart and holds its items, there is
-    nothing to copy. Otherwise (it was emptied, merged or replaced) the lines of its `abandoned`
-    snapshot go back into the active cart at today's prices, each up to the quantity left then,
-    capped by the stock available now (through `cart_add_item`, a new cart made if needed).
+    Each line of the abandoned cart's `abandoned` snapshot is topped up in the customer's active
+    cart to the quantity left then, capped by the stock available now, at today's prices (through
+    `cart_add_item`; a new cart is made if there is none). If the abandoned cart is still the
+    active cart as it was left, every line is there already: nothing is copied. If it was emptied,
+    changed, merged or replaced, what is missing goes back.
 
     Raises RecoveryLinkInvalidError (a 404: forged, expired, or another customer's link).
     """
@@ -299,9 +300,8 @@ def abandoned_cart_recovery(*, user: User, token: str) -> Recovery:
         result = Recovery(cart=active, recovered=recovered)
         if not recovered:
             return result
-        still_there = active is not None and active.pk == abandoned.cart_id and active.items.exists()
-        if not still_there:
-            _restore_lines(user=user, abandoned=abandoned, result=result)
+        _restore_lines(user=user, abandoned=abandoned, result=result)
+        if result.restored:
             result.cart = active_carts(user=user).first()
     return result
 
