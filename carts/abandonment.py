@@ -48,6 +48,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User, UserPreferences
 from common.exceptions import DomainError, NotFoundError
@@ -239,7 +240,7 @@ def recovery_link_for(abandoned: AbandonedCart) -> str:
 
 class RecoveryLinkInvalidError(NotFoundError):
     code = "recovery_link_invalid"
-    default_message = _("This link to your cart has expired or is not valid.")
+    default_message = gettext_lazy("This link to your cart has expired or is not valid.")
 
 
 def _abandonment_of_token(*, user: User, token: str) -> AbandonedCart:
@@ -372,7 +373,11 @@ def recovery_email_context(abandoned: AbandonedCart) -> dict[str, object] | None
     )
     if not still:
         return None
-    items = list(CartItem.objects.filter(cart_id=abandoned.cart_id).select_related("variant__product").order_by("created_at", "pk"))
+    items = list(
+        CartItem.objects.filter(cart_id=abandoned.cart_id)
+        .select_related("variant__product")
+        .order_by("created_at", "pk")
+    )
     lines = [
         {
             "title": item.variant.product.title,

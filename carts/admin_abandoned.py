@@ -54,16 +54,16 @@ def abandoned_by_day(queryset: QuerySet[AbandonedCart], *, days: int = CHART_DAY
         .values("day")
         .annotate(abandoned=Count("pk"), recovered=Count("pk", filter=Q(status__in=_REACHED)))
     )
-    by_day = {row["day"]: row for row in rows}
-    chart = []
+    by_day: dict[dt.date, dict[str, Any]] = {row["day"]: dict(row) for row in rows}
+    chart: list[dict[str, Any]] = []
     for n in range(days):
-        day = first + dt.timedelta(days=n)
-        row = by_day.get(day, {})
-        chart.append({"day": day, "abandoned": row.get("abandoned", 0), "recovered": row.get("recovered", 0)})
-    top = max((day["abandoned"] for day in chart), default=0) or 1
-    for day in chart:
-        day["abandoned_width"] = round(day["abandoned"] * 100 / top)
-        day["recovered_width"] = round(day["recovered"] * 100 / top)
+        date = first + dt.timedelta(days=n)
+        found = by_day.get(date, {})
+        chart.append({"day": date, "abandoned": found.get("abandoned", 0), "recovered": found.get("recovered", 0)})
+    top = max((entry["abandoned"] for entry in chart), default=0) or 1
+    for entry in chart:
+        entry["abandoned_width"] = round(entry["abandoned"] * 100 / top)
+        entry["recovered_width"] = round(entry["recovered"] * 100 / top)
     return chart
 
 
@@ -95,7 +95,7 @@ class AbandonedCartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["customer__email"]
     date_hierarchy = "abandoned_at"
     readonly_fields = [f.name for f in AbandonedCart._meta.fields]
-    fields = readonly_fields
+    fields = list(readonly_fields)
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         response = super().changelist_view(request, extra_context)

@@ -68,8 +68,12 @@ def test_the_estimate_uses_the_shops_recovery_rate_so_far(customer, variant, lef
     assert AbandonedCart.objects.get(cart=newest).estimated_recovery_value == Decimal("10.00")
 
 
-@pytest.mark.parametrize(("idle_minutes", "threshold", "recorded"), [(59, 60, 0), (61, 60, 1), (20, 15, 1), (10, 15, 0)])
-def test_only_carts_idle_longer_than_the_setting_are_recorded(customer, variant, settings, idle_minutes, threshold, recorded):
+@pytest.mark.parametrize(
+    ("idle_minutes", "threshold", "recorded"), [(59, 60, 0), (61, 60, 1), (20, 15, 1), (10, 15, 0)]
+)
+def test_only_carts_idle_longer_than_the_setting_are_recorded(
+    customer, variant, settings, idle_minutes, threshold, recorded
+):
     settings.CART_ABANDONED_AFTER_MINUTES = threshold
     idle(cart_add_item(user=customer, variant_id=variant.pk, quantity=1).cart, idle_minutes)
 
