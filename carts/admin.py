@@ -57,3 +57,7 @@ class CartItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CartItem]:
         return CartItem.all_objects.select_related("cart__customer", "variant__product")
+
+
+# --- abandoned carts (issue 15, abandonment part) ---------------------------------------------
+from .admin_abandoned import AbandonedCartAdmin  # noqa: E402, F401 - registers the abandoned carts' admin

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import recovery_views, views
 
 app_name = "carts"
 
@@ -9,4 +9,6 @@ urlpatterns = [
     path("add/", views.CartAddView.as_view(), name="add"),
     path("items/<int:pk>/", views.CartItemUpdateView.as_view(), name="item_update"),
     path("items/<int:pk>/remove/", views.CartItemRemoveView.as_view(), name="item_remove"),
+    # Abandoned-cart recovery: the signed link of a recovery e-mail (carts/abandonment.py).
+    path("recover/<str:token>/", recovery_views.CartRecoverView.as_view(), name="recover"),
 ]

@@ -458,6 +458,8 @@ CART_RECOVERY_EMAILS_MAX = env.int("CART_RECOVERY_EMAILS_MAX", default=3)
 CART_RECOVERY_EMAIL_SPACING_HOURS = env.int("CART_RECOVERY_EMAIL_SPACING_HOURS", default=24)
 # How long the signed restore link in a recovery e-mail works.
 CART_RECOVERY_LINK_DAYS = env.int("CART_RECOVERY_LINK_DAYS", default=7)
+# The shop's public address, for links in e-mails written by a worker (no request to ask).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # How long a saved cart is kept (a beat task removes expired ones).
 SAVED_CART_DAYS = env.int("SAVED_CART_DAYS", default=90)
 # At most this many saved carts and wishlists per customer.

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from carts.abandonment import abandoned_cart_order_placed
 from carts.exceptions import CartEmptyError
 from carts.services import cart_lock_for_checkout, cart_mark_completed, cart_snapshot_checkout_attempt
 from common.exceptions import DomainError
@@ -191,6 +192,8 @@ def order_place_from_cart(
             )
             if placed.created:
                 cart_mark_completed(cart=cart)
+                # An abandoned cart ordered after all: converted, with the order's total (one UPDATE).
+                abandoned_cart_order_placed(cart=cart, order=placed.order)
             return placed
     except CartEmptyError:
         if key and (earlier := Order.objects.filter(customer=user, idempotency_key=key).first()):

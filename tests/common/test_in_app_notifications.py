@@ -125,7 +125,10 @@ def test_every_kind_is_classified_transactional_or_optional_in_one_place():
 
     assert set(NotificationKind.values) <= transactional  # confirmation, shipped, delivered, returns, issues, …
     assert {"seller_decision", "signup_welcome", "signup_already_registered"} <= transactional
-    assert {name: preference for name, preference in classified.items() if preference is not None} == {}
+    # The abandoned-cart reminder (carts/notifications.py): an optional update about the customer's own cart.
+    assert {name: preference for name, preference in classified.items() if preference is not None} == {
+        "cart_recovery": "email_notifications"
+    }
     assert {kind.name for kind in notification_kinds() if kind.in_app} >= set(NotificationKind.values)
 
 

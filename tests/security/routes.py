@@ -97,6 +97,7 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "orders:cancel": {"pk": a.order.pk},
         "carts:item_update": {"pk": a.cart_item.pk},
         "carts:item_remove": {"pk": a.cart_item.pk},
+        "carts:recover": {"token": _recovery_token(a)},  # abandoned-cart recovery link
         "accounts_api:address": {"address_id": a.address.pk},
         "accounts_api:address_make_primary": {"address_id": a.address.pk},
         "accounts_api:session": {"session_id": a.api_session.pk},
@@ -137,6 +138,19 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "payments_api:refund": {"pk": a.refund.pk if a.refund else 0},
     }
     return table.get(name)
+
+
+def _recovery_token(customer: object) -> str:
+    """A valid recovery link token for the customer's cart (its abandonment recorded for the probe)."""
+    from carts.abandonment import recovery_token_for
+    from carts.models import AbandonedCart
+
+    cart_item = customer.cart_item  # type: ignore[attr-defined]
+    abandoned, _ = AbandonedCart.objects.get_or_create(
+        cart_id=cart_item.cart_id,
+        defaults={"customer": customer.user, "abandoned_at": cart_item.created_at},  # type: ignore[attr-defined]
+    )
+    return recovery_token_for(abandoned)
 
 
 def _method_pk(customer: object) -> int:

@@ -117,6 +117,7 @@ POLICY: dict[str, Policy] = {
     "carts:add": Policy(SIGNED_IN),
     "carts:item_update": Policy(CUSTOMER_OWNED, {"quantity": "5"}),
     "carts:item_remove": Policy(CUSTOMER_OWNED),
+    "carts:recover": Policy(CUSTOMER_OWNED),  # another customer's recovery link: a 404
     "orders_api:order-list": Policy(SIGNED_IN),
     "orders_api:order-detail": Policy(CUSTOMER_OWNED),
     "orders_api:order-cancel": Policy(CUSTOMER_OWNED, {"reason": "probe"}),
