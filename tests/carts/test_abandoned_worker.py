@@ -53,8 +53,10 @@ class Worker:
             "DATABASE_URL": _database_url(),  # the test database this test committed to
         }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--pool=solo"]
-            + ["-Q", queue, "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle"],
+            [
+                *(sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--pool=solo"),
+                *("-Q", queue, "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle"),
+            ],
             cwd=ROOT,
             env=env,
             stdout=log.open("wb"),
