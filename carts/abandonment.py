@@ -40,7 +40,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
+from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -55,7 +57,6 @@ from common.exceptions import DomainError, NotFoundError
 from common.money import ZERO, money
 from common.outbox import notification_queue
 from inventory.models import InventoryItem
-from orders.models import Order
 
 from .models import (
     AbandonedCart,
@@ -68,6 +69,9 @@ from .models import (
 )
 from .selectors import active_carts
 from .services import cart_add_item, cart_snapshot_take
+
+if TYPE_CHECKING:
+    from orders.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +104,11 @@ def _cart_as_left() -> QuerySet[Cart]:
     ).filter(Exists(CartItem.objects.filter(cart=OuterRef("pk"))))
 
 
-def _ordered_since() -> QuerySet[Order]:
-    """For an `AbandonedCart` query: an order its customer placed after the abandonment."""
-    return Order.objects.filter(customer=OuterRef("customer_id"), created_at__gt=OuterRef("abandoned_at"))
+def _ordered_since() -> QuerySet["Order"]:
+    """For an `AbandonedCart` query: an order its customer placed after the abandonment. (By name:
+    orders depends on carts, not the other way round; DESIGN.md's import order.)"""
+    order_model = apps.get_model("orders", "Order")
+    return order_model.objects.filter(customer=OuterRef("customer_id"), created_at__gt=OuterRef("abandoned_at"))
 
 
 def recovery_rate(*, now: dt.datetime | None = None) -> Decimal:
@@ -353,7 +359,7 @@ def abandoned_cart_recover(*, user: User, token: str) -> Cart | None:
     return abandoned_cart_recovery(user=user, token=token).cart
 
 
-def abandoned_cart_order_placed(*, cart: Cart, order: Order) -> None:
+def abandoned_cart_order_placed(*, cart: Cart, order: "Order") -> None:
     """Inside checkout's transaction, once the order is placed from `cart`: its abandonment, if it
     has one still open or recovered, is converted with the order and its total (`recovered_at`
     stays as it was). One UPDATE by the unique key; a cart never abandoned costs just that."""
