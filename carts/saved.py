@@ -127,6 +127,7 @@ class RestoreResult:
     lines left out."""
 
     cart: Cart
+    name: str  # the saved cart's
     restored: list[RestoredLine] = field(default_factory=list)
     capped: list[RestoredLine] = field(default_factory=list)
     skipped: list[SkippedLine] = field(default_factory=list)
@@ -184,7 +185,7 @@ def saved_cart_restore(*, user: User, saved_cart_id: int) -> RestoreResult:
             .order_by("created_at", "pk")
         )
         held = {item.variant_id: item for item in cart.items.select_related("variant")}
-        result = RestoreResult(cart=cart)
+        result = RestoreResult(cart=cart, name=saved.name)
         now = timezone.now()
         for line in lines:
             title = line_label(line.variant)
