@@ -100,7 +100,16 @@ class SavedCartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(CartSnapshot)
 class CartSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["pk", "cart", "cart__customer", "snapshot_type", "status", "item_count", "total_amount", "created_at"]
+    list_display = [
+        "pk",
+        "cart",
+        "cart__customer",
+        "snapshot_type",
+        "status",
+        "item_count",
+        "total_amount",
+        "created_at",
+    ]
     list_select_related = ["cart__customer"]
     list_filter = ["snapshot_type", "status", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["cart__customer__email", "=cart__id"]
@@ -127,7 +136,10 @@ class CartSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         head = format_html_join(
             "",
             "<th scope='col'>{}</th>",
-            ([label] for label in (_("SKU"), _("Product"), _("Quantity"), _("Price then"), _("Price now"), _("Available"))),
+            (
+                [label]
+                for label in (_("SKU"), _("Product"), _("Quantity"), _("Price then"), _("Price now"), _("Available"))
+            ),
         )
         rows = format_html_join(
             "",

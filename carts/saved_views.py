@@ -26,12 +26,16 @@ def restore_messages(result: saved.RestoreResult) -> list[tuple[int, str]]:
     name = result.name
     if result.added:
         text = ngettext(
-            "Added %(n)d item from “%(name)s” to your cart.", "Added %(n)d items from “%(name)s” to your cart.", result.added
+            "Added %(n)d item from “%(name)s” to your cart.",
+            "Added %(n)d items from “%(name)s” to your cart.",
+            result.added,
         )
         found.append((messages.SUCCESS, text % {"n": result.added, "name": name}))
     for line in result.capped:
         if line.quantity:
-            text = _("Only %(n)d of %(title)s could be in your cart: that is as many as there are, or as one order takes.")
+            text = _(
+                "Only %(n)d of %(title)s could be in your cart: that is as many as there are, or as one order takes."
+            )
             found.append((messages.WARNING, text % {"n": line.quantity, "title": line.title}))
         else:
             found.append((messages.WARNING, _("%(title)s is sold out: it was left out.") % {"title": line.title}))

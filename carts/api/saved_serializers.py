@@ -82,10 +82,14 @@ class RestoreResultSerializer(serializers.Serializer):
     capped = RestoredLineSerializer(
         many=True,
         read_only=True,
-        help_text=_("Added in part (stock or the line limit): `quantity` is what the cart holds of it now, 0 if sold out."),
+        help_text=_(
+            "Added in part (stock or the line limit): `quantity` is what the cart holds of it now, 0 if sold out."
+        ),
     )
     skipped = SkippedLineSerializer(many=True, read_only=True, help_text=_("Left out, and why."))
-    cart_item_count = serializers.IntegerField(source="item_count", read_only=True, help_text=_("Units in your cart now."))
+    cart_item_count = serializers.IntegerField(
+        source="item_count", read_only=True, help_text=_("Units in your cart now.")
+    )
     messages = serializers.ListField(
         child=serializers.CharField(), read_only=True, help_text=_("The same, as sentences to show.")
     )

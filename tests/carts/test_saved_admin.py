@@ -52,7 +52,10 @@ def test_a_snapshot_shows_its_lines_readably(staff_client, customer, variant):
     assert listing.status_code == 200 and "Before clearing" in listing.content.decode()
     other = staff_client.get(url(CartSnapshot, "changelist"), {"snapshot_type__exact": "saved"}).content.decode()
     assert "0 cart snapshots" in other
-    assert staff_client.get(url(CartSnapshot, "changelist"), {"created_at__gte": "2000-01-01 00:00:00+00:00"}).status_code == 200
+    assert (
+        staff_client.get(url(CartSnapshot, "changelist"), {"created_at__gte": "2000-01-01 00:00:00+00:00"}).status_code
+        == 200
+    )
 
     page = staff_client.get(url(CartSnapshot, "change", snapshot.pk)).content.decode()
     assert f"<td>{variant.sku}</td><td>Blue teapot (Standard)</td><td>2</td><td>20.00 USD</td>" in page
