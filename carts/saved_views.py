@@ -135,7 +135,7 @@ class CartClearView(View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         owner = cart_owner(request)
-        removed = saved.cart_clear(**owner.as_kwargs()) if owner is not None else 0
+        removed = saved.cart_clear(user=owner.user, guest=owner.guest) if owner is not None else 0
         if removed:
             messages.success(request, _("Your cart is now empty."))
         else:
