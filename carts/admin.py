@@ -4,10 +4,14 @@ customer's pages and the services). Removed items and deleted carts are shown to
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from common.admin import ReadOnlyAdminMixin
 
-from .models import Cart, CartItem
+from .models import Cart, CartItem, CartSnapshot, SavedCart
 
 
 class CartItemInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -57,6 +61,106 @@ class CartItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CartItem]:
         return CartItem.all_objects.select_related("cart__customer", "variant__product")
+
+
+# --- saved carts and snapshots (branch csaved) ---------------------------------------------------
+
+
+class SavedCartExpiredFilter(admin.SimpleListFilter):
+    title = _("expired")
+    parameter_name = "expired"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("Expired (the daily task removes it)")), ("no", _("Not expired"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[SavedCart]) -> QuerySet[SavedCart]:
+        if self.value() == "yes":
+            return queryset.filter(expires_at__lte=timezone.now())
+        if self.value() == "no":
+            return queryset.filter(expires_at__gt=timezone.now())
+        return queryset
+
+
+@admin.register(SavedCart)
+class SavedCartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "customer", "name", "saved_at", "expires_at", "cart_link"]
+    list_select_related = ["customer"]
+    list_filter = [SavedCartExpiredFilter]
+    search_fields = ["customer__email", "name", "description"]
+    date_hierarchy = "saved_at"
+    fields = ["customer", "name", "description", "cart_link", "saved_at", "updated_at", "expires_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("copy cart"), ordering="cart")
+    def cart_link(self, saved: SavedCart) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:carts_cart_change", args=[saved.cart_id]), f"Cart {saved.cart_id}"
+        )
+
+
+@admin.register(CartSnapshot)
+class CartSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "cart",
+        "cart__customer",
+        "snapshot_type",
+        "status",
+        "item_count",
+        "total_amount",
+        "created_at",
+    ]
+    list_select_related = ["cart__customer"]
+    list_filter = ["snapshot_type", "status", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["cart__customer__email", "=cart__id"]
+    date_hierarchy = "created_at"
+    fields = [
+        "cart",
+        "snapshot_type",
+        "status",
+        "item_count",
+        "total_amount",
+        "created_at",
+        "notified_at",
+        "lines_table",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("lines"))
+    def lines_table(self, snapshot: CartSnapshot) -> str:
+        data = snapshot.snapshot_data if isinstance(snapshot.snapshot_data, dict) else {}
+        lines = data.get("lines") or []
+        if not isinstance(lines, list) or not lines:
+            return "-"
+        currency = data.get("currency", "")
+        head = format_html_join(
+            "",
+            "<th scope='col'>{}</th>",
+            (
+                [label]
+                for label in (_("SKU"), _("Product"), _("Quantity"), _("Price then"), _("Price now"), _("Available"))
+            ),
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{} {}</td><td>{} {}</td><td>{}</td></tr>",
+            (
+                (
+                    line.get("sku", ""),
+                    line.get("title", ""),
+                    f" ({line['variant_name']})" if line.get("variant_name") else "",
+                    line.get("quantity", ""),
+                    line.get("unit_price", ""),
+                    currency,
+                    line.get("price_now", ""),
+                    currency,
+                    line.get("available", ""),
+                )
+                for line in lines
+                if isinstance(line, dict)
+            ),
+        )
+        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, rows)
 
 
 # --- abandoned carts (issue 15, abandonment part) ---------------------------------------------

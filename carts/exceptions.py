@@ -13,3 +13,26 @@ class CartEmptyError(DomainError):
     code = "cart_empty"
     http_status = 400
     default_message = _("Your cart is empty.")
+
+
+# --- saved carts (carts/saved.py) -----------------------------------------------------------------
+
+
+class SavedCartInvalidError(DomainError):
+    """A name or description the saved cart cannot take (the forms and the API check first)."""
+
+    code = "saved_cart_invalid"
+    http_status = 400
+    default_message = _("Give the saved cart a name of up to 100 characters.")
+
+
+class NothingToSaveError(DomainError):
+    code = "cart_empty"
+    http_status = 409
+    default_message = _("Your cart is empty: there is nothing to save.")
+
+
+class SavedCartsLimitError(DomainError):
+    code = "saved_carts_limit"
+    http_status = 409
+    default_message = _("You have as many saved carts as you can keep. Delete one first.")

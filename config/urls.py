@@ -31,6 +31,7 @@ api_v1 = [
     path("", include("payments.api.urls")),
     path("", include("promotions.api.urls")),
     path("", include("catalog.api.urls")),
+    path("", include("carts.api.saved_urls")),  # saved carts (branch csaved)
 ]
 
 urlpatterns = [

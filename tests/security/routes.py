@@ -136,8 +136,19 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "payments_api:payment_method_default": {"method_id": _method_pk(a)},
         # Refunds: store credit staff gave customer A.
         "payments_api:refund": {"pk": a.refund.pk if a.refund else 0},
+        # Saved carts (branch csaved)
+        "carts:saved_detail": {"pk": _saved_cart_pk(a)},
+        "carts:saved_restore": {"pk": _saved_cart_pk(a)},
+        "carts:saved_delete": {"pk": _saved_cart_pk(a)},
+        "saved_carts_api:saved-cart-detail": {"pk": _saved_cart_pk(a)},
+        "saved_carts_api:saved-cart-restore": {"pk": _saved_cart_pk(a)},
     }
     return table.get(name)
+
+
+def _saved_cart_pk(customer: object) -> int:
+    saved = getattr(customer, "saved_cart", None)
+    return saved.pk if saved is not None else 0
 
 
 def _recovery_token(customer: object) -> str:

@@ -24,7 +24,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Address, UserSession
-from carts.models import Cart, CartItem
+from carts.models import Cart, CartItem, SavedCart
 from common.models import Notification
 from inventory.models import InventoryItem
 from orders.models import Order, OrderCancellation, OrderIssue, OrderReturn, OrderTracking
@@ -188,6 +188,16 @@ POLICY: dict[str, Policy] = {
     "payments_api:payment_methods": Policy(SIGNED_IN, {"token": "tok_ok_visa_4242_1299_probe"}),
     "payments_api:payment_method": Policy(CUSTOMER_OWNED),
     "payments_api:payment_method_default": Policy(CUSTOMER_OWNED),
+    # Saved carts and "Empty cart" (branch csaved): emptying takes the caller's own cart, a guest's too.
+    "carts:clear": Policy(PUBLIC),
+    "carts:saved_list": Policy(SIGNED_IN),
+    "carts:saved_create": Policy(SIGNED_IN, {"name": "probe"}),
+    "carts:saved_detail": Policy(CUSTOMER_OWNED),
+    "carts:saved_restore": Policy(CUSTOMER_OWNED),
+    "carts:saved_delete": Policy(CUSTOMER_OWNED),
+    "saved_carts_api:saved-cart-list": Policy(SIGNED_IN, {"name": "probe"}),
+    "saved_carts_api:saved-cart-detail": Policy(CUSTOMER_OWNED),
+    "saved_carts_api:saved-cart-restore": Policy(CUSTOMER_OWNED),
 }
 
 
@@ -217,6 +227,12 @@ def snapshot(world: World) -> dict[str, Any]:
         "shipments": list(OrderTracking.objects.filter(order__customer=a.user).values("pk", "status")),
         "payment methods": list(
             PaymentMethod.objects.filter(user=a.user).values("pk", "status", "is_default").order_by("pk")
+        ),
+        "saved carts": list(
+            SavedCart.objects.filter(customer=a.user).values("pk", "name", "expires_at").order_by("pk")
+        ),
+        "carts, deleted or not": list(
+            Cart.all_objects.filter(customer=a.user).values("pk", "deleted_at").order_by("pk")
         ),
     }
 

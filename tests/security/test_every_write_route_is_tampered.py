@@ -22,6 +22,7 @@ from .test_order_issue_tampering import DOORS as ISSUE_DOORS
 from .test_payment_method_tampering import DOORS as PAYMENT_METHOD_DOORS
 from .test_refund_tampering import DOORS as REFUND_DOORS
 from .test_return_tampering import DOORS as RETURN_DOORS
+from .test_saved_cart_tampering import DOORS as SAVED_CART_DOORS
 from .test_sign_in_and_password_tampering import DOORS as SIGN_IN_DOORS
 
 pytestmark = [pytest.mark.scorecard(row=5), pytest.mark.django_db]
@@ -37,6 +38,7 @@ DOORS = [
     *CARD_PAYMENT_DOORS,
     *REFUND_DOORS,
     *PAYMENT_METHOD_DOORS,
+    *SAVED_CART_DOORS,
 ]
 
 

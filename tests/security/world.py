@@ -2,8 +2,8 @@
 probe every route (2 headers, 4 authorization, 5 tampering).
 
 Customers A and B each have a funded wallet, an address, an API sign-in, a claimed coupon, a
-paid order (with its in-app notification and a reported issue), a cart with one item and a saved
-card;
+paid order (with its in-app notification and a reported issue), a cart with one item (also kept
+as a saved cart) and a saved card;
 sellers A and B each have a product with stock; one staff superuser. Every object a route can
 name by id is here, and each has exactly one owner.
 """
@@ -21,7 +21,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import Address, User, UserSession
 from accounts.services import address_create, user_api_sign_in
-from carts.models import CartItem
+from carts.models import CartItem, SavedCart
+from carts.saved import saved_cart_create
 from carts.services import cart_add_item
 from catalog.models import Category, Product, ProductVariant
 from common.models import Channel, Notification
@@ -54,6 +55,7 @@ class Customer:
     order_return: OrderReturn | None = None  # of a second order, delivered (see _returned)
     payment_method: PaymentMethod | None = None  # a saved sandbox card, the customer's default
     refund: Refund | None = None  # store credit staff gave from the second order's payment (see _refunded)
+    saved_cart: SavedCart | None = None  # a copy of the cart, saved for later
 
 
 @dataclass
@@ -116,6 +118,7 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
     order = order_place(user=user, lines=[{"variant_id": variant.pk, "quantity": 1}]).order
     issue = issue_report(order_id=order.pk, user=user, issue_type="damaged", description=f"Customer {n}: dented")
     cart_item = cart_add_item(user=user, variant_id=variant.pk, quantity=1)
+    saved_cart = saved_cart_create(user=user, name=f"Customer {n}'s saved cart")
     card = sandbox_tokenize(number="4242424242424242", exp_month=12, exp_year=timezone.localdate().year + 3, cvc="123")
     payment_method = payment_method_add(
         user=user, token=card.token, billing={"billing_name": f"Customer {n}", "billing_country": "US"}
@@ -131,6 +134,7 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
         token=access_token(user),
         notification=Notification.objects.get(order=order, kind="confirmation", channel=Channel.IN_APP),
         payment_method=payment_method,
+        saved_cart=saved_cart,
     )
 
 

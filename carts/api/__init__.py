@@ -1,0 +1,1 @@
+"""The carts API (issue 15)."""
