@@ -135,6 +135,8 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "payments_api:payment_method_default": {"method_id": _method_pk(a)},
         # Refunds: store credit staff gave customer A.
         "payments_api:refund": {"pk": a.refund.pk if a.refund else 0},
+        # The cart API (issue 15)
+        "carts_api:cart-item": {"pk": a.cart_item.pk},
     }
     return table.get(name)
 
