@@ -53,7 +53,11 @@ NOT_IN_CART = error_response("`not_found`: no such item in your cart (another ow
 
 def _cart_body(owner: CartOwner | None) -> dict[str, Any]:
     """The owner's cart as every endpoint shows it (one query; none for a visitor with no cart)."""
-    view = cart_for_page(**owner.as_kwargs()) if owner is not None else CartView(cart=None, lines=[], total=ZERO)
+    view = (
+        cart_for_page(user=owner.user, guest=owner.guest)
+        if owner is not None
+        else CartView(cart=None, lines=[], total=ZERO)
+    )
     return CartSerializer(CartAnswer.of(view)).data
 
 
@@ -95,7 +99,8 @@ class CartApi(APIView):
         serializer.is_valid(raise_exception=True)
         owner = cart_owner_or_new(request)
         services.cart_add_item(
-            **owner.as_kwargs(),
+            user=owner.user,
+            guest=owner.guest,
             variant_id=serializer.validated_data["variant_id"],
             quantity=serializer.validated_data["quantity"],
             client=cart_client(request, api=True),
@@ -125,7 +130,8 @@ class CartItemApi(APIView):
         serializer.is_valid(raise_exception=True)
         owner = _owner_with_a_cart(request)
         services.cart_item_set_quantity(
-            **owner.as_kwargs(),
+            user=owner.user,
+            guest=owner.guest,
             item_id=pk,
             quantity=serializer.validated_data["quantity"],
             client=cart_client(request, api=True),
@@ -139,7 +145,7 @@ class CartItemApi(APIView):
     )
     def delete(self, request: Request, pk: int) -> Response:
         owner = _owner_with_a_cart(request)
-        services.cart_item_remove(**owner.as_kwargs(), item_id=pk, client=cart_client(request, api=True))
+        services.cart_item_remove(user=owner.user, guest=owner.guest, item_id=pk, client=cart_client(request, api=True))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -165,7 +171,7 @@ class CartCheckoutApi(APIView):
             )
         ],
         responses={
-            201: OpenApiResponse(OrderSerializer, description="Placed and paid (wallet), or placed and pending (card)."),
+            201: OpenApiResponse(OrderSerializer, description="Placed and paid (wallet), or pending (card)."),
             200: OpenApiResponse(OrderSerializer, description="A replay of an earlier Idempotency-Key: that order."),
             400: error_response(
                 "`cart_empty`; `validation_error` with `fields` (also for a `shipping_address_id` that is not one "
@@ -199,6 +205,4 @@ class CartCheckoutApi(APIView):
             body = OrderSerializer(placed.order, context={"lines": placed.lines}).data
             return Response(body, status=status.HTTP_201_CREATED)
         order = order_selectors.order_of(user=user, order_id=placed.order.pk, with_history=False)
-        return Response(
-            OrderSerializer(order).data, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"}
-        )
+        return Response(OrderSerializer(order).data, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})

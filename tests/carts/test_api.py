@@ -1,6 +1,7 @@
 """The cart API: the cart at today's prices, adds and changes, checkout through the cart, who may
 call it (JWT customers, session guests with CSRF), other owners' items, and strict input."""
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -327,7 +328,9 @@ def test_delete_takes_it_out_then_it_is_gone(api, customer, variant):
     assert again.status_code == 404 and again.json()["code"] == "not_found"
 
 
-@pytest.mark.parametrize("body", [{}, {"quantity": -1}, {"quantity": "3"}, {"quantity": 10**9}, {"quantity": 1, "x": 1}])
+@pytest.mark.parametrize(
+    "body", [{}, {"quantity": -1}, {"quantity": "3"}, {"quantity": 10**9}, {"quantity": 1, "x": 1}]
+)
 def test_bad_quantity_is_a_400(api, customer, variant, body):
     item = cart_add_item(user=customer, variant_id=variant.pk, quantity=1)
 
@@ -460,3 +463,39 @@ def test_a_guest_is_asked_to_sign_in_to_check_out_and_keeps_the_cart(variant):
     assert not Order.objects.exists()
     assert client.get(CART).json()["item_count"] == 1
     assert browser().post(CHECKOUT, {}, format="json").status_code == 401  # no session at all
+
+
+# --- the benchmark's probe (bench/cart_probe.py) -------------------------------------------------
+
+
+def test_the_benchmarks_statement_probe_finds_the_counts_constant(customer):
+    from bench.cart_probe import cart_statements
+
+    api = jwt_client(customer)
+    api.get(CART)  # the sign-in's "still active" answer cached, as in a running server
+
+    def send(method, path, body):
+        with CaptureQueriesContext(connection) as queries:
+            response = api.generic(method, path, json.dumps(body) if body else "", content_type="application/json")
+        return response.status_code, len(queries)
+
+    result = cart_statements(send, [v.pk for v in VariantFactory.create_batch(6)])
+
+    assert result["constant"] is True, result
+    assert len(result["counts"]["get"]) == len(result["counts"]["post"]) == 3
+
+
+def test_the_probe_says_when_a_count_grows_with_the_lines():
+    from bench.cart_probe import cart_statements
+
+    lines = {"n": 0}
+
+    def send(method, path, body):  # a cart whose read costs a statement per line
+        if method == "POST" and body["variant_id"] != 1:
+            lines["n"] += 1
+            return 201, 5
+        return (200, 2 + lines["n"]) if method == "GET" else (201, 5)
+
+    result = cart_statements(send, [1, 2, 3, 4, 5, 6])
+
+    assert result["constant"] is False and result["counts"]["post"] == [5, 5, 5]
