@@ -48,6 +48,16 @@ class CartItemQuantitySerializer(RejectUnknownFieldsMixin, serializers.Serialize
             help_text=_("How many the cart should hold; 0 takes the item out."),
         )
 
+    # Never partial: PATCH cart/items/{id}/ needs its one field. drf-spectacular makes a PATCH
+    # body partial (every field optional) by setting this; the schema must say `quantity` is due.
+    @property
+    def partial(self) -> bool:
+        return False
+
+    @partial.setter
+    def partial(self, value: bool) -> None:
+        pass
+
 
 class CartCheckoutSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
     """The cart-relevant fields of POST orders/: the lines are the cart's."""
