@@ -1,6 +1,6 @@
 """`make bench`: the shop's benchmark suite. See bench/README.md.
 
-    .venv/bin/python bench/run.py [--scenario browse|popular|coupon|wallet|hotstock|orderpay|cardpay]
+    .venv/bin/python bench/run.py [--scenario browse|popular|coupon|wallet|hotstock|orderpay|cardpay|cart]
 
 Starts the shop under gunicorn (bench.settings: DEBUG off, PostgreSQL `shop_bench`, Redis
 db 5, persistent connections) on 127.0.0.1 only, makes or reuses the data set, measures this
@@ -33,7 +33,7 @@ HOST = "127.0.0.1"  # the only address any scenario sends to
 DB_NAME = "shop_bench"
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
-SCENARIOS = ["browse", "render", "popular", "coupon", "wallet", "hotstock", "orderpay", "cardpay"]
+SCENARIOS = ["browse", "render", "popular", "coupon", "wallet", "hotstock", "orderpay", "cardpay", "cart"]
 WARMUP = int(os.environ.get("BENCH_WARMUP", "5"))  # wrk: seconds before each endpoint is measured
 MEASURE = int(os.environ.get("BENCH_MEASURE", "15"))  # wrk: seconds measured per endpoint and concurrency
 FLOW_WARMUP = int(os.environ.get("BENCH_FLOW_WARMUP", "10"))  # locust flows
@@ -143,6 +143,19 @@ class Server:
                 return r.status, dict(r.headers), r.read()
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()
+
+
+def send_json(server: "Server", method: str, path: str, body: Any,
+              headers: dict[str, str]) -> tuple[int, dict[str, str]]:  # fmt: skip
+    """One JSON request (a write the scenarios' probes make); its status and headers."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(server.url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json", **headers})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers)
 
 
 class Worker:
@@ -712,6 +725,59 @@ class Run:
                  met=None, checks=checks, unexpected=odd, settle=settle, webhook_lag=lag,
                  pay_answers=extra["pay_answers"])  # fmt: skip
 
+    # 8. the cart API: guests (session, CSRF) and customers (JWT) add and read
+    def cart(self) -> None:
+        from django.utils import timezone
+
+        from bench import fixtures
+        from bench.cart_probe import cart_statements
+        from carts.models import CartItem, CartStatus
+        from catalog.models import ProductVariant
+
+        # Not customers[0] (the render scenario's cart); other flows order without the cart.
+        customers = fixtures.customers(self.tokens)[1000:1200]
+        variant_ids = list(ProductVariant.objects.orderable().filter(product_id__in=self.product_ids[:200])
+                           .values_list("id", flat=True)[:200])  # fmt: skip
+        # The probe's customer starts with an empty cart (an earlier run's lines soft-deleted).
+        prober = customers[-1]
+        CartItem.objects.filter(cart__customer_id=prober["id"], cart__status=CartStatus.ACTIVE).update(
+            deleted_at=timezone.now()
+        )
+        bearer = {"Authorization": f"Bearer {prober['token']}", "X-Bench-Queries": "1"}
+
+        def send(method: str, path: str, body: Any) -> tuple[int, int]:
+            status, headers = send_json(self.server, method, path, body, bearer)
+            return status, int(headers.get("X-Bench-Queries", -1))
+
+        probe = cart_statements(send, variant_ids[:6])
+        CartItem.objects.filter(cart__customer_id=prober["id"], cart__status=CartStatus.ACTIVE).update(
+            deleted_at=timezone.now()
+        )
+        floor = self.locust_floor(32)
+        since = timezone.now()
+        fixture = {"variant_ids": variant_ids, "customers": customers[:-1]}
+        result = locust(self.server, "cart", fixture, users=32, spawn_rate=32,
+                        seconds=FLOW_WARMUP + FLOW_MEASURE, warmup=FLOW_WARMUP, measure=FLOW_MEASURE)  # fmt: skip
+        extra = result["extra"]
+        checks = run_sql("cart.sql", {"since": since, "customer_ids": [c["id"] for c in customers],
+                                      "guests": extra.get("guests", 0)})  # fmt: skip
+        checks.append({"check": "statements of GET and POST cart/ equal with 1, 3 and 6 lines",
+                       "ok": probe["constant"], "detail": json.dumps(probe["counts"])})  # fmt: skip
+        checks.append({"check": "a CSRF token on every guest's page", "ok": extra.get("csrf_missing", 1) == 0,
+                       "detail": f"{extra.get('csrf_missing')} missing"})  # fmt: skip
+        allowed = {"page with a form (CSRF token)": {200}, "add (guest, session)": {201},
+                   "cart (guest, session)": {200}, "add (JWT)": {201}, "cart (JWT)": {200},
+                   "remove (JWT)": {204}}  # fmt: skip
+        odd = unexpected(result, allowed)
+        invariant = verdict(checks, odd, summarize(result, list(allowed))["errors"])
+        for label, names in (("add to cart, guest (session + CSRF)", ["add (guest, session)"]),
+                             ("add to cart, customer (JWT)", ["add (JWT)"]),
+                             ("GET cart/, guest and customer", ["cart (guest, session)", "cart (JWT)"])):  # fmt: skip
+            r = summarize(result, names)
+            ratio = self.ratio(r["rps"], floor)
+            self.row("cart", label, 32, r, invariant=invariant, target=f"{ratio:.0%} of PK read ({floor:.0f}/s)",
+                     met=None, checks=checks, unexpected=odd, statements=probe["counts"])  # fmt: skip
+
 
 def card_settle(customer_ids: list[int], since: Any, *, confirmed: list[int]) -> dict[str, Any]:
     """Wait (at most SETTLE_SECONDS) until the worker is done: no task queued, no payment of the
@@ -852,7 +918,7 @@ def main() -> int:
     server.start()
     try:
         run = Run(server, scenarios)
-        flows = {"coupon", "wallet", "hotstock", "orderpay", "cardpay"}
+        flows = {"coupon", "wallet", "hotstock", "orderpay", "cardpay", "cart"}
         run.floors_measure(need_pgbench=bool(flows & set(scenarios)))
         for name in scenarios:
             say(f"scenario {name}")

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from accounts.models import Guest, User
 from common.money import ZERO, money
 from common.public_cache import customer_value
+from inventory.selectors import units_available_of
 
 from .models import Cart, CartItem, CartStatus
 
@@ -36,6 +38,9 @@ class CartLine:
     price_now: Decimal  # the catalogue's price: what checkout charges
     line_total: Decimal
     price_changed: bool  # since the item was added
+    # --- stock flags (capi; cguest adds the same two fields: keep one copy when merging) ---
+    available: int = 0  # units available now, every warehouse (the same query as the lines)
+    stock_problem: str | None = None  # "Only 2 left of Blue teapot", "Blue teapot is sold out"
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,15 @@ class CartView:
         return sum(line.item.quantity for line in self.lines)
 
 
+def stock_problem_of(*, title: str, quantity: int, available: int) -> str | None:
+    """What a line's stock means for checkout, in a sentence, or None when there is enough."""
+    if available <= 0:
+        return _("%(title)s is sold out") % {"title": title}
+    if quantity > available:
+        return _("Only %(n)d left of %(title)s") % {"n": available, "title": title}
+    return None
+
+
 def cart_for_page(*, user: User | None = None, guest: Guest | None = None) -> CartView:
     """The owner's active cart with each line at today's price (one query, any size).
 
@@ -57,6 +71,7 @@ def cart_for_page(*, user: User | None = None, guest: Guest | None = None) -> Ca
     items = list(
         CartItem.objects.filter(cart__in=active_carts(user=user, guest=guest))
         .select_related("cart", "variant__product")
+        .annotate(units_available=units_available_of("variant_id"))
         .order_by("created_at", "pk")
     )
     if not items:
@@ -70,6 +85,10 @@ def cart_for_page(*, user: User | None = None, guest: Guest | None = None) -> Ca
                 price_now=price_now,
                 line_total=money(price_now * item.quantity),
                 price_changed=price_now != item.unit_price,
+                available=item.units_available,
+                stock_problem=stock_problem_of(
+                    title=item.variant.product.title, quantity=item.quantity, available=item.units_available
+                ),
             )
         )
     return CartView(cart=items[0].cart, lines=lines, total=money(sum((line.line_total for line in lines), ZERO)))

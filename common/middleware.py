@@ -25,6 +25,7 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 # the account (me, addresses, preferences, sessions, tokens), wallet and order API.
 NO_STORE_NAMESPACES = frozenset(
     {"accounts", "accounts_api", "payments", "payments_api", "orders", "orders_api", "carts"}
+    | {"carts_api"}  # Carts (issue 15): the cart API
 )
 # And elsewhere: the customer's own coupons (/api/v1/me/coupons/).
 NO_STORE_VIEWS = frozenset({"promotions_api:my_coupons"})

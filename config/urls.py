@@ -31,6 +31,8 @@ api_v1 = [
     path("", include("payments.api.urls")),
     path("", include("promotions.api.urls")),
     path("", include("catalog.api.urls")),
+    # Carts (issue 15): the cart API.
+    path("", include("carts.api.urls")),
     path("", include("carts.api.saved_urls")),  # saved carts (branch csaved)
 ]
 

@@ -136,6 +136,8 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "payments_api:payment_method_default": {"method_id": _method_pk(a)},
         # Refunds: store credit staff gave customer A.
         "payments_api:refund": {"pk": a.refund.pk if a.refund else 0},
+        # The cart API (issue 15)
+        "carts_api:cart-item": {"pk": a.cart_item.pk},
         # Saved carts (branch csaved)
         "carts:saved_detail": {"pk": _saved_cart_pk(a)},
         "carts:saved_restore": {"pk": _saved_cart_pk(a)},

@@ -72,6 +72,13 @@ RULES_OPENAPI_CANNOT_SAY = {
         "a `payment_method_id` that is not one of your saved cards, or one that cannot pay (removed, expired); "
         "a card the processor declines or the fraud check refuses; an Idempotency-Key sent again with another body",
     ),
+    # The cart API (issue 15)
+    "POST /api/v1/cart/": ("400", "a variant not for sale (or none); more of one item than a line may hold"),
+    "POST /api/v1/cart/checkout/": (
+        "400, 422",
+        "an empty cart; a coupon used, expired, another's or needing a bigger order; a `shipping_address_id` that "
+        "is not one of your addresses; an Idempotency-Key sent again with another body or cart",
+    ),
 }
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 # The wallet top-up still reads a JSON number `amount` (as a Decimal) for clients written before the

@@ -41,6 +41,9 @@ SIGNED_IN = "signed-in"  # the signed-in user's own things, without an id in the
 CUSTOMER_OWNED = "customer-owned"  # an id of a customer's object in the path
 SELLER_OWNED = "seller-owned"  # an id of a seller's object in the path
 SELLER_ONLY = "seller-only"  # seller pages without an id
+# An id of a cart owner's object where a visitor is an owner too (a guest, by session): another
+# owner's object is a 404 to everyone, the visitor included (carts, issue 15).
+OWNER_OWNED = "owner-owned"
 
 ADDRESS = {
     "address_type": "shipping",
@@ -117,6 +120,10 @@ POLICY: dict[str, Policy] = {
     "carts:add": Policy(SIGNED_IN),
     "carts:item_update": Policy(CUSTOMER_OWNED, {"quantity": "5"}),
     "carts:item_remove": Policy(CUSTOMER_OWNED),
+    # The cart API (issue 15): a visitor reads an empty cart and adds as a guest; checkout needs an account.
+    "carts_api:cart": Policy(PUBLIC, {"variant_id": 1, "quantity": 1}),
+    "carts_api:cart-item": Policy(OWNER_OWNED, {"quantity": 5}),
+    "carts_api:cart-checkout": Policy(SIGNED_IN),
     "carts:recover": Policy(CUSTOMER_OWNED),  # another customer's recovery link: a 404
     "orders_api:order-list": Policy(SIGNED_IN),
     "orders_api:order-detail": Policy(CUSTOMER_OWNED),
@@ -358,6 +365,9 @@ def test_authorization_matrix(scorecard_row):
                 if staff_only:
                     if not refused_anonymously(route, response):
                         leaks.append(f"{what}: the admin answered a non-staff user")
+                elif policy.kind == OWNER_OWNED:
+                    if status not in (404, 405):
+                        leaks.append(f"{what}: another owner's object must be a 404, to a visitor too")
                 elif who == "anonymous":
                     if policy.kind != PUBLIC and not refused_anonymously(route, response):
                         leaks.append(f"{what}: answered a visitor")

@@ -12,6 +12,7 @@ How every door is attacked and judged: tests/security/tampering.py.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -27,13 +28,16 @@ from .tampering import (
     FEW_EXAMPLES,
     QUANTITIES,
     Door,
+    api,
     attack,
     cart_item_rows,
     changed_beyond,
     injected,
     page,
+    raw_json,
     role_problems,
 )
+from .test_money_and_stock_tampering import cart_checkout_strategy, check_cart_checkout
 from .world import World
 
 pytestmark = [pytest.mark.scorecard(row=5), pytest.mark.django_db]
@@ -173,6 +177,83 @@ def check_cart_remove(world: World, data: Any, response: Any, before: dict[str, 
     return problems + cart_totals_problems(world)
 
 
+# --- the cart API (issue 15): JSON, customer A by JWT; the same checks as the forms' -------------
+
+
+@_note_cart_change
+def send_api_cart_add(world: World, data: Any) -> Any:
+    variant, quantity, extra, duplicate = data
+    body: dict[str, Any] = {**extra, "quantity": quantity}
+    if variant is not None:
+        body["variant_id"] = variant
+    return api(world).post("/api/v1/cart/", raw_json(body, duplicate), content_type="application/json")
+
+
+@_note_cart_change
+def send_api_cart_update(world: World, data: Any) -> Any:
+    target, quantity, extra = data
+    return api(world).patch(
+        f"/api/v1/cart/items/{cart_item_id(world, target)}/",
+        raw_json({**extra, "quantity": quantity}, None),
+        content_type="application/json",
+    )
+
+
+@_note_cart_change
+def send_api_cart_remove(world: World, data: Any) -> Any:
+    target, extra = data
+    return api(world).delete(
+        f"/api/v1/cart/items/{cart_item_id(world, target)}/", raw_json(extra, None), content_type="application/json"
+    )
+
+
+def send_api_cart_checkout(world: World, data: Any) -> Any:
+    coupon, key, extra = data
+    body = {**extra, **({"coupon_id": coupon} if coupon is not None else {})}
+    key = uuid.uuid4().hex if key == "fresh" else key
+    return api(world).post(
+        "/api/v1/cart/checkout/", raw_json(body, None), content_type="application/json", HTTP_IDEMPOTENCY_KEY=key
+    )
+
+
+API_DOORS: list[Door] = [
+    Door(
+        "POST /api/v1/cart/",
+        "carts_api:cart",
+        cart_add_strategy,
+        send_api_cart_add,
+        check_cart_add,
+        control=lambda w: (w.seller_b.variant.pk, 2, {}, None),
+    ),
+    Door(
+        "PATCH /api/v1/cart/items/{id}/",
+        "carts_api:cart-item",
+        cart_item_strategy,
+        send_api_cart_update,
+        check_cart_update,
+        cart_changed,  # a 200 that sets the quantity the line holds already changes nothing to judge
+        control=lambda w: ("mine", 3, {}),
+    ),
+    Door(
+        "DELETE /api/v1/cart/items/{id}/",
+        "carts_api:cart-item",
+        cart_remove_strategy,
+        send_api_cart_remove,
+        check_cart_remove,
+        examples=FEW_EXAMPLES,
+        control=lambda w: ("mine", {}),
+    ),
+    Door(
+        "POST /api/v1/cart/checkout/",
+        "carts_api:cart-checkout",
+        cart_checkout_strategy,
+        send_api_cart_checkout,
+        check_cart_checkout,
+        control=lambda w: (None, "fresh", {}),
+    ),
+]
+
+
 DOORS: list[Door] = [
     Door(
         "POST /cart/add/ (form)",
@@ -202,6 +283,7 @@ DOORS: list[Door] = [
         examples=FEW_EXAMPLES,
         control=lambda w: ("mine", {}),
     ),
+    *API_DOORS,  # the cart API (issue 15)
 ]
 
 
