@@ -9,10 +9,12 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from common.api.serializers import MoneyField, RejectUnknownFieldsMixin, StrictJSONTypesMixin
-from orders.api.serializers import BIGINT_MAX, CheckoutPaymentMethodField, StrictIntegerField
-from orders.models import SPECIAL_INSTRUCTIONS_MAX_LENGTH
-from payments.models import PaymentMethodType
+from common.api.serializers import (
+    BIGINT_MAX,
+    MoneyField,
+    RejectUnknownFieldsMixin,
+    StrictIntegerField,
+)
 
 from ..selectors import CartLine, CartView
 
@@ -57,46 +59,6 @@ class CartItemQuantitySerializer(RejectUnknownFieldsMixin, serializers.Serialize
     @partial.setter
     def partial(self, value: bool) -> None:
         pass
-
-
-class CartCheckoutSerializer(RejectUnknownFieldsMixin, StrictJSONTypesMixin, serializers.Serializer):
-    """The cart-relevant fields of POST orders/: the lines are the cart's."""
-
-    coupon_id = StrictIntegerField(
-        min_value=1,
-        max_value=BIGINT_MAX,
-        required=False,
-        allow_null=True,
-        help_text=_(
-            "The `id` of one of your issued coupons (GET me/coupons/). Another customer's, a used or expired "
-            "one, or any other number is a 400 `coupon_not_usable`."
-        ),
-    )
-    shipping_address_id = StrictIntegerField(
-        min_value=1,
-        max_value=BIGINT_MAX,
-        required=False,
-        allow_null=True,
-        help_text=_(
-            "The `id` of one of your addresses (GET me/addresses/); omitted or null: your primary address. "
-            "No address at all is a 400 `address_required`; another's a 400 `validation_error` on this field."
-        ),
-    )
-    payment_method = CheckoutPaymentMethodField(
-        required=False,
-        default=PaymentMethodType.WALLET.value,
-        help_text=_(
-            "`wallet` (the default): paid from your wallet at once. `card`: the order is `pending`, its items "
-            "held for a few minutes; pay it with POST orders/{id}/pay/."
-        ),
-    )
-    special_instructions = serializers.CharField(
-        max_length=SPECIAL_INSTRUCTIONS_MAX_LENGTH,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text=_("A note for the seller (delivery hints)."),
-    )
 
 
 # --- output -----------------------------------------------------------------------------------

@@ -7,5 +7,4 @@ app_name = "carts_api"
 urlpatterns = [
     path("cart/", views.CartApi.as_view(), name="cart"),
     path("cart/items/<int:pk>/", views.CartItemApi.as_view(), name="cart-item"),
-    path("cart/checkout/", views.CartCheckoutApi.as_view(), name="cart-checkout"),
 ]

@@ -3,37 +3,30 @@
 Who: a JWT client is a customer; a session client that is not signed in is the session's guest
 (`carts.request`), its writes CSRF-checked (`permissions.GuestSessionCsrf`). A visitor with no
 session reads an empty cart without getting one; their first add makes the guest and the session.
-Checkout needs a customer.
+Checkout needs a customer: its endpoint, `cart/checkout/`, is the orders API's (orders/api/cart_checkout.py).
 """
 
 from typing import Any
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.request import signed_in_user
-from common.api.idempotency import idempotency_key_from, idempotency_parameter
 from common.api.schema import error_response
 from common.exceptions import NotFoundError
-from common.http import client_meta
 from common.money import ZERO
-from orders import selectors as order_selectors
-from orders.api.serializers import OrderSerializer
-from orders.services import ShippingAddressInvalidError, order_place_from_cart
 
 from .. import services
 from ..request import CartOwner, cart_client, cart_owner, cart_owner_or_new
 from ..selectors import CartView, cart_for_page
-from .permissions import CustomerRequired, GuestSessionCsrf
+from .permissions import GuestSessionCsrf
 from .serializers import (
     CartAddSerializer,
     CartAnswer,
-    CartCheckoutSerializer,
     CartItemQuantitySerializer,
     CartSerializer,
 )
@@ -147,62 +140,3 @@ class CartItemApi(APIView):
         owner = _owner_with_a_cart(request)
         services.cart_item_remove(user=owner.user, guest=owner.guest, item_id=pk, client=cart_client(request, api=True))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class CartCheckoutApi(APIView):
-    permission_classes = [CustomerRequired]
-
-    @extend_schema(
-        tags=TAGS,
-        summary="Order everything in your cart",
-        description=(
-            "POST orders/ with the cart's lines: takes the stock, uses the coupon and pays from the wallet in "
-            "one step (or, with `payment_method: card`, places the order `pending` for POST orders/{id}/pay/), "
-            "and closes the cart; or changes nothing, the cart included. Checkout needs an account: a guest is "
-            "a 401 and keeps the cart, which joins the account's cart on sign-in."
-        ),
-        request=CartCheckoutSerializer,
-        parameters=[
-            idempotency_parameter(
-                "The first request with a key places the order (201); the same key again returns that order "
-                "(200, same body, `Idempotent-Replayed: true`), even while the first is still running; the same "
-                "key with a different body or cart is a 422 `idempotency_key_reused`. Without a key a double "
-                "submit finds the cart empty (400 `cart_empty`)."
-            )
-        ],
-        responses={
-            201: OpenApiResponse(OrderSerializer, description="Placed and paid (wallet), or pending (card)."),
-            200: OpenApiResponse(OrderSerializer, description="A replay of an earlier Idempotency-Key: that order."),
-            400: error_response(
-                "`cart_empty`; `validation_error` with `fields` (also for a `shipping_address_id` that is not one "
-                "of your addresses); `invalid_order`; `coupon_not_usable`; `address_required`."
-            ),
-            401: error_response("`not_authenticated`: checkout needs an account; sign in (the cart is kept)."),
-            402: error_response("`insufficient_balance`: top up the wallet."),
-            409: error_response("`insufficient_stock` or `product_unavailable`; see `extra`."),
-            422: error_response("`idempotency_key_reused`: the key came with another body or cart."),
-        },
-    )
-    def post(self, request: Request) -> Response:
-        serializer = CartCheckoutSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        key = idempotency_key_from(request)
-        user = signed_in_user(request)
-        data = serializer.validated_data
-        try:
-            placed = order_place_from_cart(
-                user=user,
-                coupon_ref=data.get("coupon_id"),
-                idempotency_key=key,
-                special_instructions=data["special_instructions"],
-                shipping_address_id=data.get("shipping_address_id"),
-                payment_method=data["payment_method"],
-                **client_meta(request),
-            )
-        except ShippingAddressInvalidError as exc:
-            raise serializers.ValidationError({exc.field: [str(exc.message)]}) from None
-        if placed.created:
-            body = OrderSerializer(placed.order, context={"lines": placed.lines}).data
-            return Response(body, status=status.HTTP_201_CREATED)
-        order = order_selectors.order_of(user=user, order_id=placed.order.pk, with_history=False)
-        return Response(OrderSerializer(order).data, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})

@@ -98,3 +98,18 @@ class RejectUnknownFieldsMixin:
         if errors:
             raise serializers.ValidationError(errors)
         return value
+
+
+# The largest primary key PostgreSQL's bigint holds: a bigger id is a 400, not a database error.
+BIGINT_MAX = 2**63 - 1
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: no strings ("2"), no booleans, no fractions (1.5 or 1.0)."""
+
+    default_error_messages = {"invalid": _("Enter a whole number.")}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)

@@ -9,7 +9,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.api.query import QueryIntegerField
-from common.api.serializers import MoneyField, RejectUnknownFieldsMixin, StrictJSONTypesMixin
+from common.api.serializers import (
+    BIGINT_MAX,
+    MoneyField,
+    RejectUnknownFieldsMixin,
+    StrictIntegerField,
+    StrictJSONTypesMixin,
+)
 from payments.models import PaymentMethodType, RefundDestination
 
 from ..models import (
@@ -30,20 +36,7 @@ from ..models import (
     ReturnStatus,
 )
 
-BIGINT_MAX = 2**63 - 1
-
 # --- input ------------------------------------------------------------------------------------
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer: no strings ("2"), no booleans, no fractions (1.5 or 1.0)."""
-
-    default_error_messages = {"invalid": _("Enter a whole number.")}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class OrderLineInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):

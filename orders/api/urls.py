@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import fulfilment_views, views
+from . import cart_checkout, fulfilment_views, views
 
 app_name = "orders_api"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("products/popular/", views.PopularProductsApi.as_view(), name="products-popular"),
     # --- pricing
     path("checkout/quote/", views.CheckoutQuoteApi.as_view(), name="checkout-quote"),
+    # The cart's checkout (issue 15): the cart API's path, checkout's code.
+    path("cart/checkout/", cart_checkout.CartCheckoutApi.as_view(), name="cart-checkout"),
     # Fulfilment: shipments with tracking.
     path("orders/<int:pk>/shipments/", fulfilment_views.OrderShipmentListApi.as_view(), name="order-shipments"),
     path("seller/orders/", fulfilment_views.SellerOrderLineListApi.as_view(), name="seller-orders"),

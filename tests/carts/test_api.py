@@ -24,7 +24,7 @@ from tests.security.world import access_token
 pytestmark = pytest.mark.django_db
 
 CART = reverse("carts_api:cart")
-CHECKOUT = reverse("carts_api:cart-checkout")
+CHECKOUT = reverse("orders_api:cart-checkout")
 CSRF_SECRET = "a" * 32  # a CSRF cookie's secret; Django takes it as the header's token too
 
 

@@ -18,7 +18,7 @@ from tests.security.world import access_token
 
 pytestmark = [pytest.mark.concurrency, pytest.mark.django_db(transaction=True)]
 
-CHECKOUT = reverse("carts_api:cart-checkout")
+CHECKOUT = reverse("orders_api:cart-checkout")
 
 
 def _checkout(token: str, key: str | None):

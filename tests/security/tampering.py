@@ -171,7 +171,7 @@ def snapshot(world: World) -> dict[str, Any]:
 def cart_item_rows() -> list[dict[str, Any]]:
     return list(
         CartItem.all_objects.order_by("pk").values(
-            "pk", "cart_id", "cart__customer_id", "variant_id", "quantity", "unit_price", "deleted_at"
+            "pk", "cart_id", "cart__customer_id", "cart__status", "variant_id", "quantity", "unit_price", "deleted_at"
         )
     )
 

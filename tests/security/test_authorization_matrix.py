@@ -123,7 +123,7 @@ POLICY: dict[str, Policy] = {
     # The cart API (issue 15): a visitor reads an empty cart and adds as a guest; checkout needs an account.
     "carts_api:cart": Policy(PUBLIC, {"variant_id": 1, "quantity": 1}),
     "carts_api:cart-item": Policy(OWNER_OWNED, {"quantity": 5}),
-    "carts_api:cart-checkout": Policy(SIGNED_IN),
+    "orders_api:cart-checkout": Policy(SIGNED_IN),
     "carts:recover": Policy(CUSTOMER_OWNED),  # another customer's recovery link: a 404
     "orders_api:order-list": Policy(SIGNED_IN),
     "orders_api:order-detail": Policy(CUSTOMER_OWNED),

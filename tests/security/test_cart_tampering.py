@@ -245,7 +245,7 @@ API_DOORS: list[Door] = [
     ),
     Door(
         "POST /api/v1/cart/checkout/",
-        "carts_api:cart-checkout",
+        "orders_api:cart-checkout",
         cart_checkout_strategy,
         send_api_cart_checkout,
         check_cart_checkout,

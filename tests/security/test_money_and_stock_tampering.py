@@ -187,7 +187,8 @@ def check_cart_checkout(world: World, data: Any, response: Any, before: dict[str
     in_cart = sorted(
         (row["variant_id"], row["quantity"])
         for row in before["cart items"]
-        if row["cart__customer_id"] == world.a.user.pk and row["deleted_at"] is None
+        # The active cart's live lines (not a saved cart's copy, which checkout leaves alone).
+        if row["cart__customer_id"] == world.a.user.pk and row["cart__status"] == "active" and row["deleted_at"] is None
     )
     ordered = sorted(order.items.values_list("variant_id", "quantity"))
     if ordered != in_cart:
