@@ -31,6 +31,7 @@ api_v1 = [
     path("", include("payments.api.urls")),
     path("", include("promotions.api.urls")),
     path("", include("catalog.api.urls")),
+    path("", include("carts.api.wishlist_urls")),  # wishlists (issue 15, branch cwish)
 ]
 
 urlpatterns = [
@@ -44,6 +45,7 @@ urlpatterns = [
     path("sandbox-gateway/", include("payments.sandbox_urls")),  # the sandbox card processor's pages
     path("coupons/", include("promotions.urls")),
     path("cart/", include("carts.urls")),
+    path("wishlists/", include("carts.wishlist_urls")),  # wishlists (issue 15, branch cwish)
     path("orders/", include("orders.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
