@@ -133,6 +133,7 @@ class WishlistCartLineSerializer(serializers.ModelSerializer):
     """The cart line the item went into (it may hold more than was moved: the units add up)."""
 
     variant_id = serializers.IntegerField(read_only=True)
+    total_price = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
     class Meta:
         model = CartItem
