@@ -135,8 +135,30 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "payments_api:payment_method_default": {"method_id": _method_pk(a)},
         # Refunds: store credit staff gave customer A.
         "payments_api:refund": {"pk": a.refund.pk if a.refund else 0},
+        # Wishlists (issue 15, branch cwish): customer A's default list and its one item.
+        **_wishlist_kwargs(a),
     }
     return table.get(name)
+
+
+def _wishlist_kwargs(customer: object) -> dict[str, dict[str, object]]:
+    item = getattr(customer, "wishlist_item", None)
+    wishlist_id = item.wishlist_id if item is not None else 0
+    both = {"pk": wishlist_id, "item_id": item.pk if item is not None else 0}
+    cart_item = getattr(customer, "cart_item", None)
+    return {
+        "wishlists:detail": {"pk": wishlist_id},
+        "wishlists:delete": {"pk": wishlist_id},
+        "wishlists:share_link": {"pk": wishlist_id},
+        "wishlists:item_update": both,
+        "wishlists:item_remove": both,
+        "wishlists:item_move_to_cart": both,
+        "wishlists:from_cart": {"item_id": cart_item.pk if cart_item is not None else 0},
+        "wishlists_api:wishlist": {"pk": wishlist_id},
+        "wishlists_api:items": {"pk": wishlist_id},
+        "wishlists_api:item": both,
+        "wishlists_api:item_move_to_cart": both,
+    }
 
 
 def _method_pk(customer: object) -> int:
@@ -156,6 +178,8 @@ def public_kwargs(name: str, world: World) -> dict[str, object] | None:
         # The sandbox processor's pages and the processors' webhooks (issue 14).
         "sandbox:confirm": {"reference": "pi_000000000000000000000000"},
         "payments_api:webhook": {"gateway": "sandbox"},
+        # Customer A's wishlist is private: its shared link is a 404 to everyone (branch cwish).
+        "wishlists:shared": {"token": world.a.wishlist_item.wishlist.share_token if world.a.wishlist_item else "x"},
     }
     return table.get(name)
 

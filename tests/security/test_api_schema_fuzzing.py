@@ -72,6 +72,17 @@ RULES_OPENAPI_CANNOT_SAY = {
         "a `payment_method_id` that is not one of your saved cards, or one that cannot pay (removed, expired); "
         "a card the processor declines or the fraud check refuses; an Idempotency-Key sent again with another body",
     ),
+    # Wishlists (issue 15, branch cwish).
+    "POST /api/v1/wishlists/": ("400", "one list past WISHLISTS_MAX; a name of spaces only"),
+    "PATCH /api/v1/wishlists/{id}/": ("400", "`is_default: false` on the default list; a name of spaces only"),
+    "POST /api/v1/wishlists/{id}/items/": (
+        "400",
+        "a `variant_id` the shop does not sell (unknown, hidden, discontinued)",
+    ),
+    "POST /api/v1/wishlists/{id}/items/{item_id}/move-to-cart/": (
+        "400",
+        "an option no longer for sale, a full cart, or more of one item than a line may hold with what the cart has",
+    ),
 }
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 # The wallet top-up still reads a JSON number `amount` (as a Decimal) for clients written before the

@@ -21,8 +21,9 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import Address, User, UserSession
 from accounts.services import address_create, user_api_sign_in
-from carts.models import CartItem
+from carts.models import CartItem, WishlistItem
 from carts.services import cart_add_item
+from carts.wishlists import wishlist_item_add
 from catalog.models import Category, Product, ProductVariant
 from common.models import Channel, Notification
 from inventory.models import InventoryItem
@@ -54,6 +55,7 @@ class Customer:
     order_return: OrderReturn | None = None  # of a second order, delivered (see _returned)
     payment_method: PaymentMethod | None = None  # a saved sandbox card, the customer's default
     refund: Refund | None = None  # store credit staff gave from the second order's payment (see _refunded)
+    wishlist_item: WishlistItem | None = None  # on the customer's default (private) wishlist; notes only theirs
 
 
 @dataclass
@@ -131,6 +133,7 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
         token=access_token(user),
         notification=Notification.objects.get(order=order, kind="confirmation", channel=Channel.IN_APP),
         payment_method=payment_method,
+        wishlist_item=wishlist_item_add(user=user, variant_id=variant.pk, notes=f"Customer {n}: wish", priority=4),
     )
 
 
