@@ -72,6 +72,7 @@ def _lines(wishlist: Wishlist) -> list[WishlistLine]:
                 price=variant.price,
                 available=max(item.available, 0),  # type: ignore[attr-defined]  # annotated
                 for_sale=variant.status == VariantStatus.ACTIVE
+                and variant.deleted_at is None
                 and variant.product.status == ProductStatus.ACTIVE
                 and variant.product.deleted_at is None,
             )

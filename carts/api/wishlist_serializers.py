@@ -7,6 +7,8 @@ from django.conf import settings
 from django.urls import reverse
 from rest_framework import serializers
 
+from common.api.serializers import StrictJSONTypesMixin
+
 from ..models import CartItem, Wishlist, WishlistItem, WishlistVisibility
 from ..wishlists import DESCRIPTION_MAX, NAME_MAX, NOTES_MAX
 
@@ -40,7 +42,7 @@ class WishlistSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request is not None else path
 
 
-class WishlistCreateSerializer(serializers.Serializer):
+class WishlistCreateSerializer(StrictJSONTypesMixin, serializers.Serializer):
     name = serializers.CharField(max_length=NAME_MAX)
     description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="")
     visibility = serializers.ChoiceField(
@@ -51,7 +53,7 @@ class WishlistCreateSerializer(serializers.Serializer):
     )
 
 
-class WishlistUpdateSerializer(serializers.Serializer):
+class WishlistUpdateSerializer(StrictJSONTypesMixin, serializers.Serializer):
     name = serializers.CharField(max_length=NAME_MAX, required=False)
     description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True)
     visibility = serializers.ChoiceField(choices=WishlistVisibility.choices, required=False)
@@ -102,7 +104,7 @@ class WishlistItemSerializer(serializers.ModelSerializer):
         return super().to_representation(instance)
 
 
-class WishlistItemCreateSerializer(serializers.Serializer):
+class WishlistItemCreateSerializer(StrictJSONTypesMixin, serializers.Serializer):
     variant_id = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     notes = serializers.CharField(
         max_length=NOTES_MAX,
@@ -115,12 +117,12 @@ class WishlistItemCreateSerializer(serializers.Serializer):
     )
 
 
-class WishlistItemUpdateSerializer(serializers.Serializer):
+class WishlistItemUpdateSerializer(StrictJSONTypesMixin, serializers.Serializer):
     notes = serializers.CharField(max_length=NOTES_MAX, required=False, allow_blank=True)
     priority = serializers.IntegerField(min_value=1, max_value=5, required=False)
 
 
-class WishlistMoveToCartSerializer(serializers.Serializer):
+class WishlistMoveToCartSerializer(StrictJSONTypesMixin, serializers.Serializer):
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
         fields["quantity"] = serializers.IntegerField(

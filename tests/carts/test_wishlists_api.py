@@ -231,3 +231,18 @@ def test_the_lists_are_read_in_constant_queries(api, customer):
         wishlist_item_add(user=customer, wishlist_id=wishlist.pk, variant_id=VariantFactory().pk)
     assert queries_for(BASE) == few_lists == 2  # the count, the page
     assert queries_for(f"{BASE}{wishlist.pk}/items/") == few_items == 3  # the list, the count, the page
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "A", "is_default": 0}, "is_default"),
+        ({"name": 5}, "name"),
+        ({"name": "A", "visibility": 1}, "visibility"),
+    ],
+)
+def test_json_of_the_wrong_type_is_400_not_converted(api, body, field):
+    response = api.post(BASE, body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
+    assert not Wishlist.objects.exists()
