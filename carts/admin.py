@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from common.admin import ReadOnlyAdminMixin
 
-from .models import Cart, CartItem, CartSnapshot, SavedCart
+from .models import Cart, CartItem, CartSnapshot, CartWishlistTransfer, SavedCart, Wishlist, WishlistItem
 
 
 class CartItemInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -165,3 +165,74 @@ class CartSnapshotAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 # --- abandoned carts (issue 15, abandonment part) ---------------------------------------------
 from .admin_abandoned import AbandonedCartAdmin  # noqa: E402, F401 - registers the abandoned carts' admin
+
+# --- wishlists (issue 15, branch cwish) ----------------------------------------------------------
+# Read-only like the carts: a list changes through its customer's pages and the services (one
+# default per customer, moves recorded as transfers). The share token is a secret link: not shown.
+
+
+class WishlistItemInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = WishlistItem
+    extra = 0
+    can_delete = False
+    fields = ["variant", "priority", "notes", "created_at", "deleted_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WishlistItem]:
+        return WishlistItem.all_objects.select_related("variant__product").order_by("-priority", "created_at", "pk")
+
+
+@admin.register(Wishlist)
+class WishlistAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "name", "customer", "visibility", "is_default", "created_at", "updated_at", "deleted_at"]
+    list_select_related = ["customer"]
+    list_filter = ["visibility", "is_default", ("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["customer__email", "name"]
+    date_hierarchy = "created_at"
+    fields = ["customer", "name", "description", "visibility", "is_default", "created_at", "updated_at", "deleted_at"]
+    readonly_fields = fields
+    inlines = [WishlistItemInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Wishlist]:
+        return Wishlist.all_objects.select_related("customer")
+
+
+@admin.register(WishlistItem)
+class WishlistItemAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "wishlist", "wishlist__customer", "variant", "priority", "created_at", "deleted_at"]
+    list_select_related = ["wishlist__customer", "variant__product"]
+    list_filter = ["priority", ("deleted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["wishlist__customer__email", "wishlist__name", "variant__sku", "variant__product__title"]
+    fields = ["wishlist", "variant", "priority", "notes", "created_at", "updated_at", "deleted_at"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WishlistItem]:
+        return WishlistItem.all_objects.select_related("wishlist__customer", "variant__product")
+
+
+@admin.register(CartWishlistTransfer)
+class CartWishlistTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["pk", "timestamp", "transfer_type", "customer", "quantity", "wishlist_item", "cart_item"]
+    list_select_related = ["customer"]
+    list_filter = ["transfer_type", "timestamp"]
+    search_fields = ["customer__email"]
+    date_hierarchy = "timestamp"
+    fields = [
+        "customer",
+        "transfer_type",
+        "quantity",
+        "timestamp",
+        "from_wishlist_item",
+        "to_cart_item",
+        "from_cart_item",
+        "to_wishlist_item",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Wishlist item")
+    def wishlist_item(self, transfer: CartWishlistTransfer) -> int | None:
+        return transfer.from_wishlist_item_id or transfer.to_wishlist_item_id
+
+    @admin.display(description="Cart item")
+    def cart_item(self, transfer: CartWishlistTransfer) -> int | None:
+        return transfer.to_cart_item_id or transfer.from_cart_item_id

@@ -36,3 +36,32 @@ class SavedCartsLimitError(DomainError):
     code = "saved_carts_limit"
     http_status = 409
     default_message = _("You have as many saved carts as you can keep. Delete one first.")
+
+
+# --- wishlists (carts/wishlists.py) --------------------------------------------------------------
+
+
+class WishlistInvalidError(DomainError):
+    """A wishlist's name, description, visibility or default flag that cannot be taken.
+
+    `field` names the input at fault (the API answers a 400 with `fields`)."""
+
+    code = "wishlist_invalid"
+    http_status = 400
+    default_message = _("That wishlist cannot be saved.")
+
+    def __init__(self, message: object = None, *, field: str = "non_field_errors") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class WishlistLimitError(WishlistInvalidError):
+    code = "wishlist_limit"
+    default_message = _("You have as many wishlists as you can have: delete one first.")
+
+
+class WishlistItemInvalidError(WishlistInvalidError):
+    """A variant that cannot go on a wishlist, or notes and priority out of bounds."""
+
+    code = "wishlist_item_invalid"
+    default_message = _("That cannot go on the wishlist.")

@@ -34,6 +34,7 @@ api_v1 = [
     # Carts (issue 15): the cart API.
     path("", include("carts.api.urls")),
     path("", include("carts.api.saved_urls")),  # saved carts (branch csaved)
+    path("", include("carts.api.wishlist_urls")),  # wishlists (issue 15, branch cwish)
 ]
 
 urlpatterns = [
@@ -47,6 +48,7 @@ urlpatterns = [
     path("sandbox-gateway/", include("payments.sandbox_urls")),  # the sandbox card processor's pages
     path("coupons/", include("promotions.urls")),
     path("cart/", include("carts.urls")),
+    path("wishlists/", include("carts.wishlist_urls")),  # wishlists (issue 15, branch cwish)
     path("orders/", include("orders.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

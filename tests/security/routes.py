@@ -144,6 +144,8 @@ def owned_kwargs(name: str, world: World) -> dict[str, object] | None:
         "carts:saved_delete": {"pk": _saved_cart_pk(a)},
         "saved_carts_api:saved-cart-detail": {"pk": _saved_cart_pk(a)},
         "saved_carts_api:saved-cart-restore": {"pk": _saved_cart_pk(a)},
+        # Wishlists (issue 15, branch cwish): customer A's default list and its one item.
+        **_wishlist_kwargs(a),
     }
     return table.get(name)
 
@@ -166,6 +168,26 @@ def _recovery_token(customer: object) -> str:
     return recovery_token_for(abandoned)
 
 
+def _wishlist_kwargs(customer: object) -> dict[str, dict[str, object]]:
+    item = getattr(customer, "wishlist_item", None)
+    wishlist_id = item.wishlist_id if item is not None else 0
+    both = {"pk": wishlist_id, "item_id": item.pk if item is not None else 0}
+    cart_item = getattr(customer, "cart_item", None)
+    return {
+        "wishlists:detail": {"pk": wishlist_id},
+        "wishlists:delete": {"pk": wishlist_id},
+        "wishlists:share_link": {"pk": wishlist_id},
+        "wishlists:item_update": both,
+        "wishlists:item_remove": both,
+        "wishlists:item_move_to_cart": both,
+        "wishlists:from_cart": {"item_id": cart_item.pk if cart_item is not None else 0},
+        "wishlists_api:wishlist": {"pk": wishlist_id},
+        "wishlists_api:items": {"pk": wishlist_id},
+        "wishlists_api:item": both,
+        "wishlists_api:item_move_to_cart": both,
+    }
+
+
 def _method_pk(customer: object) -> int:
     method = getattr(customer, "payment_method", None)
     return method.pk if method is not None else 0
@@ -183,6 +205,8 @@ def public_kwargs(name: str, world: World) -> dict[str, object] | None:
         # The sandbox processor's pages and the processors' webhooks (issue 14).
         "sandbox:confirm": {"reference": "pi_000000000000000000000000"},
         "payments_api:webhook": {"gateway": "sandbox"},
+        # Customer A's wishlist is private: its shared link is a 404 to everyone (branch cwish).
+        "wishlists:shared": {"token": world.a.wishlist_item.wishlist.share_token if world.a.wishlist_item else "x"},
     }
     return table.get(name)
 

@@ -79,6 +79,17 @@ RULES_OPENAPI_CANNOT_SAY = {
         "an empty cart; a coupon used, expired, another's or needing a bigger order; a `shipping_address_id` that "
         "is not one of your addresses; an Idempotency-Key sent again with another body or cart",
     ),
+    # Wishlists (issue 15, branch cwish).
+    "POST /api/v1/wishlists/": ("400", "one list past WISHLISTS_MAX; a name of spaces only"),
+    "PATCH /api/v1/wishlists/{id}/": ("400", "`is_default: false` on the default list; a name of spaces only"),
+    "POST /api/v1/wishlists/{id}/items/": (
+        "400",
+        "a `variant_id` the shop does not sell (unknown, hidden, discontinued)",
+    ),
+    "POST /api/v1/wishlists/{id}/items/{item_id}/move-to-cart/": (
+        "400",
+        "an option no longer for sale, a full cart, or more of one item than a line may hold with what the cart has",
+    ),
 }
 ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
 # The wallet top-up still reads a JSON number `amount` (as a Decimal) for clients written before the

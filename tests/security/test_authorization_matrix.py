@@ -24,7 +24,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from accounts.models import Address, UserSession
-from carts.models import Cart, CartItem, SavedCart
+from carts.models import Cart, CartItem, SavedCart, Wishlist, WishlistItem
 from common.models import Notification
 from inventory.models import InventoryItem
 from orders.models import Order, OrderCancellation, OrderIssue, OrderReturn, OrderTracking
@@ -205,6 +205,23 @@ POLICY: dict[str, Policy] = {
     "saved_carts_api:saved-cart-list": Policy(SIGNED_IN, {"name": "probe"}),
     "saved_carts_api:saved-cart-detail": Policy(CUSTOMER_OWNED),
     "saved_carts_api:saved-cart-restore": Policy(CUSTOMER_OWNED),
+    # Wishlists (issue 15, branch cwish): a list by id is its customer's; the shared link is public
+    # (customer A's list is private, so it is a 404 to everyone).
+    "wishlists:list": Policy(SIGNED_IN, {"name": "probe", "visibility": "private"}),
+    "wishlists:add": Policy(SIGNED_IN),
+    "wishlists:from_cart": Policy(CUSTOMER_OWNED),
+    "wishlists:shared": Policy(PUBLIC),
+    "wishlists:detail": Policy(CUSTOMER_OWNED, {"name": "Mallory", "visibility": "public", "is_default": "on"}),
+    "wishlists:delete": Policy(CUSTOMER_OWNED),
+    "wishlists:share_link": Policy(CUSTOMER_OWNED),
+    "wishlists:item_update": Policy(CUSTOMER_OWNED, {"notes": "probe", "priority": "1"}),
+    "wishlists:item_remove": Policy(CUSTOMER_OWNED),
+    "wishlists:item_move_to_cart": Policy(CUSTOMER_OWNED, {"quantity": "1"}),
+    "wishlists_api:wishlists": Policy(SIGNED_IN, {"name": "probe"}),
+    "wishlists_api:wishlist": Policy(CUSTOMER_OWNED, {"name": "Mallory", "visibility": "public"}),
+    "wishlists_api:items": Policy(CUSTOMER_OWNED, {"variant_id": 1}),
+    "wishlists_api:item": Policy(CUSTOMER_OWNED, {"notes": "probe", "priority": 1}),
+    "wishlists_api:item_move_to_cart": Policy(CUSTOMER_OWNED, {"quantity": 1}),
 }
 
 
@@ -241,6 +258,16 @@ def snapshot(world: World) -> dict[str, Any]:
         "carts, deleted or not": list(
             Cart.all_objects.filter(customer=a.user).values("pk", "deleted_at").order_by("pk")
         ),
+        "wishlists": list(
+            Wishlist.all_objects.filter(customer=a.user)
+            .values("pk", "name", "visibility", "is_default", "share_token", "deleted_at")
+            .order_by("pk")
+        ),
+        "wishlist items": list(
+            WishlistItem.all_objects.filter(wishlist__customer=a.user)
+            .values("pk", "notes", "priority", "deleted_at")
+            .order_by("pk")
+        ),
     }
 
 
@@ -248,7 +275,8 @@ def secrets_of(world: World) -> list[str]:
     """Strings only customer A (or staff) should ever see."""
     a = world.a
     card = a.payment_method.token if a.payment_method else ""
-    return [a.user.email, a.order.order_number or "", a.address.street_address, a.issue.description, card]
+    wish = a.wishlist_item.notes if a.wishlist_item else ""  # on a private list: A's alone
+    return [a.user.email, a.order.order_number or "", a.address.street_address, a.issue.description, card, wish]
 
 
 class Caller:

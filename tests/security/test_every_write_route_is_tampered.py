@@ -65,6 +65,63 @@ COVERED_ELSEWHERE: dict[str, str] = {
         "tests/payments/test_card_sandbox_pages.py: only approve/refuse of a payment waiting for confirmation, "
         "anything else a 400; the way back is this site's only; the webhook it sends is checked like any other"
     ),
+    # Wishlists (issue 15, branch cwish): owner checks and bad input proved in tests/carts/.
+    "wishlists:list": (
+        "tests/carts/test_wishlists_pages.py, tests/carts/test_wishlists_services.py: a blank or long name, an "
+        "unknown visibility, one list past WISHLISTS_MAX re-render with the field's error and make nothing"
+    ),
+    "wishlists:add": (
+        "tests/carts/test_wishlists_pages.py, tests/carts/test_wishlists_services.py: a visitor is sent to sign "
+        "in; another's list is a 404; an unknown, hidden or discontinued variant, bad notes or priority add "
+        "nothing"
+    ),
+    "wishlists:from_cart": (
+        "tests/carts/test_wishlists_pages.py, tests/carts/test_wishlists_services.py: another's cart line or list "
+        "is a 404 and nothing moves; the move is one transaction with its transfer"
+    ),
+    "wishlists:detail": (
+        "tests/carts/test_wishlists_pages.py, tests/carts/test_wishlists_services.py: another's list is a 404 and "
+        "unchanged; bad fields re-render with the field's error; the default cannot be unset"
+    ),
+    "wishlists:delete": (
+        "tests/carts/test_wishlists_pages.py, tests/carts/test_wishlists_services.py: another's list is a 404 and "
+        "not deleted"
+    ),
+    "wishlists:share_link": (
+        "tests/carts/test_wishlists_pages.py: another's list is a 404; the old link stops working"
+    ),
+    "wishlists:item_update": (
+        "tests/carts/test_wishlists_pages.py, tests/carts/test_wishlists_services.py: another's item is a 404; a "
+        "priority outside 1-5 or long notes change nothing"
+    ),
+    "wishlists:item_remove": (
+        "tests/carts/test_wishlists_pages.py, tests/carts/test_wishlists_services.py: another's item is a 404 and stays"
+    ),
+    "wishlists:item_move_to_cart": (
+        "tests/carts/test_wishlists_pages.py, tests/carts/test_wishlists_services.py, "
+        "tests/carts/test_wishlists_concurrency.py: another's item is a 404; a bad quantity or a variant not for "
+        "sale moves nothing; a double click moves once"
+    ),
+    "wishlists_api:wishlists": (
+        "tests/carts/test_wishlists_api.py: bad fields are 400s naming the field; one list past WISHLISTS_MAX a "
+        "400; nothing made"
+    ),
+    "wishlists_api:wishlist": (
+        "tests/carts/test_wishlists_api.py: another's list is a 404 before any 400; is_default false on the "
+        "default a 400"
+    ),
+    "wishlists_api:items": (
+        "tests/carts/test_wishlists_api.py: another's list is a 404; unknown, hidden variants, bad notes or "
+        "priority are 400s on the field"
+    ),
+    "wishlists_api:item": (
+        "tests/carts/test_wishlists_api.py: another's item, or one of another list, is a 404; bad notes or "
+        "priority a 400"
+    ),
+    "wishlists_api:item_move_to_cart": (
+        "tests/carts/test_wishlists_api.py: another's item is a 404; a bad quantity a 400 on `quantity`; a variant"
+        " not for sale a 400 and the item stays"
+    ),
 }
 
 

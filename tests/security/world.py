@@ -21,9 +21,10 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import Address, User, UserSession
 from accounts.services import address_create, user_api_sign_in
-from carts.models import CartItem, SavedCart
+from carts.models import CartItem, SavedCart, WishlistItem
 from carts.saved import saved_cart_create
 from carts.services import cart_add_item
+from carts.wishlists import wishlist_item_add
 from catalog.models import Category, Product, ProductVariant
 from common.models import Channel, Notification
 from inventory.models import InventoryItem
@@ -56,6 +57,7 @@ class Customer:
     payment_method: PaymentMethod | None = None  # a saved sandbox card, the customer's default
     refund: Refund | None = None  # store credit staff gave from the second order's payment (see _refunded)
     saved_cart: SavedCart | None = None  # a copy of the cart, saved for later
+    wishlist_item: WishlistItem | None = None  # on the customer's default (private) wishlist; notes only theirs
 
 
 @dataclass
@@ -135,6 +137,7 @@ def _customer(variant: ProductVariant, coupon: Coupon, n: int) -> Customer:
         notification=Notification.objects.get(order=order, kind="confirmation", channel=Channel.IN_APP),
         payment_method=payment_method,
         saved_cart=saved_cart,
+        wishlist_item=wishlist_item_add(user=user, variant_id=variant.pk, notes=f"Customer {n}: wish", priority=4),
     )
 
 

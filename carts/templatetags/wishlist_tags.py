@@ -1,0 +1,18 @@
+from typing import Any
+
+from django import template
+
+from accounts.models import User
+
+from ..wishlist_selectors import wishlist_choices_kept
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def wishlist_choices(context: dict[str, Any]) -> list[tuple[int, str, bool]]:
+    """The signed-in customer's lists for the "Add to wishlist" form (none for anyone else)."""
+    user = context.get("user")
+    if not isinstance(user, User):
+        return []
+    return wishlist_choices_kept(user=user)
