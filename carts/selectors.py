@@ -7,13 +7,25 @@ Every read takes the cart's owner as `user=` (a signed-in customer) or `guest=` 
 from dataclasses import dataclass
 from decimal import Decimal
 
+from typing import TYPE_CHECKING
+
 from django.db.models import QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from accounts.models import Guest, User
 from common.money import ZERO, money
 from common.public_cache import customer_value
+from inventory.selectors import units_available_of
 
 from .models import Cart, CartItem, CartStatus
+
+if TYPE_CHECKING:
+    from catalog.models import ProductVariant
+
+
+def item_title(variant: "ProductVariant") -> str:
+    """How the carts' messages name an item: its product's title (the page shows the option)."""
+    return variant.product.title
 
 
 def owner_filter(*, user: User | None = None, guest: Guest | None = None) -> dict[str, object]:
@@ -36,6 +48,17 @@ class CartLine:
     price_now: Decimal  # the catalogue's price: what checkout charges
     line_total: Decimal
     price_changed: bool  # since the item was added
+    available: int = 0  # units available now, across every warehouse
+    stock_problem: str | None = None  # "Only 2 left of Blue teapot", "Blue teapot is sold out"
+
+
+def stock_problem_of(*, title: str, quantity: int, available: int) -> str | None:
+    """What the cart page says of a line that holds more than the stock has (None: nothing)."""
+    if available <= 0:
+        return _("%(title)s is sold out") % {"title": title}
+    if quantity > available:
+        return _("Only %(available)d left of %(title)s") % {"available": available, "title": title}
+    return None
 
 
 @dataclass(frozen=True)
@@ -50,13 +73,16 @@ class CartView:
 
 
 def cart_for_page(*, user: User | None = None, guest: Guest | None = None) -> CartView:
-    """The owner's active cart with each line at today's price (one query, any size).
+    """The owner's active cart with each line at today's price and its stock (one query, any size).
 
-    The lines come with their cart, variant and product in one join; a cart with no lines is
-    shown as no cart (the page says it is empty either way)."""
+    The lines come with their cart, variant and product in one join, and each line's units
+    available by a correlated subquery of the same statement; a line holding more than that is
+    flagged (`stock_problem`), never dropped. A cart with no lines is shown as no cart (the page
+    says it is empty either way)."""
     items = list(
         CartItem.objects.filter(cart__in=active_carts(user=user, guest=guest))
         .select_related("cart", "variant__product")
+        .annotate(units_available=units_available_of("variant_id"))
         .order_by("created_at", "pk")
     )
     if not items:
@@ -70,6 +96,10 @@ def cart_for_page(*, user: User | None = None, guest: Guest | None = None) -> Ca
                 price_now=price_now,
                 line_total=money(price_now * item.quantity),
                 price_changed=price_now != item.unit_price,
+                available=item.units_available,
+                stock_problem=stock_problem_of(
+                    title=item_title(item.variant), quantity=item.quantity, available=item.units_available
+                ),
             )
         )
     return CartView(cart=items[0].cart, lines=lines, total=money(sum((line.line_total for line in lines), ZERO)))
