@@ -105,7 +105,7 @@ def test_signing_in_from_the_cart_merges_and_comes_back_to_it(customer, variant)
     client = guest_with_cart(variant, 4)
 
     login = client.get(reverse("carts:detail")).content.decode()
-    assert f'{reverse("accounts:login")}?next=/cart/' in login
+    assert f"{reverse('accounts:login')}?next=/cart/" in login
     response = client.post(
         reverse("accounts:login") + "?next=/cart/",
         {"username": customer.email, "password": DEFAULT_PASSWORD, "next": "/cart/"},
