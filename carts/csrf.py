@@ -17,8 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import CsrfViewMiddleware, _get_failure_view
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.module_loading import import_string
 from django.views.decorators.csrf import csrf_exempt
 
 REASON_CROSS_SITE = "A visitor's request without a CSRF token must come from this site."
@@ -46,17 +47,17 @@ def _carries_token(request: HttpRequest) -> bool:
     return bool(request.POST.get("csrfmiddlewaretoken") or request.META.get(settings.CSRF_HEADER_NAME))
 
 
-def token_or_same_origin(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def token_or_same_origin(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Django's CSRF check, except for a visitor's request without a token: same-origin only."""
 
     @wraps(view)
-    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated or _carries_token(request):
-            refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+            refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, view, (), {})
             if refused is not None:
                 return refused
         elif not getattr(request, "_dont_enforce_csrf_checks", False) and not same_origin(request):
-            return _get_failure_view()(request, reason=REASON_CROSS_SITE)
+            return import_string(settings.CSRF_FAILURE_VIEW)(request, reason=REASON_CROSS_SITE)
         return view(request, *args, **kwargs)
 
     return csrf_exempt(checked)

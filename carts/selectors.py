@@ -6,7 +6,6 @@ Every read takes the cart's owner as `user=` (a signed-in customer) or `guest=` 
 
 from dataclasses import dataclass
 from decimal import Decimal
-
 from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet, Sum

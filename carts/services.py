@@ -125,8 +125,9 @@ def cart_add_item(
         cart = _active_cart_locked_or_new(user=user, guest=guest)
         item = cart.items.filter(variant=variant).first()
         wanted = quantity if item is None else item.quantity + quantity
-        if wanted > variant.units_available:
-            _stock_refuse(variant, available=variant.units_available, requested=wanted)
+        available: int = variant.units_available  # type: ignore[attr-defined]  # _orderable_variant's annotation
+        if wanted > available:
+            _stock_refuse(variant, available=available, requested=wanted)
         if item is None:
             if cart.items.count() >= settings.ORDER_MAX_LINES:
                 raise CartItemInvalidError(
@@ -180,8 +181,9 @@ def cart_item_set_quantity(
             item.save(update_fields=["deleted_at", "updated_at"])
             result = None
         else:
-            if quantity > item.quantity and quantity > item.units_available:
-                _stock_refuse(item.variant, available=item.units_available, requested=quantity)
+            available: int = item.units_available  # type: ignore[attr-defined]  # _own_item_locked's annotation
+            if quantity > item.quantity and quantity > available:
+                _stock_refuse(item.variant, available=available, requested=quantity)
             item.quantity = quantity
             item.save(update_fields=["quantity", "updated_at"])
             result = item

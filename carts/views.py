@@ -28,7 +28,7 @@ from common.money import ZERO
 from . import selectors, services
 from .csrf import token_or_same_origin
 from .forms import CartAddForm, CartQuantityForm
-from .request import cart_client, cart_owner, cart_owner_or_new
+from .request import CartOwner, cart_client, cart_owner, cart_owner_or_new
 
 CART_TEMPLATE = "carts/cart_detail.html"
 
@@ -36,7 +36,7 @@ CART_TEMPLATE = "carts/cart_detail.html"
 def _cart_context(request: HttpRequest) -> dict[str, Any]:
     owner = cart_owner(request)
     cart = (
-        selectors.cart_for_page(**owner.as_kwargs())
+        selectors.cart_for_page(user=owner.user, guest=owner.guest)
         if owner is not None
         else selectors.CartView(cart=None, lines=[], total=ZERO)
     )
@@ -92,7 +92,8 @@ class CartAddView(View):
         owner = cart_owner_or_new(request)
         try:
             item = services.cart_add_item(
-                **owner.as_kwargs(),
+                user=owner.user,
+                guest=owner.guest,
                 variant_id=form.cleaned_data["variant_id"],
                 quantity=form.cleaned_data["quantity"],
                 client=cart_client(request),
@@ -100,16 +101,16 @@ class CartAddView(View):
         except DomainError as exc:
             return self._answer(request, back, str(exc.message), error=True)
         message = _("Added to your cart; it now holds %(quantity)d of this option.") % {"quantity": item.quantity}
-        return self._answer(request, back, message, owner_kwargs=owner.as_kwargs())
+        return self._answer(request, back, message, owner=owner)
 
     @staticmethod
     def _answer(
-        request: HttpRequest, back: str, message: str, *, error: bool = False, owner_kwargs: dict | None = None
+        request: HttpRequest, back: str, message: str, *, error: bool = False, owner: CartOwner | None = None
     ) -> HttpResponse:
         if _htmx(request):
             context: dict[str, Any] = {"message": message, "error": error}
-            if owner_kwargs is not None:
-                context |= {"badge": True, "units": selectors.cart_item_count(**owner_kwargs)}
+            if owner is not None:
+                context |= {"badge": True, "units": selectors.cart_item_count(user=owner.user, guest=owner.guest)}
             return render(request, "carts/_cart_add_result.html", context)
         (messages.error if error else messages.success)(request, message)
         return HttpResponseRedirect(back)
@@ -129,7 +130,11 @@ class CartItemUpdateView(View):
             return _cart_answer(request, notice=form_error_messages(form)[0], error=True)
         try:
             item = services.cart_item_set_quantity(
-                **owner.as_kwargs(), item_id=pk, quantity=form.cleaned_data["quantity"], client=cart_client(request)
+                user=owner.user,
+                guest=owner.guest,
+                item_id=pk,
+                quantity=form.cleaned_data["quantity"],
+                client=cart_client(request),
             )
         except NotFoundError:
             raise Http404(_("That item is not in your cart.")) from None
@@ -148,7 +153,7 @@ class CartItemRemoveView(View):
         if owner is None:
             raise Http404(_("That item is not in your cart."))
         try:
-            services.cart_item_remove(**owner.as_kwargs(), item_id=pk, client=cart_client(request))
+            services.cart_item_remove(user=owner.user, guest=owner.guest, item_id=pk, client=cart_client(request))
         except NotFoundError:
             raise Http404(_("That item is not in your cart.")) from None
         return _cart_answer(request, notice=_("Removed from your cart."))

@@ -68,8 +68,8 @@ def test_a_guests_adds_racing_the_merge_are_neither_lost_nor_counted_twice():
         variant = VariantFactory(stock=100)
         cart_add_item(guest=guest, variant_id=variant.pk, quantity=1)
         cart_add_item(user=customer, variant_id=variant.pk, quantity=2)
-        adds = [(lambda: cart_add_item(guest=guest, variant_id=variant.pk, quantity=1))] * 8
-        outcomes = race([lambda: cart_merge(guest=guest, user=customer), *adds], workers=9)
+        adds = [(lambda g=guest, v=variant: cart_add_item(guest=g, variant_id=v.pk, quantity=1))] * 8
+        outcomes = race([lambda g=guest, c=customer: cart_merge(guest=g, user=c), *adds], workers=9)
 
         merged = [o for o in outcomes if isinstance(o, MergeResult)]
         added = [o for o in outcomes[1:] if isinstance(o, CartItem)]

@@ -39,6 +39,9 @@ pytestmark = [pytest.mark.scorecard(row=4), pytest.mark.django_db]
 PUBLIC = "public"  # anyone may call it (catalogue, sign-in doors, health, schema)
 SIGNED_IN = "signed-in"  # the signed-in user's own things, without an id in the path
 CUSTOMER_OWNED = "customer-owned"  # an id of a customer's object in the path
+# An id of a customer's or a guest's object (a cart line): a visitor is a guest, and another
+# owner's object is a 404 to them as to any customer.
+OWNER_OR_GUEST = "customer-or-guest-owned"
 SELLER_OWNED = "seller-owned"  # an id of a seller's object in the path
 SELLER_ONLY = "seller-only"  # seller pages without an id
 
@@ -113,10 +116,11 @@ POLICY: dict[str, Policy] = {
     "orders_api:issue-detail": Policy(CUSTOMER_OWNED, {"customer_satisfaction": 1}),
     "orders_seller:issues": Policy(SELLER_ONLY),
     "orders_seller:issue": Policy(SELLER_OWNED, {"response": "probe"}),
-    "carts:detail": Policy(SIGNED_IN),
-    "carts:add": Policy(SIGNED_IN),
-    "carts:item_update": Policy(CUSTOMER_OWNED, {"quantity": "5"}),
-    "carts:item_remove": Policy(CUSTOMER_OWNED),
+    # Guests have carts too (issue 15): the page and "Add to cart" are anyone's, a line is its owner's.
+    "carts:detail": Policy(PUBLIC),
+    "carts:add": Policy(PUBLIC),
+    "carts:item_update": Policy(OWNER_OR_GUEST, {"quantity": "5"}),
+    "carts:item_remove": Policy(OWNER_OR_GUEST),
     "orders_api:order-list": Policy(SIGNED_IN),
     "orders_api:order-detail": Policy(CUSTOMER_OWNED),
     "orders_api:order-cancel": Policy(CUSTOMER_OWNED, {"reason": "probe"}),
@@ -341,8 +345,10 @@ def test_authorization_matrix(scorecard_row):
                 if staff_only:
                     if not refused_anonymously(route, response):
                         leaks.append(f"{what}: the admin answered a non-staff user")
+                elif policy.kind == OWNER_OR_GUEST and status not in (404, 405):
+                    leaks.append(f"{what}: another owner's object must be a 404")
                 elif who == "anonymous":
-                    if policy.kind != PUBLIC and not refused_anonymously(route, response):
+                    if policy.kind not in (PUBLIC, OWNER_OR_GUEST) and not refused_anonymously(route, response):
                         leaks.append(f"{what}: answered a visitor")
                 elif policy.kind == CUSTOMER_OWNED and status not in (404, 405):
                     leaks.append(f"{what}: another owner's object must be a 404")
