@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
@@ -20,6 +21,7 @@ from django.views.generic import FormView, TemplateView
 
 from common import inbox
 from common.exceptions import DomainError, NotFoundError
+from common.http import same_site_url
 from common.models import Notification
 
 from . import selectors, services
@@ -68,6 +70,13 @@ class SignUpView(FormView):
             return redirect("accounts:overview")
         return super().dispatch(request, *args, **kwargs)
 
+    def _next(self) -> str | None:
+        """Where the shopper was going (e.g. their cart): kept through sign-up to the sign-in page."""
+        return same_site_url(self.request, self.request.POST.get("next") or self.request.GET.get("next"))
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(**kwargs) | {"next": self._next()}
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not page_rate_allowed(request, scope="register"):
             messages.error(request, _("Too many sign-up attempts from your network. Please try again in a minute."))
@@ -94,7 +103,10 @@ class SignUpView(FormView):
                 "sign in to your new account, or, if that address already has one, how to get back into it."
             ),
         )
-        return redirect("accounts:login")
+        login_url = reverse("accounts:login")
+        if (after := self._next()) is not None:
+            login_url += "?" + urlencode({"next": after})
+        return HttpResponseRedirect(login_url)
 
 
 class SellerApplyView(FormView):

@@ -65,3 +65,11 @@ class WishlistItemInvalidError(WishlistInvalidError):
 
     code = "wishlist_item_invalid"
     default_message = _("That cannot go on the wishlist.")
+
+
+class CartMergedError(DomainError):
+    """A guest's write that came after their cart went into their account (a sign-in in between)."""
+
+    code = "cart_merged"
+    http_status = 409
+    default_message = _("Your cart is now in your account: please add the item again.")

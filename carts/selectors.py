@@ -6,6 +6,7 @@ Every read takes the cart's owner as `user=` (a signed-in customer) or `guest=` 
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
@@ -16,6 +17,14 @@ from common.public_cache import customer_value
 from inventory.selectors import units_available_of
 
 from .models import Cart, CartItem, CartStatus
+
+if TYPE_CHECKING:
+    from catalog.models import ProductVariant
+
+
+def item_title(variant: "ProductVariant") -> str:
+    """How the carts' messages name an item: its product's title (the page shows the option)."""
+    return variant.product.title
 
 
 def owner_filter(*, user: User | None = None, guest: Guest | None = None) -> dict[str, object]:
@@ -38,9 +47,17 @@ class CartLine:
     price_now: Decimal  # the catalogue's price: what checkout charges
     line_total: Decimal
     price_changed: bool  # since the item was added
-    # --- stock flags (capi; cguest adds the same two fields: keep one copy when merging) ---
-    available: int = 0  # units available now, every warehouse (the same query as the lines)
+    available: int = 0  # units available now, across every warehouse
     stock_problem: str | None = None  # "Only 2 left of Blue teapot", "Blue teapot is sold out"
+
+
+def stock_problem_of(*, title: str, quantity: int, available: int) -> str | None:
+    """What the cart page says of a line that holds more than the stock has (None: nothing)."""
+    if available <= 0:
+        return _("%(title)s is sold out") % {"title": title}
+    if quantity > available:
+        return _("Only %(available)d left of %(title)s") % {"available": available, "title": title}
+    return None
 
 
 @dataclass(frozen=True)
@@ -54,20 +71,13 @@ class CartView:
         return sum(line.item.quantity for line in self.lines)
 
 
-def stock_problem_of(*, title: str, quantity: int, available: int) -> str | None:
-    """What a line's stock means for checkout, in a sentence, or None when there is enough."""
-    if available <= 0:
-        return _("%(title)s is sold out") % {"title": title}
-    if quantity > available:
-        return _("Only %(n)d left of %(title)s") % {"n": available, "title": title}
-    return None
-
-
 def cart_for_page(*, user: User | None = None, guest: Guest | None = None) -> CartView:
-    """The owner's active cart with each line at today's price (one query, any size).
+    """The owner's active cart with each line at today's price and its stock (one query, any size).
 
-    The lines come with their cart, variant and product in one join; a cart with no lines is
-    shown as no cart (the page says it is empty either way)."""
+    The lines come with their cart, variant and product in one join, and each line's units
+    available by a correlated subquery of the same statement; a line holding more than that is
+    flagged (`stock_problem`), never dropped. A cart with no lines is shown as no cart (the page
+    says it is empty either way)."""
     items = list(
         CartItem.objects.filter(cart__in=active_carts(user=user, guest=guest))
         .select_related("cart", "variant__product")
@@ -87,7 +97,7 @@ def cart_for_page(*, user: User | None = None, guest: Guest | None = None) -> Ca
                 price_changed=price_now != item.unit_price,
                 available=item.units_available,
                 stock_problem=stock_problem_of(
-                    title=item.variant.product.title, quantity=item.quantity, available=item.units_available
+                    title=item_title(item.variant), quantity=item.quantity, available=item.units_available
                 ),
             )
         )

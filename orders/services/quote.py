@@ -111,7 +111,13 @@ def lines_price(lines: list) -> list[PricedLine]:  # list[OrderLine]: typed loos
     }
     missing = [line.variant_id for line in lines if line.variant_id not in variants]
     if missing:
-        raise ProductUnavailableError(extra={"variant_ids": missing})
+        # A refusal: one more query names what is no longer for sale (a variant that never
+        # existed has no name to give).
+        titles = sorted(
+            set(ProductVariant._base_manager.filter(pk__in=missing).values_list("product__title", flat=True))
+        )
+        message = _("No longer for sale: %(items)s.") % {"items": ", ".join(titles)} if titles else None
+        raise ProductUnavailableError(message, extra={"variant_ids": missing})
     priced = []
     for line in lines:
         variant = variants[line.variant_id]

@@ -52,3 +52,31 @@ def test_a_double_submitted_cart_checkout_makes_one_order_and_one_payment():
     assert payment.transactions.count() == 1
     debits = WalletEntry.objects.filter(wallet__user=customer, entry_type=EntryType.USE)
     assert list(debits.values_list("order_id", "amount")) == [(order.pk, order.total_amount)]
+
+
+def test_a_guests_adds_racing_the_merge_are_neither_lost_nor_counted_twice():
+    """Adds to the guest's cart (another tab) while the guest signs in: each either lands before
+    the merge and moves with it, or waits on the cart's lock, finds it merged and is refused
+    (the shopper is told to add again). No unit ends in a cart nobody sees, none twice."""
+    from accounts.models import Guest
+    from carts.exceptions import CartMergedError
+    from carts.services import MergeResult, cart_merge
+
+    for _round in range(5):
+        customer = funded_user()
+        guest = Guest.objects.create(session_key=f"race-{customer.pk}")
+        variant = VariantFactory(stock=100)
+        cart_add_item(guest=guest, variant_id=variant.pk, quantity=1)
+        cart_add_item(user=customer, variant_id=variant.pk, quantity=2)
+        adds = [(lambda g=guest, v=variant: cart_add_item(guest=g, variant_id=v.pk, quantity=1))] * 8
+        outcomes = race([lambda g=guest, c=customer: cart_merge(guest=g, user=c), *adds], workers=9)
+
+        merged = [o for o in outcomes if isinstance(o, MergeResult)]
+        added = [o for o in outcomes[1:] if isinstance(o, CartItem)]
+        refused = [o for o in outcomes[1:] if isinstance(o, CartMergedError)]
+        assert len(merged) == 1 and len(added) + len(refused) == 8, outcomes
+        line = CartItem.objects.get(cart__customer=customer, cart__status=CartStatus.ACTIVE)
+        assert line.quantity == 2 + 1 + len(added)
+        assert merged[0].added == 1 + len(added)
+        assert not CartItem.objects.filter(cart__guest=guest, cart__status=CartStatus.ACTIVE).exists()
+        assert Cart.objects.get(guest=guest).status == CartStatus.MERGED
