@@ -37,10 +37,13 @@ CSRF_REFUSED = error_response(
     "(`X-CSRFToken` header matching the `csrftoken` cookie). Apps use a bearer token instead."
 )
 ITEM_REFUSED = error_response(
-    "`validation_error` with `fields`; `cart_item_invalid`: the variant is not for sale, too many of one "
-    "item, or the cart holds the most different items it may."
+    "`validation_error` with `fields`; `cart_item_invalid`: the variant is not for sale, more than the stock "
+    "has (`message` names the item and what is left; `extra`: `variant_id`, `available`, `requested`), too "
+    "many of one item, or the cart holds the most different items it may."
 )
-STOCK_REFUSED = error_response("Not that many left: `message` names the item and what is left.")
+MERGED_REFUSED = error_response(
+    "`cart_merged`: a guest's cart went into their account (a sign-in in between); add again."
+)
 NOT_IN_CART = error_response("`not_found`: no such item in your cart (another owner's item is one).")
 
 
@@ -84,7 +87,7 @@ class CartApi(APIView):
             201: OpenApiResponse(CartSerializer, description="The whole cart after the add."),
             400: ITEM_REFUSED,
             403: CSRF_REFUSED,
-            409: STOCK_REFUSED,
+            409: MERGED_REFUSED,
         },
     )
     def post(self, request: Request) -> Response:
@@ -116,7 +119,7 @@ class CartItemApi(APIView):
         summary="Change how many of an item your cart holds",
         description="`quantity` 0 takes the item out. The answer is the whole cart.",
         request=CartItemQuantitySerializer,
-        responses={200: CartSerializer, 400: ITEM_REFUSED, 403: CSRF_REFUSED, 404: NOT_IN_CART, 409: STOCK_REFUSED},
+        responses={200: CartSerializer, 400: ITEM_REFUSED, 403: CSRF_REFUSED, 404: NOT_IN_CART, 409: MERGED_REFUSED},
     )
     def patch(self, request: Request, pk: int) -> Response:
         serializer = CartItemQuantitySerializer(data=request.data)

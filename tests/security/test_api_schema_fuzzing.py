@@ -73,7 +73,10 @@ RULES_OPENAPI_CANNOT_SAY = {
         "a card the processor declines or the fraud check refuses; an Idempotency-Key sent again with another body",
     ),
     # The cart API (issue 15)
-    "POST /api/v1/cart/": ("400", "a variant not for sale (or none); more of one item than a line may hold"),
+    "POST /api/v1/cart/": (
+        "400",
+        "a variant not for sale (or none); more of one item than a line may hold or the stock has",
+    ),
     "POST /api/v1/cart/checkout/": (
         "400, 422",
         "an empty cart; a coupon used, expired, another's or needing a bigger order; a `shipping_address_id` that "
