@@ -27,17 +27,45 @@ class CartItemInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Cart)
 class CartAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["pk", "customer", "status", "total_amount", "currency", "updated_at", "deleted_at"]
-    list_select_related = ["customer"]
-    list_filter = ["status", "currency", ("deleted_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "pk",
+        "customer",
+        "guest",
+        "status",
+        "total_amount",
+        "currency",
+        "device_type",
+        "updated_at",
+        "deleted_at",
+    ]
+    list_select_related = ["customer", "guest"]
+    list_filter = [
+        "status",
+        ("customer", admin.EmptyFieldListFilter),  # empty: a guest's cart
+        "device_type",
+        "currency",
+        ("deleted_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["customer__email"]
     date_hierarchy = "updated_at"
-    fields = ["customer", "status", "total_amount", "currency", "created_at", "updated_at", "deleted_at"]
+    fields = [
+        "customer",
+        "guest",
+        "status",
+        "total_amount",
+        "currency",
+        "exit_page",
+        "device_type",
+        "referral_source",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+    ]
     readonly_fields = fields
     inlines = [CartItemInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Cart]:
-        return Cart.all_objects.select_related("customer")
+        return Cart.all_objects.select_related("customer", "guest")
 
 
 @admin.register(CartItem)

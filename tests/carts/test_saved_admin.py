@@ -75,3 +75,18 @@ def test_nothing_is_added_changed_or_deleted_by_hand(staff_client, customer, sav
         before = type(obj).objects.filter(pk=obj.pk).values().get()
         staff_client.post(url(type(obj), "change", obj.pk), {"name": "Changed"})
         assert type(obj).objects.filter(pk=obj.pk).values().get() == before
+
+
+def test_guest_carts_are_listed_with_their_items_inline(staff_client, customer, variant):
+    from accounts.models import Guest
+
+    guest = Guest.objects.create(session_key="s" * 32)
+    guest_cart = cart_add_item(guest=guest, variant_id=variant.pk, quantity=2).cart
+    cart_add_item(user=customer, variant_id=variant.pk, quantity=1)
+
+    guests_only = staff_client.get(url(Cart, "changelist"), {"customer__isempty": "1"}).content.decode()
+    assert str(guest) in guests_only and customer.email not in guests_only
+
+    page = staff_client.get(url(Cart, "change", guest_cart.pk)).content.decode()
+    assert variant.sku in page or str(variant) in page
+    assert str(guest) in page
