@@ -43,7 +43,7 @@ class Guest(HttpUser):
 
     def _arrive(self) -> None:
         self.client.cookies.clear()
-        page = self.client.get("/accounts/login/", name="page with a form (CSRF token)")
+        page = self.client.get("/accounts/signin/", name="page with a form (CSRF token)")
         found = CSRF_FIELD.search(page.content or b"")
         if not found:
             state["csrf_missing"] += 1
