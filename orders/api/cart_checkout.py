@@ -3,7 +3,7 @@ checkout lives in orders, which may import carts (never the other way round, DES
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,10 +16,10 @@ from common.api.serializers import BIGINT_MAX, RejectUnknownFieldsMixin, StrictI
 from common.http import client_meta
 from payments.models import PaymentMethodType
 
-from .. import selectors as order_selectors
 from ..models import SPECIAL_INSTRUCTIONS_MAX_LENGTH
 from ..services import ShippingAddressInvalidError, order_place_from_cart
 from .serializers import CheckoutPaymentMethodField, OrderSerializer
+from .views import as_field_error, placed_order_response
 
 TAGS = ["cart"]
 
@@ -115,9 +115,5 @@ class CartCheckoutApi(APIView):
                 **client_meta(request),
             )
         except ShippingAddressInvalidError as exc:
-            raise serializers.ValidationError({exc.field: [str(exc.message)]}) from None
-        if placed.created:
-            body = OrderSerializer(placed.order, context={"lines": placed.lines}).data
-            return Response(body, status=status.HTTP_201_CREATED)
-        order = order_selectors.order_of(user=user, order_id=placed.order.pk, with_history=False)
-        return Response(OrderSerializer(order).data, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
+            raise as_field_error(exc) from None
+        return placed_order_response(user=user, placed=placed)

@@ -59,7 +59,7 @@ BAD_ORDER = error_response(
 )
 
 
-def _as_field_error(exc: services.ShippingAddressInvalidError) -> serializers.ValidationError:
+def as_field_error(exc: services.ShippingAddressInvalidError) -> serializers.ValidationError:
     """The API's shape for a bad `shipping_address_id`: a field error, like any other bad field."""
     return serializers.ValidationError({exc.field: [str(exc.message)]})
 
@@ -70,6 +70,18 @@ def _order_body(*, user: User, order_id: int) -> dict[str, Any]:
     if order is None:
         raise NotFoundError(_("No such order."))
     return OrderSerializer(order).data
+
+
+def placed_order_response(*, user: User, placed: services.PlacedOrder) -> Response:
+    """What a checkout endpoint answers: a new order (201), or the order an Idempotency-Key placed
+    before (200, `Idempotent-Replayed: true`). The service hands back the whole new order (lines,
+    coupon, number); a replay reads the same order back, and the two bodies are the same
+    (tests/orders/test_api.py)."""
+    if placed.created:
+        body: dict[str, Any] = OrderSerializer(placed.order, context={"lines": placed.lines}).data
+        return Response(body, status=status.HTTP_201_CREATED)
+    body = _order_body(user=user, order_id=placed.order.pk)
+    return Response(body, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
 
 
 class OrderListCreateApi(generics.GenericAPIView):
@@ -140,14 +152,8 @@ class OrderListCreateApi(generics.GenericAPIView):
                 **client_meta(request),
             )
         except services.ShippingAddressInvalidError as exc:
-            raise _as_field_error(exc) from None
-        if placed.created:
-            # The service hands back the whole order (lines, coupon, number); a replay reads the
-            # same order back, and the two bodies are the same (tests/orders/test_api.py).
-            body: dict[str, Any] = OrderSerializer(placed.order, context={"lines": placed.lines}).data
-            return Response(body, status=status.HTTP_201_CREATED)
-        body = _order_body(user=user, order_id=placed.order.pk)
-        return Response(body, status=status.HTTP_200_OK, headers={"Idempotent-Replayed": "true"})
+            raise as_field_error(exc) from None
+        return placed_order_response(user=user, placed=placed)
 
 
 class OrderPayApi(APIView):
@@ -244,7 +250,7 @@ class CheckoutQuoteApi(APIView):
                 coupon_ref=data.get("coupon_id"),
             )
         except services.ShippingAddressInvalidError as exc:
-            raise _as_field_error(exc) from None
+            raise as_field_error(exc) from None
         return Response(QuoteSerializer(quote).data)
 
 
