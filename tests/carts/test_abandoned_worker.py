@@ -1,6 +1,7 @@
 """The abandoned-cart task as beat runs it: through the broker, in two real Celery workers at once
 (two processes, each on its own queue so both run it at the same moment), against the test
-database. Each cart is recorded, snapshotted and e-mailed once; a third run changes nothing."""
+database. Each cart is recorded, snapshotted and e-mailed once (the outbox sends each e-mail once,
+from the worker, with its restore link); a third run changes nothing."""
 
 import ast
 import os
@@ -16,7 +17,7 @@ from django.db import connection
 
 from carts.models import AbandonedCart, CartSnapshot, SnapshotType
 from carts.services import cart_add_item
-from common.models import Channel, Notification
+from common.models import Channel, DeliveryStatus, Notification
 from config.celery import app
 from tests.factories.commerce import VariantFactory
 from tests.orders.conftest import funded_user
@@ -44,7 +45,7 @@ def _database_url() -> str:
 
 
 class Worker:
-    def __init__(self, queue: str, log: Path) -> None:
+    def __init__(self, queue: str, log: Path, *, also: tuple[str, ...] = ()) -> None:
         self.queue, self.log = queue, log
         env = {
             **os.environ,
@@ -55,7 +56,7 @@ class Worker:
         self.proc = subprocess.Popen(
             [
                 *(sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--pool=solo"),
-                *("-Q", queue, "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle"),
+                *("-Q", ",".join((queue, *also)), "--hostname", f"{queue}@%h", "--without-gossip", "--without-mingle"),
             ],
             cwd=ROOT,
             env=env,
@@ -92,7 +93,10 @@ class Worker:
 @pytest.fixture
 def two_workers(tmp_path):
     run = uuid.uuid4().hex[:8]
-    workers = [Worker(f"abandon-{run}-{n}", tmp_path / f"worker-{n}.log") for n in (1, 2)]
+    # The first also takes the default queue: the outbox's sends, queued after each commit.
+    workers = [
+        Worker(f"abandon-{run}-{n}", tmp_path / f"worker-{n}.log", also=("celery",) if n == 1 else ()) for n in (1, 2)
+    ]
     try:
         for worker in workers:
             worker.wait_for(" ready.")
@@ -116,6 +120,12 @@ def test_two_real_workers_at_once_record_snapshot_and_email_each_cart_once(two_w
     assert CartSnapshot.objects.filter(snapshot_type=SnapshotType.ABANDONED).count() == 3
     e_mails = Notification.objects.filter(kind="cart_recovery", channel=Channel.EMAIL)
     assert sorted(e_mails.values_list("dedupe_key", flat=True)) == sorted(f"cart:{c.pk}:recovery:1" for c in carts)
+    # The outbox sent them from the worker, once each, with the restore link.
+    deadline = time.monotonic() + 30
+    while e_mails.exclude(status=DeliveryStatus.SENT).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert sorted(e_mails.values_list("status", "attempts")) == [(DeliveryStatus.SENT, 1)] * 3
+    assert all("/cart/recover/" in body for body in e_mails.values_list("body", flat=True))
 
     # Run again (the next quarter hour): nothing more.
     app.send_task(TASK, queue=two_workers[0].queue)
