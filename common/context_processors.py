@@ -5,7 +5,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .inbox import inbox_unread_count
+from .inbox import inbox_unread_count_kept
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:
@@ -14,5 +14,6 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
         # Visitors have no notifications, and their pages stay shareable in the public cache;
         # a signed-in page is never kept for anyone else (common.middleware, common.public_cache).
         return {}
-    # A callable: the badge's template calls it once, so pages without the header pay nothing.
-    return {"unread_notification_count": functools.partial(inbox_unread_count, user=user)}
+    # A callable: the badge's template calls it once, so pages without the header pay nothing;
+    # kept per user (one Redis read instead of a COUNT), bumped by whatever changes it.
+    return {"unread_notification_count": functools.partial(inbox_unread_count_kept, user=user)}

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from .exceptions import NotFoundError
 from .models import Channel, DeliveryStatus, Notification
 from .outbox import notification_kind
+from .public_cache import customer_bump, customer_value
 
 NOTIFICATIONS_PER_PAGE = 20
 
@@ -39,6 +40,13 @@ def inbox_of(*, user: Any) -> QuerySet[Notification]:
 def inbox_unread_count(*, user: Any) -> int:
     """How many of the user's in-app notifications are unread: one COUNT (the header's badge)."""
     return inbox_of(user=user).filter(read_at__isnull=True).count()
+
+
+def inbox_unread_count_kept(*, user: Any) -> int:
+    """`inbox_unread_count`, kept under the user's generation (`customer_value`): the header shows
+    it on every signed-in page. What changes it bumps: a new in-app row (`notification_queue`), a
+    row the sender skips, and marking read (below)."""
+    return customer_value(user.pk, "inbox:unread", lambda: inbox_unread_count(user=user))
 
 
 def notification_headline(notification: Notification) -> str:
@@ -72,7 +80,8 @@ def notification_mark_read(*, user: Any, notification_id: int) -> Notification:
     """
     mine = inbox_of(user=user).filter(pk=notification_id)
     # One conditional UPDATE: two tabs marking it at once keep the first time.
-    mine.filter(read_at__isnull=True).update(read_at=timezone.now())
+    if mine.filter(read_at__isnull=True).update(read_at=timezone.now()):
+        customer_bump(user.pk)  # the header's unread count
     notification = mine.first()
     if notification is None:
         raise NotificationNotFoundError()
@@ -81,4 +90,7 @@ def notification_mark_read(*, user: Any, notification_id: int) -> Notification:
 
 def notifications_mark_all_read(*, user: Any) -> int:
     """Mark every unread in-app notification of the user read; how many were unread."""
-    return inbox_of(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())
+    marked = inbox_of(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())
+    if marked:
+        customer_bump(user.pk)  # the header's unread count
+    return marked

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 
 from .models import NOTIFICATION_BODY_MAX_LENGTH, Channel, DeliveryStatus, Notification
+from .public_cache import customer_bump
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +164,8 @@ def notification_queue(
     channels = [channel]
     if declared.in_app and user is not None and channel != Channel.IN_APP:
         channels.append(Channel.IN_APP)
+    if Channel.IN_APP in channels and user is not None:
+        customer_bump(user.pk)  # the header's unread count, after commit
     if first:
         rows = Notification.objects.bulk_create(
             [Notification(dedupe_key=dedupe_key, channel=each, **values) for each in channels]
@@ -240,6 +243,8 @@ def notification_send(*, notification_id: int) -> bool:
         message = None if refused else kind.render(notification)
         if message is None:
             _record(notification.pk, DeliveryStatus.SKIPPED, refused or "Nothing to say any more")
+            if notification.channel == Channel.IN_APP and notification.user_id is not None:
+                customer_bump(notification.user_id)  # a skipped row leaves the unread count
             return False
         _deliver(notification, message)
     except Exception as exc:

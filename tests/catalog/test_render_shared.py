@@ -236,3 +236,30 @@ def test_a_customers_cart_and_coupon_changes_show_on_their_next_request(client, 
     client.post(reverse("orders:checkout"), {"idempotency_key": "c" * 32})
     assert Order.objects.filter(customer=customer).count() == 2
     assert shown() == (0, False)
+
+
+def test_the_headers_unread_count_shows_each_change_on_the_next_request(client, variant):
+    """The header's unread notifications count is kept per customer too: a new notification, one
+    marked read and all marked read each show on the very next page."""
+    from common.inbox import notification_mark_read, notifications_mark_all_read
+    from common.models import Channel, Notification
+
+    customer = CustomerFactory().user
+    wallet_charge(user=customer, amount="500.00")
+    client.force_login(customer)
+    page = reverse("catalog:product_detail", args=[variant.product_id])
+
+    def unread() -> int:
+        found = re.search(r'notification-count">(\d+)<', client.get(page).content.decode())
+        return int(found.group(1)) if found else 0
+
+    assert unread() == 0
+    assert unread() == 0  # kept now
+    for n in range(2):
+        client.post(reverse("orders:place"), {"variant_id": variant.pk, "quantity": 1, "idempotency_key": f"{n}" * 32})
+    assert unread() == 2  # two order confirmations, in the account
+    first = Notification.objects.filter(user=customer, channel=Channel.IN_APP).order_by("pk").first()
+    notification_mark_read(user=customer, notification_id=first.pk)
+    assert unread() == 1
+    notifications_mark_all_read(user=customer)
+    assert unread() == 0
