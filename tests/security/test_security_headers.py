@@ -304,8 +304,12 @@ def add_to_cart_and_check_out(page, product_id: int) -> None:
     """Put one of the product in the cart from its page, open the cart, check out."""
     page.goto(f"/products/{product_id}/")
     page.check("form.order-form input[name=variant_id] >> nth=0")
-    page.get_by_role("button", name="Add to cart").click()
-    page.wait_for_url(f"**/products/{product_id}/")
+    # The add is an htmx request on the same page: wait for its answer, not for a URL the page already
+    # has (that returned at once, and the next goto could cancel the add: an empty cart, no button).
+    with page.expect_response(lambda response: response.url.endswith("/cart/add/")) as answer:
+        page.get_by_role("button", name="Add to cart").click()
+    assert answer.value.ok, f"add to cart answered {answer.value.status}"
+    page.wait_for_selector("#cart-add-status .message-success")
     page.goto("/cart/")
     page.get_by_role("button", name="Place order").click()
     page.wait_for_url("**/orders/*/")
