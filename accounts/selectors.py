@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from common.prepared import PreparedQuery
+
 from .exceptions import AddressNotFoundError
 from .models import Address, Customer, Seller, User, UserPreferences, UserProfile, UserSession
 from .validators import SOCIAL_NETWORKS
@@ -51,8 +53,15 @@ def address_get(*, user: User, address_id: int) -> Address:
     return address
 
 
+# Read on every cart page render (its delivery quote): compiled once per worker (common/prepared.py).
+_PRIMARY_ADDRESS = PreparedQuery(
+    lambda user_id: Address.objects.filter(user_id=user_id, is_primary=True).order_by("pk")[:1]
+)
+
+
 def address_primary(*, user: User) -> Address | None:
-    return Address.objects.filter(user=user, is_primary=True).first()
+    found = _PRIMARY_ADDRESS.run(user_id=user.pk)
+    return found[0] if found else None
 
 
 def user_session_list(*, user: User) -> QuerySet[UserSession]:

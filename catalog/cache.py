@@ -23,13 +23,14 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 
-from common.public_cache import generations_bump, generations_current, shared_value
+from common.public_cache import generations_bump, generations_current, generations_prefetch, shared_value
 
 if TYPE_CHECKING:
     from .models import Product, ProductImage, ProductVariant
 
 CATALOG = "catalog"
 SHARED = "catalog:shared"
+generations_prefetch(CATALOG, SHARED)
 
 
 def product_scope(product_id: int) -> str:

@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from common.prepared import PreparedQuery
 from inventory.selectors import (
     product_units_available,
     variant_low_stock_at,
@@ -59,23 +60,27 @@ def products_for_listing() -> QuerySet[Product]:
     computes them only for the rows of the page, and the paginator's COUNT leaves them out.
     With the join, every page computed them for the whole catalogue (about 2 s a page at
     10,000 products, `make bench`)."""
-    return (
+    return _with_listing_figures(
         Product.objects.filter(status=ProductStatus.ACTIVE)
         .select_related("category")
         .prefetch_related(
             Prefetch("images", queryset=ProductImage.objects.filter(is_primary=True), to_attr="primary_images")
         )
-        .annotate(
-            price=Coalesce(
-                _lowest_price_for_product(),
-                "base_price",
-                output_field=DecimalField(max_digits=14, decimal_places=2),
-            ),
-            available=Coalesce(
-                product_units_available(variants=_COUNTED_STOCK),
-                Value(0),
-            ),
-        )
+    )
+
+
+def _with_listing_figures(products: QuerySet[Product]) -> QuerySet[Product]:
+    """`price` and `available` of `products_for_listing`, on any queryset of products."""
+    return products.annotate(
+        price=Coalesce(
+            _lowest_price_for_product(),
+            "base_price",
+            output_field=DecimalField(max_digits=14, decimal_places=2),
+        ),
+        available=Coalesce(
+            product_units_available(variants=_COUNTED_STOCK),
+            Value(0),
+        ),
     )
 
 
@@ -97,33 +102,63 @@ def variants_for_sale() -> QuerySet[ProductVariant]:
     )
 
 
+# The product page's and the product API's reads, compiled once per worker (common/prepared.py):
+# building them through the ORM on every first visit cost more CPU than running them.
+_PRODUCT_FOR_SALE = PreparedQuery(lambda product_id: Product.objects.filter(status=ProductStatus.ACTIVE, pk=product_id))
+_PRODUCT_FOR_SALE_WITH_FIGURES = PreparedQuery(
+    lambda product_id: _with_listing_figures(Product.objects.filter(status=ProductStatus.ACTIVE, pk=product_id))
+)
+_IMAGES_OF_PRODUCT = PreparedQuery(
+    lambda product_id: ProductImage.objects.filter(product_id=product_id).order_by("-is_primary", "display_order", "id")
+)
+_VARIANTS_FOR_SALE_OF_PRODUCT = PreparedQuery(lambda product_id: variants_for_sale().filter(product_id=product_id))
+_CATEGORY = PreparedQuery(lambda category_id: Category.objects.filter(pk=category_id))
+
+
+def variants_for_sale_of(*, product_id: int) -> list[ProductVariant]:
+    """`variants_for_sale()` of one product, in id order: the product page's live prices and stock."""
+    return _VARIANTS_FOR_SALE_OF_PRODUCT.run(product_id=product_id)
+
+
 def product_for_page(*, product_id: int) -> Product | None:
-    """One product for sale with its category, seller, every image and `sale_variants`
-    (see `variants_for_sale`); None when it is unknown, not active or deleted."""
-    return (
-        products_for_listing()
-        .select_related("seller")
-        .prefetch_related(
-            Prefetch("images", queryset=ProductImage.objects.order_by("-is_primary", "display_order", "id")),
-            Prefetch("variants", queryset=variants_for_sale(), to_attr="sale_variants"),
-        )
-        .filter(pk=product_id)
-        .first()
-    )
+    """One product for sale with what the product API shows: `price` and `available` (as
+    `products_for_listing`), its category, every image (`page_images`, the primary ones also as
+    `primary_images`) and `sale_variants` (see `variants_for_sale`); None when it is unknown, not
+    active or deleted. Three statements, four for a product in a hidden category."""
+    found = _PRODUCT_FOR_SALE_WITH_FIGURES.run(product_id=product_id)
+    if not found:
+        return None
+    product = found[0]
+    _attach_category(product)
+    product.page_images = _IMAGES_OF_PRODUCT.run(product_id=product_id)  # type: ignore[attr-defined]
+    product.primary_images = [image for image in product.page_images if image.is_primary]  # type: ignore[attr-defined]
+    product.sale_variants = variants_for_sale_of(product_id=product_id)  # type: ignore[attr-defined]
+    return product
 
 
 def product_text_for_page(*, product_id: int) -> Product | None:
     """What the product page shows of a product for sale besides its options, prices and stock
-    (which it reads live with `variants_for_sale`): the product with its category, seller and
-    every image (two queries); None when it is unknown, not active or deleted."""
-    return (
-        Product.objects.filter(status=ProductStatus.ACTIVE, pk=product_id)
-        .select_related("category", "seller")
-        .prefetch_related(
-            Prefetch("images", queryset=ProductImage.objects.order_by("-is_primary", "display_order", "id"))
-        )
-        .first()
-    )
+    (which it reads live with `variants_for_sale_of`): the product with its category and every
+    image (`page_images`), in two statements; None when it is unknown, not active or deleted."""
+    found = _PRODUCT_FOR_SALE.run(product_id=product_id)
+    if not found:
+        return None
+    product = found[0]
+    _attach_category(product)
+    product.page_images = _IMAGES_OF_PRODUCT.run(product_id=product_id)
+    return product
+
+
+def _attach_category(product: Product) -> None:
+    """The product's category from the kept category tree; a hidden one (not in the tree) read."""
+    from .cache import category_index  # the tree kept per generation (catalog/cache.py)
+
+    node = category_index().by_id.get(product.category_id)
+    if node is not None:
+        product.category = node.category
+    else:
+        rows = _CATEGORY.run(category_id=product.category_id)
+        product.category = rows[0] if rows else None  # type: ignore[assignment]
 
 
 # --- Categories ---------------------------------------------------------------------------------

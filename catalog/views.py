@@ -101,7 +101,7 @@ class ProductDetailView(View):
         if shared is None:
             raise Http404
         product = shared["product"]
-        variants = list(selectors.variants_for_sale().filter(product_id=pk))
+        variants = selectors.variants_for_sale_of(product_id=pk)
         active = [variant for variant in variants if variant.status == VariantStatus.ACTIVE]
         # What products_for_listing() annotates, from the live rows.
         product.price = min((v.price for v in active), default=product.base_price)
@@ -124,4 +124,4 @@ def _product_page(pk: int) -> dict[str, Any] | None:
     breadcrumbs = []
     if product.category_id in index.by_id:
         breadcrumbs = [*index.ancestors(product.category_id), product.category]
-    return {"product": product, "images": list(product.images.all()), "breadcrumbs": breadcrumbs}
+    return {"product": product, "images": product.page_images, "breadcrumbs": breadcrumbs}  # type: ignore[attr-defined]  # set by product_text_for_page

@@ -17,11 +17,12 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from common.money import CENT, ZERO, money
-from common.public_cache import generations_bump, shared_value
+from common.public_cache import generations_bump, generations_prefetch, shared_value
 
 from .models import ShippingRule, TaxRate
 
 PRICING_SCOPE = "pricing"
+generations_prefetch(PRICING_SCOPE)
 HUNDRED = Decimal(100)
 
 

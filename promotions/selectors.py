@@ -4,7 +4,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from common.public_cache import customer_value
+from common.public_cache import customer_value, generations_prefetch
 
 from .models import Coupon, CouponStatus, IssuedCoupon, issued_coupon_state
 
@@ -37,6 +37,7 @@ def coupons_usable(*, user: User) -> QuerySet[IssuedCoupon]:
 
 # Bumped when staff change a coupon's terms or status: every holder's kept list is stale.
 COUPON_TERMS_SCOPE = "promotions:coupons"
+generations_prefetch(COUPON_TERMS_SCOPE)
 
 
 def coupons_usable_kept(*, user: User) -> list[IssuedCoupon]:

@@ -111,7 +111,7 @@ class ProductVariantSerializer(serializers.ModelSerializer):
 
 
 class ProductDetailSerializer(ProductListSerializer):
-    images = ProductImageSerializer(many=True, read_only=True)
+    images = ProductImageSerializer(many=True, read_only=True, source="page_images")
     variants = ProductVariantSerializer(many=True, read_only=True, source="sale_variants")
 
     class Meta(ProductListSerializer.Meta):

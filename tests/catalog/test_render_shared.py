@@ -58,6 +58,27 @@ def test_shared_value_is_computed_once_per_generation(settings):
     assert shared_value(["t:scope"], "t:name", compute) == {"n": 4}  # without the cache: always computed
 
 
+def test_a_requests_first_generations_read_brings_the_scopes_most_pages_read():
+    """One round trip for the catalogue's, pricing's and coupon terms' generations (registered with
+    generations_prefetch), whichever a page asks for first; the next request reads them again."""
+    from common.public_cache import _request_generations, generations_current
+
+    def one_request(scopes):
+        memo = _request_generations.set({})  # as PublicCacheMiddleware does for a GET
+        try:
+            return generations_current(scopes), dict(_request_generations.get())
+        finally:
+            _request_generations.reset(memo)
+
+    asked, read = one_request(["t:first"])
+    assert set(asked) == {"t:first"}
+    assert {"t:first", "catalog", "catalog:shared", "pricing", "promotions:coupons"} <= set(read)
+    generations_bump(["catalog"])  # a catalogue write between two requests
+    asked, read_next = one_request(["catalog"])
+    assert asked == {"catalog": read["catalog"] + 1}
+    assert read_next["pricing"] == read["pricing"]
+
+
 def _csrf_secrets(html: str) -> set[str]:
     tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     tokens += re.findall(r'"X-CSRFToken": "([^"]+)"', html)

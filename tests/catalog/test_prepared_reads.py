@@ -1,0 +1,85 @@
+"""The product page's reads compiled once (common/prepared.py) answer what the ORM would, for
+every product they are run with, and refuse what cannot be prepared."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog import selectors
+from catalog.models import Category, Product, ProductImage, ProductVariant, VariantStatus
+from common.prepared import PreparedQuery
+from inventory.models import InventoryItem
+from tests.factories.commerce import CategoryFactory, VariantFactory
+
+
+def _rows(variants):
+    return [(v.pk, v.sku, v.price, v.status, v.available, v.low_stock_at, v.stock_status) for v in variants]
+
+
+def test_the_variants_of_each_product_are_the_orms(make_product):
+    """Compiled on the first product, run for others: each gets its own rows and live stock."""
+    shirt = make_product("Shirt", prices=("10.00", "12.50"), stock=7)
+    VariantFactory(product=shirt, price=Decimal("9.00"), stock=0, status=VariantStatus.OUT_OF_STOCK)
+    VariantFactory(product=shirt, price=Decimal("8.00"), stock=4, status=VariantStatus.DISCONTINUED)
+    mug = make_product("Mug", prices=("4.00",), stock=2)
+    gone = VariantFactory(product=mug, price=Decimal("5.00"), stock=9)
+    ProductVariant.objects.filter(pk=gone.pk).soft_delete()
+    InventoryItem.objects.filter(variant__product=mug).update(reserved_quantity=1)
+
+    for product in (shirt, mug, shirt):
+        prepared = selectors.variants_for_sale_of(product_id=product.pk)
+        orm = list(selectors.variants_for_sale().filter(product_id=product.pk))
+        assert _rows(prepared) == _rows(orm)
+    assert len(selectors.variants_for_sale_of(product_id=shirt.pk)) == 3  # not the discontinued one
+    assert _rows(selectors.variants_for_sale_of(product_id=mug.pk))[0][4:] == (1, 5, "low_stock")
+    assert selectors.variants_for_sale_of(product_id=10**9) == []
+
+
+def test_the_api_product_reads_its_figures_images_and_category(make_product, tree):
+    lamp = make_product("Lamp", prices=("30.00", "25.00"), stock=3, category=tree["audio"])
+    ProductImage.objects.create(product=lamp, image_url="/static/img/b.svg", alt_text="Side", display_order=2)
+    hidden = CategoryFactory(name="Hidden", slug="hidden", is_active=False)
+    kettle = make_product("Kettle", category=hidden)
+
+    with CaptureQueriesContext(connection) as statements:
+        loaded = selectors.product_for_page(product_id=lamp.pk)
+    assert len(statements.captured_queries) <= 4  # product, images, variants; the tree if not kept
+    assert (loaded.title, loaded.price, loaded.available) == ("Lamp", Decimal("25.00"), 6)
+    assert loaded.category.slug == "audio"
+    assert [image.alt_text for image in loaded.page_images] == ["Picture of Lamp", "Side"]
+    assert [image.is_primary for image in loaded.primary_images] == [True]
+    assert len(loaded.sale_variants) == 2
+
+    # A product in a hidden category still names it (read on its own: the tree leaves it out).
+    assert selectors.product_for_page(product_id=kettle.pk).category.slug == "hidden"
+    assert selectors.product_text_for_page(product_id=kettle.pk).category == Category.objects.get(slug="hidden")
+
+    Product.objects.filter(pk=lamp.pk).soft_delete()
+    assert selectors.product_for_page(product_id=lamp.pk) is None
+    assert selectors.product_text_for_page(product_id=lamp.pk) is None
+
+
+@pytest.mark.django_db
+def test_only_ints_are_swapped_in():
+    """An id from a URL or a form arrives as an int or not at all: a string never reaches the SQL."""
+    prepared = PreparedQuery(lambda product_id: Product.objects.filter(pk=product_id))
+    for bad in ("1 OR 1=1", "1", 1.0, True, None):
+        with pytest.raises(TypeError):
+            prepared.run(product_id=bad)
+    assert prepared.run(product_id=10**9) == []
+    with pytest.raises(TypeError):
+        prepared.run(product=1)  # not the name it was compiled with
+
+
+@pytest.mark.django_db
+def test_what_cannot_be_prepared_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="select or prefetch"):
+        PreparedQuery(lambda product_id: Product.objects.select_related("category").filter(pk=product_id)).run(
+            product_id=1
+        )
+    with pytest.raises(ImproperlyConfigured, match="product_id"):
+        # The argument never reaches the statement: every run would answer the same rows.
+        PreparedQuery(lambda product_id: Product.objects.filter(pk=1)).run(product_id=1)
