@@ -4,15 +4,48 @@ Everything a user owns is read through that user, so another user's id finds not
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from common.prepared import PreparedQuery
+from common.public_cache import customer_value
 
 from .exceptions import AddressNotFoundError
 from .models import Address, Customer, Seller, User, UserPreferences, UserProfile, UserSession
 from .validators import SOCIAL_NETWORKS
+
+_MAX_USER_ID = 2**63 - 1
+
+
+def user_for_request(user_id: Any) -> User | None:
+    """The user a browser session or an API token names, with its seller profile (or the "no
+    seller" the account menu reads), or None when there is no such user or the id is garbage.
+
+    Kept per customer (`customer_value`): a signed-in request reads it from Redis or the worker's
+    memory instead of the database. Every save or delete of the user or seller row bumps the
+    customer (`accounts.signals`), so a password change, deactivation or soft deletion is seen at
+    the next request. Each read is a fresh unpickled copy, so a request changing its
+    `request.user` changes no other request's. Whether the user may still sign in is the caller's
+    check (`accounts.authentication.user_can_sign_in`), on every request, kept user or not.
+    """
+    if isinstance(user_id, bool):
+        return None
+    if isinstance(user_id, str) and user_id.isascii() and user_id.isdigit():
+        user_id = int(user_id)
+    if not isinstance(user_id, int) or not 0 < user_id <= _MAX_USER_ID:
+        return None
+    pk = user_id
+
+    def compute() -> User | None:
+        try:
+            return User._default_manager.select_related("seller").get(pk=pk)
+        except User.DoesNotExist:
+            return None  # kept too: creating a user with this id bumps it
+
+    user: User | None = customer_value(pk, "accounts:request-user", compute)
+    return user
 
 
 def profile_for(*, user: User) -> UserProfile:
