@@ -10,12 +10,12 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
-from common.public_cache import cache_public_response, shared_value
+from common.public_cache import UnpickledWhenUsed, cache_public_response, shared_value
 
 from . import cache, selectors
 from .cache import CATALOG, listing_scopes, product_page_scopes
 from .forms import ProductFilterForm
-from .models import Product, VariantStatus
+from .models import VariantStatus
 
 PAGE_SIZE = 24
 
@@ -27,9 +27,10 @@ def _page(request: HttpRequest, filters: dict[str, Any]) -> Page:
     shown = {**filters, "category": filters["category"].pk if filters["category"] else None}
     name = f"catalog:listing:{sorted(shown.items())}:page={number}"
 
-    def compute() -> tuple[int, int, list[Product]]:
+    def compute() -> tuple[int, int, UnpickledWhenUsed]:
         page = Paginator(selectors.products_search(**filters), PAGE_SIZE).get_page(number)
-        return page.paginator.count, page.number, list(page.object_list)
+        # The rows are read only when the cards' fragment is rendered (a miss of {% shared %}).
+        return page.paginator.count, page.number, UnpickledWhenUsed(page.object_list)
 
     count, shown_number, rows = shared_value([CATALOG], name, compute)
     paginator = Paginator(rows, PAGE_SIZE)

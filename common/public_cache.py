@@ -36,8 +36,9 @@ import contextvars
 import functools
 import hashlib
 import logging
+import pickle  # nosec B403 - values of the shop's own cache (UnpickledWhenUsed)
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -339,6 +340,43 @@ def shared_value(scopes: Sequence[str], name: str, compute: Callable[[], Any], *
     cache.set(key, entry, _lifetime(timeout))
     _local().set(key, entry, _lifetime(timeout))
     return value
+
+
+class UnpickledWhenUsed(Sequence[Any]):
+    """Rows inside a kept value, unpickled only when something reads them.
+
+    Every read of a kept value unpickles a copy (Redis and the worker's memory both keep pickles).
+    A listing page keeps its rows beside the rendered cards (`{% shared %}`), and on a hit only
+    the count and page number are used: 24 products with their categories and images unpickled
+    for nothing were a tenth of the page. Wrapped in this, they stay bytes until iterated or
+    indexed; their number is known without them.
+    """
+
+    def __init__(self, rows: Iterable[Any]) -> None:
+        self._rows: list[Any] | None = list(rows)
+        self._pickled = b""
+        self._count = len(self._rows)
+
+    def __getstate__(self) -> dict[str, Any]:
+        pickled = self._pickled or pickle.dumps(self._rows, pickle.HIGHEST_PROTOCOL)
+        return {"pickled": pickled, "count": self._count}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._rows, self._pickled, self._count = None, state["pickled"], state["count"]
+
+    def _loaded(self) -> list[Any]:
+        if self._rows is None:
+            self._rows = pickle.loads(self._pickled)  # noqa: S301  # nosec B301 - the shop's own cache, as every kept value
+        return self._rows
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._loaded()[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._loaded())
 
 
 # --- one customer's own values ----------------------------------------------------------------------

@@ -284,3 +284,19 @@ def test_the_headers_unread_count_shows_each_change_on_the_next_request(client, 
     assert unread() == 1
     notifications_mark_all_read(user=customer)
     assert unread() == 0
+
+
+def test_kept_rows_are_unpickled_only_when_read():
+    """A listing page's kept rows: their number without them, the rows themselves on first use."""
+    import pickle
+
+    from common.public_cache import UnpickledWhenUsed
+
+    kept = pickle.loads(pickle.dumps((3, UnpickledWhenUsed([{"title": "Mug"}, {"title": "Lamp"}]))))
+    rows = kept[1]
+    assert len(rows) == 2 and bool(rows)
+    assert rows._rows is None  # still bytes
+    assert [row["title"] for row in rows] == ["Mug", "Lamp"]
+    assert rows[1] == {"title": "Lamp"} and rows[:1] == [{"title": "Mug"}]
+    again = pickle.loads(pickle.dumps(rows))  # a loaded copy kept again keeps the same rows
+    assert list(again) == list(rows) and len(UnpickledWhenUsed([])) == 0
