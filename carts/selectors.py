@@ -6,13 +6,14 @@ Every read takes the cart's owner as `user=` (a signed-in customer) or `guest=` 
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from accounts.models import Guest, User
 from common.money import ZERO, money
+from common.prepared import PreparedQuery
 from common.public_cache import customer_value
 from inventory.selectors import units_available_of
 
@@ -38,7 +39,11 @@ def active_carts(*, user: User | None = None, guest: Guest | None = None) -> Que
     """The owner's active cart (at most one: a partial unique constraint), soft-deleted ones hidden.
 
     The one definition the page, the header's count and the services (which lock it) share."""
-    return Cart.objects.filter(status=CartStatus.ACTIVE, **owner_filter(user=user, guest=guest))
+    return _active_carts_by(**owner_filter(user=user, guest=guest))
+
+
+def _active_carts_by(**owner: object) -> QuerySet[Cart]:
+    return Cart.objects.filter(status=CartStatus.ACTIVE, **owner)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,26 @@ class CartView:
         return sum(line.item.quantity for line in self.lines)
 
 
+def _lines_for_page(carts: QuerySet[Cart]) -> QuerySet[CartItem]:
+    return (
+        CartItem.objects.filter(cart__in=carts)
+        .select_related("cart", "variant__product")
+        .annotate(units_available=units_available_of("variant_id"))
+        .order_by("created_at", "pk")
+    )
+
+
+# Read on every cart page: compiled once per worker (common/prepared.py), the ORM's statement
+# building was a third of the page's CPU.
+# (Typed Any: CartItem rows with their `units_available` annotation.)
+_LINES_OF_CUSTOMER: PreparedQuery[Any] = PreparedQuery(
+    lambda customer_id: _lines_for_page(_active_carts_by(customer_id=customer_id))
+)
+_LINES_OF_GUEST: PreparedQuery[Any] = PreparedQuery(
+    lambda guest_id: _lines_for_page(_active_carts_by(guest_id=guest_id))
+)
+
+
 def cart_for_page(*, user: User | None = None, guest: Guest | None = None) -> CartView:
     """The owner's active cart with each line at today's price and its stock (one query, any size).
 
@@ -78,12 +103,12 @@ def cart_for_page(*, user: User | None = None, guest: Guest | None = None) -> Ca
     available by a correlated subquery of the same statement; a line holding more than that is
     flagged (`stock_problem`), never dropped. A cart with no lines is shown as no cart (the page
     says it is empty either way)."""
-    items = list(
-        CartItem.objects.filter(cart__in=active_carts(user=user, guest=guest))
-        .select_related("cart", "variant__product")
-        .annotate(units_available=units_available_of("variant_id"))
-        .order_by("created_at", "pk")
-    )
+    owner_filter(user=user, guest=guest)  # exactly one owner
+    if user is not None:
+        items = _LINES_OF_CUSTOMER.run(customer_id=user.pk)
+    else:
+        assert guest is not None
+        items = _LINES_OF_GUEST.run(guest_id=guest.pk)
     if not items:
         return CartView(cart=None, lines=[], total=ZERO)
     lines = []

@@ -2,7 +2,7 @@
 
 On a hot page the ORM spends more CPU *building* a simple read than PostgreSQL spends running
 it: the product page's variants (one query with three annotations) cost 3.6 ms of CPU in the
-ORM and 1 ms in the database; compiled once and run through `raw()`, 0.85 ms in all
+ORM and 1 ms in the database; compiled once and run with new ids, 0.85 ms in all
 (`manage.py bench_render_profile`, README "Render speed"). A `PreparedQuery` keeps the ORM as
 the one place a read is written: the queryset is built by the same selector code, compiled the
 first time it is run, and later runs swap the ids into the compiled statement's parameters.
@@ -15,20 +15,26 @@ What may be prepared (checked where it can be, at the first run):
 - every argument is an integer id compared by equality (`field=value`): each must appear in the
   compiled parameters, and a run takes ints only;
 - nothing in the queryset may change between requests: no clock (`timezone.now()`), no setting
-  read at build time, no per-visitor value except the arguments;
-- no `select_related` or `prefetch_related` (`raw()` maps columns by name to one model's fields
-  and annotations): read a related row with a prepared query of its own, or from a kept value.
+  read at build time, no per-visitor value except the arguments.
+
+`select_related` rows come with the statement, as from the ORM: a run hands the compiled
+statement to Django's own model iterator (the compiler that built it, with the new parameters),
+so joined rows, annotations and deferred fields are populated exactly as the queryset would
+populate them. `prefetch_related` lookups run after it, through the ORM as usual (not prepared).
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 from django.db.models import Model, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=Model)
 
@@ -43,8 +49,10 @@ class _Compiled:
     params: tuple[Any, ...]
     # For each parameter position holding an argument: the argument's name.
     slots: dict[int, str]
-    model: type[Model]
-    using: str
+    # The queryset it was compiled from and the compiler that compiled it: a run reuses the
+    # compiler's record of the columns (which model, which related model, which annotation).
+    queryset: QuerySet[Any]
+    compiler: SQLCompiler
 
 
 class PreparedQuery(Generic[M]):
@@ -58,10 +66,8 @@ class PreparedQuery(Generic[M]):
     def _compile(self, names: list[str]) -> _Compiled:
         sentinels = {name: _SENTINEL_BASE - index for index, name in enumerate(sorted(names))}
         queryset = self._build(**sentinels)
-        query = queryset.query
-        if query.select_related or queryset._prefetch_related_lookups:  # type: ignore[attr-defined]  # Django's own record of prefetch_related()
-            raise ImproperlyConfigured("A prepared query cannot select or prefetch related rows.")
-        sql, params = query.get_compiler(using=queryset.db).as_sql()
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
         slots: dict[int, str] = {}
         by_value = {value: name for name, value in sentinels.items()}
         for position, param in enumerate(params):
@@ -70,7 +76,7 @@ class PreparedQuery(Generic[M]):
         missing = set(names) - set(slots.values())
         if missing:
             raise ImproperlyConfigured(f"A prepared query must use {sorted(missing)} as a parameter of its statement.")
-        return _Compiled(sql=sql, params=tuple(params), slots=slots, model=queryset.model, using=queryset.db)
+        return _Compiled(sql=sql, params=tuple(params), slots=slots, queryset=queryset, compiler=compiler)
 
     def sql_for(self, **ids: int) -> tuple[str, list[Any]]:
         """The statement and its parameters for these ids (compiling it on the first call)."""
@@ -91,9 +97,15 @@ class PreparedQuery(Generic[M]):
         return compiled.sql, params
 
     def run(self, **ids: int) -> list[M]:
-        """The rows for these ids, as model instances with their annotations as attributes."""
+        """The rows for these ids, as the queryset would answer them (model instances, their
+        `select_related` rows, annotations as attributes, then any `prefetch_related`)."""
         sql, params = self.sql_for(**ids)
         compiled = self._compiled
         assert compiled is not None
-        rows = compiled.model._default_manager.db_manager(compiled.using).raw(sql, params)
-        return list(rows)  # type: ignore[arg-type]  # the model the queryset was built on: M
+        compiler = copy.copy(compiled.compiler)
+        compiler.connection = connections[compiled.queryset.db]  # this thread's, not the compiling one's
+        statement = (sql, tuple(params))
+        compiler.as_sql = lambda *args, **kwargs: statement  # type: ignore[method-assign]  # the compiled statement, these ids
+        queryset = compiled.queryset._chain()  # type: ignore[attr-defined]  # a fresh clone with no results
+        queryset.query.get_compiler = lambda *args, **kwargs: compiler
+        return list(queryset)

@@ -74,12 +74,62 @@ def test_only_ints_are_swapped_in():
         prepared.run(product=1)  # not the name it was compiled with
 
 
+def test_joined_and_prefetched_rows_are_the_orms(make_product, tree):
+    """`select_related` rows come with the compiled statement, `prefetch_related` after it, one
+    query each, as from the ORM; run for one product after another, each gets its own."""
+
+    def build(product_id):
+        return (
+            Product.objects.select_related("category__parent")
+            .prefetch_related("images")
+            .filter(pk=product_id)
+            .only("title", "category__name", "category__parent__name")
+        )
+
+    prepared = PreparedQuery(build)
+    lamp = make_product("Lamp", category=tree["audio"])
+    ProductImage.objects.create(product=lamp, image_url="/static/img/b.svg", alt_text="Side", display_order=2)
+    kettle = make_product("Kettle")
+    for product in (lamp, kettle, lamp):
+        with CaptureQueriesContext(connection) as statements:
+            (loaded,) = prepared.run(product_id=product.pk)
+            parent = loaded.category and loaded.category.parent
+            category = loaded.category and (loaded.category.name, parent and parent.name)
+            images = [image.alt_text for image in loaded.images.all()]
+        assert len(statements.captured_queries) == 2  # the product with its categories, its images
+        (orm,) = build(product.pk)
+        assert loaded.title == orm.title
+        assert category == (orm.category and (orm.category.name, orm.category.parent and orm.category.parent.name))
+        assert images == [image.alt_text for image in orm.images.all()]
+        assert loaded.get_deferred_fields() == orm.get_deferred_fields()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_read_runs_on_each_threads_own_connection():
+    """Compiled in one thread, run in another: the second uses its own connection (a worker's
+    threads share the compiled statement, never a connection)."""
+    import threading
+
+    prepared = PreparedQuery(lambda product_id: Product.objects.filter(pk=product_id))
+    assert prepared.run(product_id=10**9) == []
+    seen: list[object] = []
+
+    def other_thread() -> None:
+        try:
+            with CaptureQueriesContext(connection) as statements:
+                prepared.run(product_id=10**9)
+            seen.append(len(statements.captured_queries))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    assert seen == [1]  # counted on that thread's connection, not this one's
+
+
 @pytest.mark.django_db
 def test_what_cannot_be_prepared_is_refused():
-    with pytest.raises(ImproperlyConfigured, match="select or prefetch"):
-        PreparedQuery(lambda product_id: Product.objects.select_related("category").filter(pk=product_id)).run(
-            product_id=1
-        )
     with pytest.raises(ImproperlyConfigured, match="product_id"):
         # The argument never reaches the statement: every run would answer the same rows.
         PreparedQuery(lambda product_id: Product.objects.filter(pk=1)).run(product_id=1)
