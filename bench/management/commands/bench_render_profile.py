@@ -14,6 +14,7 @@ flushed), so runs compare.
 from __future__ import annotations
 
 import random
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("-n", type=int, default=200, help="requests per page kind (default 200)")
         parser.add_argument("--only", default="", help="the page kinds whose label contains this")
         parser.add_argument("--profile", action="store_true", help="print a pyinstrument profile per kind")
+        parser.add_argument(
+            "--cprofile", type=int, default=0, metavar="N", help="print cProfile's N costliest functions per kind"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         from rest_framework_simplejwt.tokens import AccessToken
@@ -96,6 +100,12 @@ class Command(BaseCommand):
 
                 profiler = Profiler(interval=0.0002)
                 profiler.start()
+            cprofiler = None
+            if options["cprofile"]:
+                import cProfile
+
+                cprofiler = cProfile.Profile()
+                cprofiler.enable()
             times = []
             cpu_started = time.process_time()
             for i in range(n):
@@ -106,7 +116,13 @@ class Command(BaseCommand):
             cpu = (time.process_time() - cpu_started) * 1000 / n
             if profiler is not None:
                 profiler.stop()
+            if cprofiler is not None:
+                cprofiler.disable()
             times.sort()
             self.stdout.write(f"{label:<45} {sum(times) / n:8.2f} {times[n // 2]:8.2f} {cpu:7.2f}")
             if profiler is not None:
                 self.stdout.write(profiler.output_text(unicode=True, color=False, show_all=False))
+            if cprofiler is not None:
+                import pstats
+
+                pstats.Stats(cprofiler, stream=sys.stdout).sort_stats("cumulative").print_stats(options["cprofile"])
