@@ -258,9 +258,10 @@ class OrderListView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        paginator = Paginator(selectors.orders_for_history_page(user=signed_in_user(self.request)), ORDERS_PER_PAGE)
+        user = signed_in_user(self.request)
+        paginator = Paginator(selectors.orders_for_history_page(user=user), ORDERS_PER_PAGE)
         context["page_obj"] = paginator.get_page(self.request.GET.get("page"))
-        context["orders"] = context["page_obj"].object_list
+        context["orders"] = selectors.orders_with_history_lines(user=user, orders=context["page_obj"].object_list)
         return context
 
 

@@ -7,6 +7,10 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.templatetags.static import static
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from common.money import money as to_money
 from inventory.selectors import LOW_STOCK_AT
@@ -14,18 +18,19 @@ from inventory.selectors import LOW_STOCK_AT
 register = template.Library()
 
 
-@register.inclusion_tag("catalog/_stock_badge.html")
-def stock_badge(available: Any, low_stock_at: Any = None) -> dict[str, Any]:
-    """ "Out of stock", "Only N left" (at or below the low-stock mark) or "In stock"."""
+@register.simple_tag
+def stock_badge(available: Any, low_stock_at: Any = None) -> SafeString:
+    """ "Out of stock", "Only N left" (at or below the low-stock mark) or "In stock": one
+    definition for Django's templates and the Jinja2 parts (made in Python: an inclusion
+    template per badge cost more than the row it sat in)."""
     units = int(available or 0)
     low = LOW_STOCK_AT if low_stock_at in (None, "") else int(low_stock_at)
     if units <= 0:
-        state = "out"
-    elif units <= low:
-        state = "low"
-    else:
-        state = "in"
-    return {"units": units, "state": state}
+        return format_html('<span class="badge stock-badge stock-out">{}</span>', _("Out of stock"))
+    if units <= low:
+        label = ngettext("Only %(units)d left", "Only %(units)d left", units) % {"units": units}
+        return format_html('<span class="badge stock-badge stock-low">{}</span>', label)
+    return format_html('<span class="badge stock-badge stock-in">{}</span>', _("In stock"))
 
 
 @register.filter

@@ -104,6 +104,15 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # The hot loops of the busiest pages (a row per order, per cart line, per variant), included
+        # in a Django template with {% jinja %} (common/jinja_env.py, README "How pages are written fast").
+        "NAME": "jinja2",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja_templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.jinja.environment"},
+    },
 ]
 
 # --- Database -------------------------------------------------------------------------------

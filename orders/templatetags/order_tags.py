@@ -4,6 +4,8 @@ from typing import Any
 
 from django import template
 from django.conf import settings
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from accounts.models import User
 from accounts.selectors import address_primary
@@ -15,17 +17,27 @@ from ..services.quote import cart_quote as quote_of_cart
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def checkout_coupons(context: dict[str, Any]) -> list[Any]:
-    """The signed-in customer's unused coupons: `{% checkout_coupons as my_coupons %}`.
+def coupons_for_checkout(user: Any) -> list[Any]:
+    """The signed-in customer's unused coupons for a checkout form (none for anyone else): the
+    Jinja2 order form's `checkout_coupons(user)` and the `{% checkout_coupons %}` tag.
 
-    Read only where the order form is shown, instead of on every page by a context processor.
+    Read only where a checkout form is shown, instead of on every page by a context processor.
     """
-    request = context.get("request")
-    user = getattr(request, "user", None)
     if not isinstance(user, User):
         return []
     return coupons_usable_kept(user=user)
+
+
+@register.simple_tag(takes_context=True)
+def checkout_coupons(context: dict[str, Any]) -> list[Any]:
+    """`{% checkout_coupons as my_coupons %}`: `coupons_for_checkout` of the request's user."""
+    return coupons_for_checkout(getattr(context.get("request"), "user", None))
+
+
+@register.simple_tag
+def status_badge(order: Any) -> SafeString:
+    """An order's status as every page shows it (orders/_status.html; the Jinja2 rows' global)."""
+    return format_html('<span class="badge status-{}">{}</span>', order.status_id, order.status.name)
 
 
 @register.filter

@@ -1,0 +1,24 @@
+"""The Jinja2 environment of the shop's Jinja2 parts (settings.TEMPLATES, common/jinja_env.py):
+the common one, with the apps' template-tag functions that both engines use."""
+
+from typing import Any
+
+from jinja2 import Environment
+
+from carts.templatetags.wishlist_tags import wishlist_choices_for
+from catalog.templatetags.catalog_tags import image_src, money, stock_badge
+from common.jinja_env import base_environment
+from orders.templatetags.order_tags import coupons_for_checkout, order_max_line_quantity, status_badge
+
+
+def environment(**options: Any) -> Environment:
+    env = base_environment(**options)
+    env.globals.update(
+        status_badge=status_badge,
+        stock_badge=stock_badge,
+        order_max_line_quantity=order_max_line_quantity,
+        checkout_coupons=coupons_for_checkout,
+        wishlist_choices=wishlist_choices_for,
+    )
+    env.filters.update(money=money, image_src=image_src)
+    return env

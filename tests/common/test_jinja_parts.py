@@ -1,0 +1,133 @@
+"""The hot loops rendered by Jinja2 inside Django pages (`{% jinja %}`, common/jinja_env.py): the
+cart page's lines and the order history's rows. They escape what a shopper typed, carry the
+page's own CSRF token, show each customer only their own rows, and print dates as Django does."""
+
+import datetime
+import re
+import zoneinfo
+from decimal import Decimal
+
+import pytest
+from django.template import Context, Template
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from carts.models import CartItem
+from carts.services import cart_add_item
+from common.jinja_env import _date
+from tests.factories.accounts import CustomerFactory
+from tests.factories.commerce import ProductFactory, VariantFactory
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+pytestmark = pytest.mark.django_db
+
+
+def _variant(title: str, price: str = "10.00") -> object:
+    return VariantFactory(product=ProductFactory(title=title), price=Decimal(price), stock=20)
+
+
+def test_a_cart_line_escapes_what_was_typed_into_a_title():
+    customer = CustomerFactory().user
+    cart_add_item(user=customer, variant_id=_variant('<script>alert("x")</script> & Co').pk, quantity=1)
+    client = Client()
+    client.force_login(customer)
+    html = client.get(reverse("carts:detail")).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co" in html  # the link text and labels
+    assert 'aria-label="Remove &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; Co"' in html
+
+
+def test_every_form_of_the_cart_carries_the_pages_one_token_and_it_is_accepted():
+    customer = CustomerFactory().user
+    keep, drop = _variant("Kettle"), _variant("Teapot")
+    cart_add_item(user=customer, variant_id=keep.pk, quantity=1)
+    cart_add_item(user=customer, variant_id=drop.pk, quantity=2)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(customer)
+    client.get(reverse("home"))  # the CSRF cookie, as a browser holds it
+    html = client.get(reverse("carts:detail")).content.decode()
+    tokens = TOKEN.findall(html)
+    # Each line's update, remove and move-to-wishlist forms, then the page's own forms.
+    assert len(tokens) >= 2 * 3 and len(set(tokens)) == 1
+    item = CartItem.objects.get(cart__customer=customer, variant=drop)
+    answer = client.post(reverse("carts:item_remove", args=[item.pk]), {"csrfmiddlewaretoken": tokens[0]})
+    assert answer.status_code in (200, 302)
+    assert list(CartItem.objects.filter(cart__customer=customer).values_list("variant_id", flat=True)) == [keep.pk]
+
+
+def test_customers_and_a_guest_interleaved_see_only_their_own_lines_rows_and_token():
+    from orders.services import order_place
+    from tests.orders.conftest import funded_user
+
+    ann, bob = funded_user(), funded_user()
+    own = {"ann": _variant("Lamp of Ann"), "bob": _variant("Rug of Bob"), "guest": _variant("Mug of a guest")}
+    cart_add_item(user=ann, variant_id=own["ann"].pk, quantity=1)
+    cart_add_item(user=bob, variant_id=own["bob"].pk, quantity=3)
+    order_place(user=ann, lines=[{"variant_id": own["ann"].pk, "quantity": 1}])
+    order_place(user=bob, lines=[{"variant_id": own["bob"].pk, "quantity": 2}])
+    clients = {"ann": Client(), "bob": Client(), "guest": Client()}
+    clients["ann"].force_login(ann)
+    clients["bob"].force_login(bob)
+    for client in clients.values():
+        client.get(reverse("home"))
+    clients["guest"].post(reverse("carts:add"), {"variant_id": own["guest"].pk, "quantity": 1})
+    titles = {who: variant.product.title for who, variant in own.items()}
+    seen_tokens: dict[str, set[str]] = {who: set() for who in clients}
+    for _round in range(2):
+        for page in (reverse("carts:detail"), reverse("orders:list")):
+            for who in ("ann", "guest", "bob"):
+                response = clients[who].get(page, follow=True)
+                html = response.content.decode()
+                if page == reverse("orders:list") and who == "guest":
+                    assert "orders" not in response.wsgi_request.path  # sent to sign in
+                    continue
+                assert titles[who] in html, (who, page)
+                assert not any(titles[other] in html for other in titles if other != who), (who, page)
+                seen_tokens[who].update(TOKEN.findall(html))
+    # Each visitor's pages carry tokens of their own CSRF secret only, never another's.
+    secrets = {}
+    for who, client in clients.items():
+        from django.middleware.csrf import _unmask_cipher_token
+
+        secrets[who] = {_unmask_cipher_token(token) for token in seen_tokens[who]}
+        assert secrets[who] == {client.cookies["csrftoken"].value}, who
+    assert len({next(iter(s)) for s in secrets.values()}) == 3
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize("fmt", ["c", "DATE_FORMAT", "DATETIME_FORMAT", "Y-m-d H:i"])
+def test_dates_are_printed_as_djangos_date_filter_prints_them(zone, fmt):
+    django_date = Template("{{ value|date:fmt }}")
+    moments = [
+        datetime.datetime(2026, 12, 6, 23, 59, 30, tzinfo=datetime.UTC),  # the next day in Kolkata
+        datetime.datetime(2026, 12, 7, 3, 15, tzinfo=datetime.UTC),  # the day before in New York
+        datetime.datetime(2026, 3, 8, 7, 30, 0, 123456, tzinfo=datetime.UTC),
+    ]
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        for moment in moments:
+            assert _date(moment, fmt) == django_date.render(Context({"value": moment, "fmt": fmt}))
+        assert _date(datetime.date(2026, 12, 6), "DATE_FORMAT") == "Dec. 6, 2026"
+    assert _date(None, "c") == ""
+
+
+def test_the_history_shows_each_order_its_own_lines_when_customers_order_in_turn():
+    """A history page reads its lines by the customer and the page's id range: another customer's
+    order placed in between never lends its lines, and each row lists its own in order."""
+    from orders.services import order_place
+    from tests.orders.conftest import funded_user
+
+    ann, bob = funded_user(), funded_user()
+    kettle, rug, lamp, mug = _variant("Kettle"), _variant("Rug"), _variant("Lamp"), _variant("Mug")
+    first = order_place(user=ann, lines=[{"variant_id": kettle.pk, "quantity": 1}])
+    order_place(user=bob, lines=[{"variant_id": rug.pk, "quantity": 4}])
+    last = order_place(user=ann, lines=[{"variant_id": lamp.pk, "quantity": 2}, {"variant_id": mug.pk, "quantity": 3}])
+    client = Client()
+    client.force_login(ann)
+    html = client.get(reverse("orders:list")).content.decode()
+    rows = re.findall(r'<td data-label="Items">(.*?)</td>', html)
+    times = "\N{MULTIPLICATION SIGN}"
+    assert rows == [f"2 {times} Lamp, 3 {times} Mug", f"1 {times} Kettle"]  # newest first; Bob's rug on no row
+    assert f'href="{reverse("orders:detail", args=[last.order.pk])}"' in html
+    assert f'href="{reverse("orders:detail", args=[first.order.pk])}"' in html
