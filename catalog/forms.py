@@ -1,10 +1,13 @@
 """Forms of the catalogue pages: the search and filter bar."""
 
+from collections.abc import Iterator
 from typing import Any, cast
 
 from django import forms
 from django.forms.utils import flatatt
 from django.http import QueryDict
+from django.utils import translation
+from django.utils.choices import BaseChoiceIterator
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -44,6 +47,32 @@ class PlainSelect(forms.Select):
         return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options)
 
 
+class _KeptChoices(BaseChoiceIterator):
+    """Choices already in Django's normal form: a field given these does not walk them again."""
+
+    def __init__(self, choices: list[tuple[str, str]]) -> None:
+        self.choices = choices
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.choices)
+
+
+# The category choices of the last category tree, per language: every catalogue page builds the
+# filter form, and the tree changes far less often than a page is asked for.
+_category_choices: dict[str, tuple[object, _KeptChoices]] = {}
+
+
+def _category_choices_of(index: Any) -> _KeptChoices:
+    language = translation.get_language() or ""
+    kept = _category_choices.get(language)
+    if kept is None or kept[0] is not index:
+        choices = [("", str(_("All categories")))] + [
+            (node.category.slug, "\u2014 " * node.depth + node.category.name) for node in index.walk()
+        ]
+        kept = _category_choices[language] = (index, _KeptChoices(choices))
+    return kept[1]
+
+
 class CategoryRefField(forms.CharField):
     """An active category given by id or slug; cleans to the `Category`."""
 
@@ -75,9 +104,7 @@ class ProductFilterForm(forms.Form):
         self.category_index = None
         if with_category:
             self.category_index = cache.category_index()
-            cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("All categories"))] + [
-                (node.category.slug, "\u2014 " * node.depth + node.category.name) for node in self.category_index.walk()
-            ]
+            cast(forms.ChoiceField, self.fields["category"]).choices = _category_choices_of(self.category_index)
         else:
             del self.fields["category"]
             del self.fields["q"]
