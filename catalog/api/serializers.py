@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Category, Product, ProductImage, ProductStatus, ProductVariant, VariantStatus
-from common.api.serializers import MoneyField
+from common.api.serializers import KeptFieldsMixin, MoneyField
 from inventory.models import StockStatus
 
 
@@ -43,13 +43,13 @@ VariantStatusField = _named_enum_field(VariantStatus, "VariantStatusEnum")
 StockStatusField = _named_enum_field(StockStatus, "StockStatusEnum")
 
 
-class CategoryRefSerializer(serializers.ModelSerializer):
+class CategoryRefSerializer(KeptFieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ["id", "name", "slug"]
 
 
-class ProductListSerializer(serializers.ModelSerializer):
+class ProductListSerializer(KeptFieldsMixin, serializers.ModelSerializer):
     category = CategoryRefSerializer(read_only=True)
     price = MoneyField(read_only=True, help_text="The lowest price of the product's active variants.")
     available_quantity = serializers.IntegerField(source="available", read_only=True)
@@ -80,7 +80,7 @@ class ProductListSerializer(serializers.ModelSerializer):
         return _absolute(self.context.get("request"), images[0].image_url)
 
 
-class ProductImageSerializer(serializers.ModelSerializer):
+class ProductImageSerializer(KeptFieldsMixin, serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
 
@@ -98,7 +98,7 @@ class ProductImageSerializer(serializers.ModelSerializer):
         return _absolute(self.context.get("request"), image.thumbnail_url or image.image_url)
 
 
-class ProductVariantSerializer(serializers.ModelSerializer):
+class ProductVariantSerializer(KeptFieldsMixin, serializers.ModelSerializer):
     price = MoneyField(read_only=True)
     available_quantity = serializers.IntegerField(source="available", read_only=True)
     status = VariantStatusField(read_only=True)

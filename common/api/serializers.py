@@ -1,5 +1,6 @@
 """Field helpers and input rules shared by every app's serializers."""
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -113,3 +114,19 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class KeptFieldsMixin:
+    # A ModelSerializer builds its fields from the model (field mapping, validators) on every
+    # instance: on the product API that was most of a fresh answer's serializer time. A
+    # serializer whose fields do not depend on the request builds them once per class; each
+    # instance gets a deep copy, as DRF gives every instance of its declared fields.
+    # (Comments, not a docstring: drf-spectacular would show it in the schema.)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        cls = type(self)
+        kept = cls.__dict__.get("_kept_fields")
+        if kept is None:
+            kept = super().get_fields()  # type: ignore[misc]  # mixin: the serializer's own
+            cls._kept_fields = kept  # type: ignore[attr-defined]  # per class, never per instance
+        return copy.deepcopy(kept)
