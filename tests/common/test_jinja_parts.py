@@ -131,3 +131,23 @@ def test_the_history_shows_each_order_its_own_lines_when_customers_order_in_turn
     assert rows == [f"2 {times} Lamp, 3 {times} Mug", f"1 {times} Kettle"]  # newest first; Bob's rug on no row
     assert f'href="{reverse("orders:detail", args=[last.order.pk])}"' in html
     assert f'href="{reverse("orders:detail", args=[first.order.pk])}"' in html
+
+
+def test_kept_translations_and_links_follow_the_language_and_the_mount_point():
+    from django.urls import set_script_prefix
+    from django.utils import translation
+
+    from common.jinja_env import _gettext, _url
+
+    assert _gettext("Yes") == "Yes"
+    with translation.override("de"):
+        assert _gettext("Yes") == "Ja"  # Django's own German catalogue
+    assert _gettext("Yes") == "Yes"
+    assert _url("carts:detail") == reverse("carts:detail")
+    set_script_prefix("/shop/")
+    try:
+        assert _url("carts:detail") == "/shop/cart/"
+        assert _url("orders:detail", 7) == "/shop/orders/7/"
+    finally:
+        set_script_prefix("/")
+    assert _url("carts:detail") == "/cart/"
