@@ -71,7 +71,9 @@ def _cart_answer(request: HttpRequest, *, notice: str, error: bool = False) -> H
     if _htmx(request):
         context = _cart_context(request) | {"notice": notice, "notice_is_error": error}
         body = render(request, f"{CART_TEMPLATE}#cart_body", context).content
-        badge = render(request, "carts/_cart_badge.html", {"units": context["cart_item_count"], "oob": True}).content
+        badge = render(
+            request, "carts/_cart_badge.html", {"units": context["cart_item_count"], "oob": True}, using="jinja2"
+        ).content
         return HttpResponse(body + badge)
     (messages.error if error else messages.success)(request, notice)
     return HttpResponseRedirect(reverse("carts:detail"))

@@ -55,7 +55,7 @@ class ProductListView(View):
             "query": filters["search"],
             "category": filters["category"],
         }
-        return render(request, "catalog/product_list.html", context)
+        return render(request, "catalog/product_list.html", context, using="jinja2")
 
 
 @method_decorator(cache_public_response(listing_scopes), name="dispatch")
@@ -79,7 +79,7 @@ class CategoryDetailView(View):
             "page_obj": page,
             "products": page.object_list,
         }
-        return render(request, "catalog/category_detail.html", context)
+        return render(request, "catalog/category_detail.html", context, using="jinja2")
 
 
 @method_decorator(cache_public_response(product_page_scopes), name="dispatch")
@@ -114,7 +114,7 @@ class ProductDetailView(View):
             "price_varies": len({v.price for v in active}) > 1,
             "order_form_key": uuid.uuid4().hex,
         }
-        return render(request, "catalog/product_detail.html", context)
+        return render(request, "catalog/product_detail.html", context, using="jinja2")
 
 
 def _product_page(pk: int) -> dict[str, Any] | None:

@@ -1,9 +1,13 @@
-"""The header's notification link shows how many unread in-app notifications the signed-in user has."""
+"""The page frame's per-visitor values: the unread notifications of the signed-in user, and (for
+Jinja2 pages) one CSRF token a page."""
 
 import functools
 from typing import Any
 
 from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.utils.functional import SimpleLazyObject
+from django.utils.html import format_html
 
 from .inbox import inbox_unread_count_kept
 
@@ -17,3 +21,14 @@ def notifications(request: HttpRequest) -> dict[str, Any]:
     # A callable: the badge's template calls it once, so pages without the header pay nothing;
     # kept per user (one Redis read instead of a COUNT), bumped by whatever changes it.
     return {"unread_notification_count": functools.partial(inbox_unread_count_kept, user=user)}
+
+
+def csrf_once(request: HttpRequest) -> dict[str, Any]:
+    """`csrf_token` and `csrf_input` of a Jinja2 page, masked once a page as in Django's templates
+    (the Jinja2 backend's own mask a new token at every form). Lazy: a page without a form hands
+    out no token, so the public cache may keep it (common/public_cache.py)."""
+    token = SimpleLazyObject(lambda: get_token(request))
+    field = SimpleLazyObject(
+        lambda: format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', str(token))
+    )
+    return {"csrf_token": token, "csrf_input": field}

@@ -1,22 +1,31 @@
-"""The Jinja2 environment of the page parts rendered with Jinja2 (`jinja_templates/`, `{% jinja %}`);
-the project's `config.jinja.environment` adds the apps' helpers to it.
+"""The Jinja2 environment of the pages and parts rendered with Jinja2 (`jinja_templates/`); the
+project's `config.jinja.environment` adds the apps' helpers to it.
 
-Django's template engine renders the page; a loop it would render slowly (a row per order, per
-cart line, per variant) is a Jinja2 template included with `{% jinja %}`
+The page frame (`base.html`) is Jinja2, for the pages of both engines. The busiest pages (the
+catalogue's listings and product page) are Jinja2 pages: their view renders with
+`using="jinja2"`, and the backend's context processors (settings.TEMPLATES) give them what Django's
+give a Django template. Elsewhere Django's engine renders the page, and a loop it would render
+slowly (a row per order, per cart line) is a Jinja2 part included with `{% jinja %}`
 (common/templatetags/shared_parts.py). Jinja2 compiles a template to Python once per worker;
 Django's engine walks its nodes and resolves every `{{ a.b }}` by trial on every render (README,
-"Render speed", fourth round, has the figures).
+"Render speed" has the figures).
 
 What a part may use, beside Jinja2's own syntax and filters:
 
 - `gettext`/`ngettext` (and `_`), `{% trans %}`: the active language's translations, as in Django;
 - `url(name, *args)`: `reverse()`; `static(path)`: the static file's (hashed) address;
+  `language_code()`: the active language;
 - the template tags' own functions, one definition for both engines: `status_badge(order)`,
   `stock_badge(units, low_stock_at)`, `order_max_line_quantity()`, `checkout_coupons(user)`,
   `wishlist_choices(user)`;
 - `csrf_input` / `csrf_token`, `request`, `user`: the page's (`{% jinja %}` passes them);
-- the filters `money` and `image_src` (catalog_tags), `linebreaks` and `date(format)` (Django's,
-  the latter in the active time zone).
+- the filters `money` and `image_src` (catalog_tags), `linebreaks`, `striptags`, `truncatechars` and
+  `date(format)` (Django's, the latter in the active time zone);
+- `querystring(page=2)`: Django's `{% querystring %}`; `{% call shared(scopes, name) %}…{% endcall %}`:
+  `{% shared %}`, a part kept per generation.
+
+`{% once %}…{% endonce %}` keeps a constant part (labels, links, asset addresses) per worker and
+language, as the Django templates' tag of that name.
 
 Values are escaped as in Django's templates (autoescape); Django's safe strings stay unescaped.
 """
@@ -25,16 +34,25 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
+from collections.abc import Callable
+from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import linebreaks_filter
+from django.template.defaultfilters import linebreaks_filter, striptags, truncatechars
+from django.template.defaulttags import querystring
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # public since 1.x, not in the stubs
-from jinja2 import Environment
+from jinja2 import Environment, nodes, pass_context
+from jinja2.ext import Extension
+from jinja2.parser import Parser
+from markupsafe import Markup
+
+from common.public_cache import shared_value
 
 
 def _url(name: str, *args: Any, **kwargs: Any) -> str:
@@ -48,6 +66,20 @@ def _url(name: str, *args: Any, **kwargs: Any) -> str:
 @functools.lru_cache(maxsize=8192)
 def _reversed(name: str, args: tuple[Any, ...], script_prefix: str, urlconf: str) -> str:
     return reverse(name, args=args or None, urlconf=urlconf)
+
+
+def _static(path: str) -> str:
+    """`static()`, kept per worker: the page frame links five assets on every page."""
+    return _static_address(path, get_script_prefix(), id(getattr(settings, "_wrapped", settings)))
+
+
+@functools.lru_cache(maxsize=512)
+def _static_address(path: str, script_prefix: str, settings_id: int) -> str:
+    return static(path)  # the prefix and the settings (a test's override) are the key
+
+
+def _language_code() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 def _gettext(message: str) -> str:
@@ -78,6 +110,24 @@ def _date(value: Any, format: str | None = None) -> str:
     return date_filter(local, format)
 
 
+@pass_context
+def _querystring(context: Any, query_dict: Any = None, **changes: Any) -> str:
+    """Django's `{% querystring %}`: the page's query string (`request.GET`) with these changes."""
+    page = SimpleNamespace(request=context.get("request"))  # all of the Django context it reads
+    return querystring(page, query_dict, **changes)  # type: ignore[arg-type]  # see above
+
+
+def _shared(scopes: list[str], name: str, caller: Callable[[], Markup]) -> Markup:
+    """`{% call shared(["catalog"], name) %}…{% endcall %}`: the Jinja2 form of `{% shared %}`
+    (common/templatetags/shared_parts.py): a part every shopper sees the same, rendered once per
+    generation of these scopes and `name` (and the active language). Nothing of the visitor in it."""
+    if not name:
+        return caller()
+    key = f"jinja-fragment:{name}:{translation.get_language() or ''}"
+    html = shared_value(list(scopes), key, lambda: str(caller()))
+    return Markup(html)  # noqa: S704 - Jinja2's own output, escaped as it rendered  # nosec B704 - see left
+
+
 def _linebreaks(value: Any) -> str:
     """Django's `linebreaks` filter, escaping the text first as Django's engine does."""
     return linebreaks_filter(value, autoescape=True)
@@ -88,11 +138,50 @@ def _day_name(day: datetime.date, language: str) -> str:
     return date_filter(day, "DATE_FORMAT")
 
 
+# What `{% once %}` rendered: per template position, language, URL prefix and settings object.
+_RENDERED_ONCE: dict[tuple[str, str, str, int], Markup] = {}
+_once_positions = itertools.count()
+
+
+class OnceExtension(Extension):
+    """`{% once %}…{% endonce %}`: a constant part of a page (labels, links, asset addresses),
+    rendered the first time, then the same HTML for every later page of this worker.
+
+    Keyed by the active language, the URL prefix the shop is mounted at and the settings object (a
+    test's `override_settings` gets its own): `_()`, `url()` and `static()` are all a constant part
+    may use. Never around anything of the visitor (`user`, `request`, `csrf_token`, messages, a
+    count) nor a `{% block %}`. The Django templates' `{% once %}` is the same rule.
+    """
+
+    tags = {"once"}
+
+    def parse(self, parser: Parser) -> nodes.Node:
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(("name:endonce",), drop_needle=True)
+        if any(isinstance(node, nodes.Block) or node.find(nodes.Block) for node in body):
+            parser.fail("{% once %} cannot hold a {% block %}", lineno)
+        position = f"{parser.name}:{lineno}:{next(_once_positions)}"  # one per {% once %} compiled
+        call = self.call_method("_rendered", [nodes.Const(position)])
+        return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+    def _rendered(self, position: str, caller: Callable[[], Markup]) -> Markup:
+        settings_id = id(getattr(settings, "_wrapped", settings))
+        key = (position, translation.get_language() or "", get_script_prefix(), settings_id)
+        html = _RENDERED_ONCE.get(key)
+        if html is None:
+            html = _RENDERED_ONCE[key] = caller()  # Jinja2's output, escaped as it rendered
+        return html
+
+
 def base_environment(**options: Any) -> Environment:
     """Jinja2 with Django's translations, `url()`, `static()` and the `date`/`linebreaks` filters;
     the apps' own helpers are added by the project's `config.jinja.environment`."""
-    env = Environment(extensions=["jinja2.ext.i18n"], **options)  # noqa: S701 - the backend passes autoescape=True
+    env = Environment(extensions=["jinja2.ext.i18n", OnceExtension], **options)  # noqa: S701 - the backend passes autoescape=True
     env.install_gettext_callables(_gettext, translation.ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
-    env.globals.update(url=_url, static=static)
-    env.filters.update(date=_date, linebreaks=_linebreaks)
+    # `slots`: the blocks a Django template hands the page frame (jinja_templates/base.html); none
+    # for a Jinja2 page.
+    env.globals.update(url=_url, static=_static, language_code=_language_code, slots=MappingProxyType({}))
+    env.globals.update(querystring=_querystring, shared=_shared)
+    # Django's filters where Jinja2 has one of the same name that differs (striptags) or none.
+    env.filters.update(date=_date, linebreaks=_linebreaks, striptags=striptags, truncatechars=truncatechars)
     return env

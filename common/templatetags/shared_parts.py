@@ -1,8 +1,11 @@
-"""`{% shared %}`: a part of a template every shopper sees the same, rendered once per generation.
+"""The Django templates' tags for fast pages: `{% shared %}`, `{% once %}`, `{% jinja %}` and
+`{% frame %}` (README, "How pages are written fast").
+
+`{% shared %}`: a part of a template every shopper sees the same, rendered once per generation.
 
     {% load shared_parts %}
     {% shared "catalog" name=cards_key %}
-      {% for product in products %}{% include "catalog/_product_card.html" %}{% endfor %}
+      {% for product in products %}{% jinja "catalog/_product_card.html" product=product %}{% endfor %}
     {% endshared %}
 
 The first arguments are the scopes (common/public_cache.py) the part shows; `name` says
@@ -19,11 +22,12 @@ from django.conf import settings
 from django.template import engines
 from django.template.backends.jinja2 import Jinja2
 from django.template.defaulttags import CsrfTokenNode
-from django.template.loader_tags import BlockNode
+from django.template.loader_tags import BLOCK_CONTEXT_KEY, BlockNode
 from django.urls import get_script_prefix
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
+from jinja2 import Environment
 
 from common.public_cache import shared_value
 
@@ -99,6 +103,22 @@ def do_once(parser: template.base.Parser, token: template.base.Token) -> OnceNod
 # --- {% jinja %}: a hot loop rendered by Jinja2 -------------------------------------------------
 
 
+def _page_values(context: template.Context, values: dict[str, Any]) -> dict[str, Any]:
+    """What a Jinja2 part sees of the Django page around it, besides the `values` passed by name:
+    `request`, the signed-in `user`, and the page's `csrf_token` / `csrf_input`."""
+    token = context.get("csrf_token")  # the page's own (a lazy value: one masked token a page)
+    values.setdefault("request", context.get("request"))
+    values.setdefault("user", context.get("user"))
+    # Not the backend's own csrf_input: that one masks a new token at every form of the part.
+    values["csrf_token"] = token
+    values["csrf_input"] = SimpleLazyObject(lambda: CsrfTokenNode().render(template.Context({"csrf_token": token})))
+    return values
+
+
+def _jinja_env() -> Environment:
+    return cast(Jinja2, engines["jinja2"]).env
+
+
 @register.simple_tag(takes_context=True)
 def jinja(context: template.Context, template_name: str, **values: Any) -> str:
     """`{% jinja "orders/_history_rows.html" orders=orders %}`: the Jinja2 template of that name
@@ -106,11 +126,47 @@ def jinja(context: template.Context, template_name: str, **values: Any) -> str:
     `user`, and the page's `csrf_token` / `csrf_input`. For a loop of rows on a busy page: Jinja2
     renders it several times faster than Django's engine. Pass what it shows by name (it sees
     nothing else of the page)."""
-    token = context.get("csrf_token")  # the page's own (a lazy value: one masked token a page)
-    values.setdefault("request", context.get("request"))
-    values.setdefault("user", context.get("user"))
-    # Not the backend's own csrf_input: that one masks a new token at every form of the part.
-    values["csrf_token"] = token
-    values["csrf_input"] = SimpleLazyObject(lambda: CsrfTokenNode().render(template.Context({"csrf_token": token})))
-    html = cast(Jinja2, engines["jinja2"]).env.get_template(template_name).render(values)
+    html = _jinja_env().get_template(template_name).render(_page_values(context, values))
     return mark_safe(html)  # noqa: S308 - Jinja2's own output, autoescaped  # nosec B703 - see above
+
+
+# --- {% frame %}: the page frame of Django templates --------------------------------------------
+
+# What the frame (jinja_templates/base.html) reads of the page besides its blocks: the context
+# processors' values (settings.TEMPLATES).
+_FRAME_VALUES = ("messages", "cart_item_count", "unread_notification_count")
+
+
+class FrameNode(template.Node):
+    """templates/base.html: the Jinja2 page frame, with the blocks a child template overrides.
+
+    The frame is written once, in Jinja2, for the pages of both engines. Its blocks' defaults are
+    the frame's own; here each `{% block %}` is empty and only those a child template overrides
+    are rendered (with `{{ block.super }}` as usual) and handed to the frame as `slots`.
+    """
+
+    child_nodelists = ("nodelist",)  # so `{% extends %}` finds the blocks inside
+
+    def __init__(self, nodelist: template.NodeList) -> None:
+        self.nodelist = nodelist
+        self.blocks = [node for node in nodelist if isinstance(node, BlockNode)]
+
+    def render(self, context: template.Context) -> str:
+        block_context = context.render_context.get(BLOCK_CONTEXT_KEY)
+        slots = {}
+        for block in self.blocks:
+            if block_context is not None and block_context.get_block(block.name) not in (None, block):
+                html = block.render(context)
+                slots[block.name] = mark_safe(html)  # noqa: S308 - the engine's own output  # nosec B703 - see left
+        values = _page_values(context, {name: context.get(name) for name in _FRAME_VALUES})
+        values["slots"] = slots
+        html = _jinja_env().get_template("base.html").render(values)
+        return mark_safe(html)  # noqa: S308 - Jinja2's own output, autoescaped  # nosec B703 - see above
+
+
+@register.tag("frame")
+def do_frame(parser: template.base.Parser, token: template.base.Token) -> FrameNode:
+    """`{% frame %}{% block title %}{% endblock %}…{% endframe %}`: only in templates/base.html."""
+    nodelist = parser.parse(("endframe",))
+    parser.delete_first_token()
+    return FrameNode(nodelist)

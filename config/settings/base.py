@@ -105,13 +105,24 @@ TEMPLATES = [
         },
     },
     {
-        # The hot loops of the busiest pages (a row per order, per cart line, per variant), included
-        # in a Django template with {% jinja %} (common/jinja_env.py, README "How pages are written fast").
+        # The page frame, the busiest pages (the catalogue's), and the hot loops of others (a row
+        # per order, per cart line) included in a Django template with {% jinja %}
+        # (common/jinja_env.py, README "How pages are written fast").
         "NAME": "jinja2",
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "jinja_templates"],
         "APP_DIRS": False,
-        "OPTIONS": {"environment": "config.jinja.environment"},
+        "OPTIONS": {
+            "environment": "config.jinja.environment",
+            # What the Django engine's give the frame; the backend adds `request`.
+            "context_processors": [
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "carts.context_processors.cart",
+                "common.context_processors.notifications",
+                "common.context_processors.csrf_once",
+            ],
+        },
     },
 ]
 

@@ -15,6 +15,7 @@ from carts.request import GUEST_SESSION_KEY
 from carts.services import cart_add_item
 from inventory.models import InventoryItem
 from tests.factories.commerce import VariantFactory
+from tests.pages import messages_of
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +25,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 def badge(n: int) -> str:
     return BADGE.format(n=n, s="" if n == 1 else "s")
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]] if response.context else []
 
 
 def guest_add(client: Client, variant, quantity: int = 1, **extra):

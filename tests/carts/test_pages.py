@@ -17,12 +17,9 @@ from payments.models import Wallet
 from promotions.services import coupon_claim
 from tests.factories.commerce import CouponFactory, VariantFactory
 from tests.orders.conftest import funded_user
+from tests.pages import messages_of
 
 pytestmark = pytest.mark.django_db
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]] if response.context else []
 
 
 def test_the_header_links_to_the_cart_for_everyone(client):

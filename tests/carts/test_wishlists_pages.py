@@ -11,12 +11,9 @@ from carts.services import cart_add_item
 from carts.wishlists import wishlist_create, wishlist_item_add, wishlist_update
 from tests.factories.commerce import VariantFactory
 from tests.orders.conftest import funded_user
+from tests.pages import messages_of
 
 pytestmark = pytest.mark.django_db
-
-
-def messages_of(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]] if response.context else []
 
 
 def test_the_account_menu_links_to_the_wishlists(shopper):

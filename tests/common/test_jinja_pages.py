@@ -1,0 +1,130 @@
+"""Pages rendered by Jinja2 (the catalogue's listings and product page) and the one page frame
+(jinja_templates/base.html) that both engines' pages share (common/jinja_env.py,
+`{% frame %}` in common/templatetags/shared_parts.py).
+
+The frame, the header's counts and the CSRF token are the visitor's own on every page; the
+frame's constant parts are kept per worker and language (`{% once %}`)."""
+
+import re
+from decimal import Decimal
+
+import pytest
+from django.middleware.csrf import _unmask_cipher_token
+from django.template import Context, Template, engines
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+from jinja2 import TemplateSyntaxError
+
+from carts.services import cart_add_item
+from tests.factories.accounts import CustomerFactory, SellerFactory
+from tests.factories.commerce import ProductFactory, VariantFactory
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+HEADER_TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
+HEADER = re.compile(r"<header .*?</header>", re.S)
+
+
+def test_a_constant_part_renders_once_per_language():
+    template = engines["jinja2"].env.from_string("{% once %}{{ _('Sign in') }} {{ who }}{% endonce %}")
+    assert template.render(who="ann") == "Sign in ann"
+    # Kept: a variable inside would leak the first visitor's value, which is why none may be there.
+    assert template.render(who="bob") == "Sign in ann"
+    with translation.override("de"):
+        assert template.render(who="bob").endswith(" bob")
+
+
+def test_a_constant_part_refuses_a_block():
+    with pytest.raises(TemplateSyntaxError):
+        engines["jinja2"].env.from_string("{% once %}{% block b %}{% endblock %}{% endonce %}")
+
+
+@pytest.mark.django_db
+def test_a_django_page_hands_the_frame_the_blocks_it_overrides():
+    template = Template(
+        '{% extends "base.html" %}{% block title %}Teapots{% endblock %}'
+        '{% block head %}{{ block.super }}<link rel="stylesheet" href="/x.css">{% endblock %}'
+        "{% block content %}<p>Pour {{ what }}</p>{% endblock %}"
+    )
+    html = template.render(Context({"what": "<tea>"}))
+    assert "<title>Teapots · Shop</title>" in html
+    assert '<link rel="stylesheet" href="/x.css">\n</head>' in html
+    assert html.count("<p>Pour &lt;tea&gt;</p>") == 1  # escaped once, by Django's engine, shown once
+    # What it did not override is the frame's own: the shop's description and header links.
+    assert '<meta name="description" content="The shop: everyday goods' in html
+    assert f'<a href="{reverse("promotions:coupons")}">Coupons</a>' in html
+    assert 'action="/products/"' in html and "Sign in" in html
+
+
+@pytest.mark.django_db
+def test_django_and_jinja2_pages_show_the_same_frame():
+    customer = CustomerFactory().user
+    cart_add_item(user=customer, variant_id=VariantFactory(stock=5).pk, quantity=3)
+    client = Client()
+    client.force_login(customer)
+    jinja_page = client.get(reverse("catalog:product_list")).content.decode()  # a Jinja2 page
+    django_page = client.get(reverse("promotions:coupons")).content.decode()  # a Django template
+    headers = [HEADER_TOKEN.sub("", TOKEN.sub("", HEADER.search(page).group())) for page in (jinja_page, django_page)]
+    assert headers[0] == headers[1]
+    assert 'cart-count">3<' in headers[0] and "Sign out" in headers[0]
+
+
+def _variant(title: str) -> object:
+    return VariantFactory(product=ProductFactory(title=title), price=Decimal("12.00"), stock=20)
+
+
+@pytest.mark.django_db
+def test_catalogue_pages_interleaved_show_each_visitor_only_their_own_parts():
+    """Two customers (one a seller) and an anonymous visitor, turn by turn over the Jinja2 pages,
+    through the shared caches: each sees their own cart count, menu, messages and CSRF secret."""
+    ann = CustomerFactory(user__first_name="Ann").user
+    bob = SellerFactory(user__first_name="Bob").user
+    lamp, rug = _variant("Lamp"), _variant("Rug")
+    cart_add_item(user=ann, variant_id=lamp.pk, quantity=2)
+    clients = {"ann": Client(), "bob": Client(), "anon": Client()}
+    clients["ann"].force_login(ann)
+    clients["bob"].force_login(bob)
+    for client in clients.values():
+        client.get(reverse("home"))  # the CSRF cookie, as a browser holds it after its first page
+    # Bob adds to his cart by a plain POST: the message is his, on his next page only.
+    clients["bob"].post(reverse("carts:add"), {"variant_id": rug.pk, "quantity": 5})
+    pages = [
+        reverse("catalog:product_list"),
+        reverse("catalog:product_list") + "?q=lamp",
+        reverse("catalog:category_detail", args=[lamp.product.category.slug]),
+        reverse("catalog:product_detail", args=[lamp.product.pk]),
+        reverse("catalog:product_detail", args=[rug.product.pk]),
+    ]
+    seen = {who: [] for who in clients}
+    for _round in range(2):
+        for page in pages:
+            for who in ("ann", "anon", "bob"):
+                seen[who].append(clients[who].get(page).content.decode())
+    assert sum("Added" in html and "to your cart" in html for html in seen["bob"]) == 1
+    assert not any("to your cart" in html for html in seen["ann"] + seen["anon"])
+    for who, expected_units in (("ann", 2), ("bob", 5)):
+        for html in seen[who]:
+            assert f'cart-count">{expected_units}<' in html and "Sign out" in html
+            assert ("My products" in html) == (who == "bob")
+            tokens = TOKEN.findall(html) + HEADER_TOKEN.findall(html)
+            # One masked token a page, of this visitor's own secret.
+            assert len(set(tokens)) == 1 and len(tokens) >= 2
+            assert _unmask_cipher_token(tokens[0]) == clients[who].cookies["csrftoken"].value
+    for html in seen["anon"]:
+        assert "cart-count" not in html and "Sign out" not in html and "Sign in" in html
+        assert not TOKEN.findall(html) and not HEADER_TOKEN.findall(html)
+
+
+@pytest.mark.django_db
+def test_the_product_pages_token_is_accepted():
+    customer = CustomerFactory().user
+    variant = _variant("Kettle")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(customer)
+    client.get(reverse("home"))
+    html = client.get(reverse("catalog:product_detail", args=[variant.product.pk])).content.decode()
+    answer = client.post(
+        reverse("carts:add"), {"variant_id": variant.pk, "quantity": 1, "csrfmiddlewaretoken": TOKEN.findall(html)[0]}
+    )
+    assert answer.status_code == 302
+    assert 'cart-count">1<' in client.get(reverse("catalog:product_list")).content.decode()
