@@ -156,8 +156,8 @@ class FrameNode(template.Node):
         slots = {}
         for block in self.blocks:
             if block_context is not None and block_context.get_block(block.name) not in (None, block):
-                html = block.render(context)
-                slots[block.name] = mark_safe(html)  # noqa: S308 - the engine's own output  # nosec B703 - see left
+                rendered = block.render(context)
+                slots[block.name] = mark_safe(rendered)  # noqa: S308 - the engine's own output  # nosec B703 - see left
         values = _page_values(context, {name: context.get(name) for name in _FRAME_VALUES})
         values["slots"] = slots
         html = _jinja_env().get_template("base.html").render(values)
