@@ -1,8 +1,10 @@
-"""Keep the sign-in and guest records current without a write on every request."""
+"""Keep the sign-in and guest records current without a write on every request, and read a
+signed-in visitor's user first."""
 
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from common.http import client_meta
@@ -37,3 +39,28 @@ class UserSessionMiddleware:
             services.guest_touch(session_key=session_key, **meta)
         session["_seen_at"] = now
         return response
+
+
+class UserFirstMiddleware:
+    """Read a signed-in visitor's user before the page does, so one Redis round trip brings the
+    generations of both the user's own values and the catalogue's.
+
+    The kept user (`accounts.selectors.user_for_request`) is read under the customer's own
+    generation; a GET's first generations read also fetches the scopes most pages read
+    (`common.public_cache.generations_prefetch`). A catalogue page read the catalogue's first, then
+    the header read the user's: two round trips. Only for page requests that send a session
+    cookie (their frame reads the user anyway); not the API, whose answers for everyone must not
+    read a session they would then vary on.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method in ("GET", "HEAD")
+            and settings.SESSION_COOKIE_NAME in request.COOKIES
+            and not request.path_info.startswith("/api/")
+        ):
+            request.user.is_authenticated  # noqa: B018 - loads the kept user (see above)
+        return self.get_response(request)

@@ -161,3 +161,33 @@ class ProductFilterForm(forms.Form):
             "in_stock": True if data.get("in_stock") else None,
             "ordering": data.get("sort") or "",
         }
+
+
+# Validated filter forms, per category tree, language and the values sent for the form's fields
+# (not the page number or anything else in the query string): a listing page builds one on every
+# request, and deep-copying its fields and cleaning them was a tenth of a signed-in listing page.
+# A kept form is only read after it is built and validated.
+_KEPT_FORMS_LIMIT = 256
+_kept_forms: dict[tuple[Any, ...], tuple[Any, ProductFilterForm]] = {}
+
+
+def product_filter_form(query: QueryDict, *, with_category: bool = True) -> ProductFilterForm:
+    """The validated filter form for this query string (unbound when it is empty), kept per
+    worker while the category tree is the same. Read its `filters()`; never change it."""
+    index = cache.category_index() if with_category else None
+    names = _FIELD_NAMES if with_category else _FIELD_NAMES_WITHOUT_CATEGORY
+    sent = tuple(tuple(query.getlist(name)) for name in names) if query else None
+    key = (with_category, translation.get_language(), sent)
+    kept = _kept_forms.get(key)
+    if kept is not None and kept[0] is index:
+        return kept[1]
+    form = ProductFilterForm(query or None, with_category=with_category)
+    form.is_valid()
+    if len(_kept_forms) >= _KEPT_FORMS_LIMIT:
+        _kept_forms.clear()
+    _kept_forms[key] = (index, form)
+    return form
+
+
+_FIELD_NAMES = tuple(ProductFilterForm.base_fields)
+_FIELD_NAMES_WITHOUT_CATEGORY = tuple(name for name in _FIELD_NAMES if name not in ("category", "q"))

@@ -14,7 +14,7 @@ from common.public_cache import UnpickledWhenUsed, cache_public_response, shared
 
 from . import cache, selectors
 from .cache import CATALOG, listing_scopes, product_page_scopes
-from .forms import ProductFilterForm
+from .forms import ProductFilterForm, product_filter_form
 from .models import VariantStatus
 
 PAGE_SIZE = 24
@@ -45,7 +45,7 @@ class ProductListView(View):
     """Search and browse every product for sale: ?q=, category, price range, in stock, sort."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        form = ProductFilterForm(request.GET or None)
+        form = product_filter_form(request.GET)
         filters = form.filters() if form.is_bound else ProductFilterForm.empty_filters()
         page = _page(request, filters)
         context: dict[str, Any] = {
@@ -67,7 +67,7 @@ class CategoryDetailView(View):
         node = index.by_slug.get(slug)
         if node is None:
             raise Http404
-        form = ProductFilterForm(request.GET or None, with_category=False)
+        form = product_filter_form(request.GET, with_category=False)
         filters = form.filters() if form.is_bound else ProductFilterForm.empty_filters()
         filters["category"] = node.category
         page = _page(request, filters)
