@@ -300,3 +300,41 @@ def test_kept_rows_are_unpickled_only_when_read():
     assert rows[1] == {"title": "Lamp"} and rows[:1] == [{"title": "Mug"}]
     again = pickle.loads(pickle.dumps(rows))  # a loaded copy kept again keeps the same rows
     assert list(again) == list(rows) and len(UnpickledWhenUsed([])) == 0
+
+
+def test_the_filter_form_is_kept_per_values_sent_and_read_only_by_its_pages():
+    from django.http import QueryDict
+
+    from catalog.forms import product_filter_form
+
+    lamps = Category.objects.create(name="Lamps", slug="lamps", is_active=True)
+    page_two, page_three = product_filter_form(QueryDict("page=2")), product_filter_form(QueryDict("page=3"))
+    assert page_two is page_three  # the page number is not the form's
+    sorted_form = product_filter_form(QueryDict("page=2&sort=price"))
+    assert sorted_form is not page_two and sorted_form.filters()["ordering"] == "price"
+    filters = product_filter_form(QueryDict("category=lamps")).filters()
+    assert filters["category"] == lamps
+    filters["category"] = None  # a view changing its filters changes no other request's
+    assert product_filter_form(QueryDict("category=lamps")).filters()["category"] == lamps
+    assert product_filter_form(QueryDict("min_price=abc")).errors  # kept with its errors
+
+
+def test_a_signed_in_catalogue_page_costs_two_redis_round_trips(client, variant, monkeypatch):
+    """The session, then one MGET for the kept user's generation and the catalogue's
+    (accounts.middleware.UserFirstMiddleware with generations_prefetch)."""
+    from redis.connection import Connection
+
+    client.force_login(CustomerFactory().user)
+    listing = reverse("catalog:product_list") + "?page=1"
+    client.get(listing)  # the kept values are in this process's memory now
+    sent = []
+    real_send = Connection.send_packed_command
+
+    def counting(self, command, *args, **kwargs):
+        sent.append(command)
+        return real_send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)  # counted, then sent to Redis
+    html = client.get(listing).content.decode()
+    assert variant.product.title in html and "Sign out" in html
+    assert len(sent) == 2, sent
