@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from common.http import client_meta
+from common.http import client_meta, is_api_request
 
 from . import services
 
@@ -60,7 +60,7 @@ class UserFirstMiddleware:
         if (
             request.method in ("GET", "HEAD")
             and settings.SESSION_COOKIE_NAME in request.COOKIES
-            and not request.path_info.startswith("/api/")
+            and not is_api_request(request)
         ):
             request.user.is_authenticated  # noqa: B018 - loads the kept user (see above)
         return self.get_response(request)

@@ -22,7 +22,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from rest_framework.throttling import ScopedRateThrottle
 
-from common.http import client_address
+from common.http import client_address, is_api_request
 
 
 def _normalized_username(value: str | None) -> str | None:
@@ -53,7 +53,7 @@ def lockout_message() -> str:
 def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
 ) -> HttpResponse:
-    if request.path.startswith("/api/"):
+    if is_api_request(request):
         return JsonResponse({"code": "locked_out", "message": lockout_message()}, status=429)
     return render(request, "accounts/locked_out.html", {"message": lockout_message()}, status=429)
 

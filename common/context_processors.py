@@ -6,8 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
+from django.template import Context
+from django.template.defaulttags import CsrfTokenNode
 from django.utils.functional import SimpleLazyObject
-from django.utils.html import format_html
 
 from .inbox import inbox_unread_count_kept
 
@@ -28,7 +29,10 @@ def csrf_once(request: HttpRequest) -> dict[str, Any]:
     (the Jinja2 backend's own mask a new token at every form). Lazy: a page without a form hands
     out no token, so the public cache may keep it (common/public_cache.py)."""
     token = SimpleLazyObject(lambda: get_token(request))
-    field = SimpleLazyObject(
-        lambda: format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', str(token))
-    )
-    return {"csrf_token": token, "csrf_input": field}
+    return {"csrf_token": token, "csrf_input": csrf_field(token)}
+
+
+def csrf_field(token: Any) -> Any:
+    """The form field of a page's CSRF token (lazy: masked, if at all, when first shown), by
+    Django's own `{% csrf_token %}`; for the Jinja2 pages and parts."""
+    return SimpleLazyObject(lambda: CsrfTokenNode().render(Context({"csrf_token": token})))

@@ -77,3 +77,8 @@ def same_site_url(request: HttpRequest, *candidates: str | None) -> str | None:
         ):
             return candidate
     return None
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    """Under /api/: the REST API's answers (JSON errors, no pages), not the shop's pages."""
+    return request.path.startswith("/api/")

@@ -52,7 +52,7 @@ from jinja2.ext import Extension
 from jinja2.parser import Parser
 from markupsafe import Markup
 
-from common.public_cache import shared_value
+from common.public_cache import shared_fragment
 
 
 def _url(name: str, *args: Any, **kwargs: Any) -> str:
@@ -68,14 +68,21 @@ def _reversed(name: str, args: tuple[Any, ...], script_prefix: str, urlconf: str
     return reverse(name, args=args or None, urlconf=urlconf)
 
 
+def constant_part_key() -> tuple[str, str, int]:
+    """What a page's constant parts (labels, links, asset addresses) depend on: the active
+    language, the URL prefix the shop is mounted at and the settings object (a test's
+    `override_settings` gets its own). The key of `{% once %}` in both engines and of `static()`."""
+    return (translation.get_language() or "", get_script_prefix(), id(getattr(settings, "_wrapped", settings)))
+
+
 def _static(path: str) -> str:
     """`static()`, kept per worker: the page frame links five assets on every page."""
-    return _static_address(path, get_script_prefix(), id(getattr(settings, "_wrapped", settings)))
+    return _static_address(path, constant_part_key())
 
 
 @functools.lru_cache(maxsize=512)
-def _static_address(path: str, script_prefix: str, settings_id: int) -> str:
-    return static(path)  # the prefix and the settings (a test's override) are the key
+def _static_address(path: str, key: tuple[str, str, int]) -> str:
+    return static(path)  # the prefix and the settings (a test's override) are in the key
 
 
 def _language_code() -> str:
@@ -121,10 +128,7 @@ def _shared(scopes: list[str], name: str, caller: Callable[[], Markup]) -> Marku
     """`{% call shared(["catalog"], name) %}…{% endcall %}`: the Jinja2 form of `{% shared %}`
     (common/templatetags/shared_parts.py): a part every shopper sees the same, rendered once per
     generation of these scopes and `name` (and the active language). Nothing of the visitor in it."""
-    if not name:
-        return caller()
-    key = f"jinja-fragment:{name}:{translation.get_language() or ''}"
-    html = shared_value(list(scopes), key, lambda: str(caller()))
+    html = shared_fragment(scopes, name, lambda: str(caller()), engine="jinja2")
     return Markup(html)  # noqa: S704 - Jinja2's own output, escaped as it rendered  # nosec B704 - see left
 
 
@@ -165,8 +169,7 @@ class OnceExtension(Extension):
         return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
 
     def _rendered(self, position: str, caller: Callable[[], Markup]) -> Markup:
-        settings_id = id(getattr(settings, "_wrapped", settings))
-        key = (position, translation.get_language() or "", get_script_prefix(), settings_id)
+        key = (position, *constant_part_key())
         html = _RENDERED_ONCE.get(key)
         if html is None:
             html = _RENDERED_ONCE[key] = caller()  # Jinja2's output, escaped as it rendered

@@ -342,6 +342,17 @@ def shared_value(scopes: Sequence[str], name: str, compute: Callable[[], Any], *
     return value
 
 
+def shared_fragment(scopes: Sequence[str], name: str, render: Callable[[], str], *, engine: str) -> str:
+    """HTML every shopper sees the same (`{% shared %}` in Django's templates, `shared()` in
+    Jinja2's), rendered once per generation of `scopes` under `name` and the active language; an
+    empty name renders every time. `engine` keeps the two engines' renders of one name apart."""
+    if not name:
+        return render()
+    key = f"fragment:{engine}:{name}:{translation.get_language() or ''}"
+    html: str = shared_value(scopes, key, render)
+    return html
+
+
 class UnpickledWhenUsed(Sequence[Any]):
     """Rows inside a kept value, unpickled only when something reads them.
 

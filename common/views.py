@@ -9,10 +9,7 @@ from django.utils.translation import gettext as _
 from django.views import defaults
 
 from common.exceptions import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, bad_request_answer
-
-
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+from common.http import is_api_request
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -23,14 +20,14 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     else:  # django.core.exceptions.BadRequest
         message = str(_("The request could not be read."))
         status, body = 400, {"code": "bad_request", "message": message, "fields": {"non_field_errors": [message]}}
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse(body, status=status)
     return render(request, "400.html", {"message": body["message"], "status": status}, status=status)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     # A path no API route matches (`orders/abc/`) is answered like a missing object, in JSON.
-    if _is_api(request):
+    if is_api_request(request):
         return JsonResponse({"code": "not_found", "message": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
@@ -40,7 +37,7 @@ def server_error(request: HttpRequest, *args: object, **kwargs: object) -> HttpR
     # bug of ours but a moment's outage, and says so (503 with Retry-After) so clients retry.
     if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
         return _unavailable(request)
-    if _is_api(request):
+    if is_api_request(request):
         message = _("Something went wrong on our side; nothing was changed. Try again.")
         return JsonResponse({"code": "server_error", "message": message}, status=500)
     return render(request, "500.html", status=500)
@@ -48,7 +45,7 @@ def server_error(request: HttpRequest, *args: object, **kwargs: object) -> HttpR
 
 def _unavailable(request: HttpRequest) -> HttpResponse:
     response: HttpResponse
-    if _is_api(request):
+    if is_api_request(request):
         response = JsonResponse({"code": "unavailable", "message": str(UNAVAILABLE_MESSAGE)}, status=503)
     else:
         response = render(request, "503.html", status=503)

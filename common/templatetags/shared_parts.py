@@ -18,18 +18,16 @@ Without the public cache (tests) or Redis, or with an empty name, it renders eve
 from typing import Any, cast
 
 from django import template
-from django.conf import settings
 from django.template import engines
 from django.template.backends.jinja2 import Jinja2
 from django.template.defaulttags import CsrfTokenNode
 from django.template.loader_tags import BLOCK_CONTEXT_KEY, BlockNode
-from django.urls import get_script_prefix
-from django.utils import translation
-from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from jinja2 import Environment
 
-from common.public_cache import shared_value
+from common.context_processors import csrf_field
+from common.jinja_env import constant_part_key
+from common.public_cache import shared_fragment
 
 register = template.Library()
 
@@ -40,11 +38,8 @@ class SharedNode(template.Node):
 
     def render(self, context: template.Context) -> str:
         scopes = [str(scope.resolve(context)) for scope in self.scopes]
-        given = self.name.resolve(context)
-        if not given:  # a page that did not name it: rendered every time
-            return str(self.nodelist.render(context))
-        name = f"fragment:{given}:{translation.get_language() or ''}"
-        html = shared_value(scopes, name, lambda: str(self.nodelist.render(context)))
+        name = self.name.resolve(context)
+        html = shared_fragment(scopes, name, lambda: str(self.nodelist.render(context)), engine="django")
         # The template engine's own output, escaped as it rendered: safe as the same part rendered inline.
         return mark_safe(html)  # noqa: S308 - see above  # nosec B703 - see above
 
@@ -78,7 +73,7 @@ class OnceNode(template.Node):
         self.rendered: dict[tuple[str, str, int], str] = {}
 
     def render(self, context: template.Context) -> str:
-        key = (translation.get_language() or "", get_script_prefix(), id(getattr(settings, "_wrapped", settings)))
+        key = constant_part_key()
         html = self.rendered.get(key)
         if html is None:
             html = self.rendered[key] = str(self.nodelist.render(context))
@@ -111,7 +106,7 @@ def _page_values(context: template.Context, values: dict[str, Any]) -> dict[str,
     values.setdefault("user", context.get("user"))
     # Not the backend's own csrf_input: that one masks a new token at every form of the part.
     values["csrf_token"] = token
-    values["csrf_input"] = SimpleLazyObject(lambda: CsrfTokenNode().render(template.Context({"csrf_token": token})))
+    values["csrf_input"] = csrf_field(token)
     return values
 
 
