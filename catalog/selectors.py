@@ -3,20 +3,24 @@
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, TypeVar
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
     Case,
     DecimalField,
     IntegerField,
+    Model,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, JSONObject
 
 from common.prepared import PreparedQuery
 from inventory.selectors import (
@@ -27,6 +31,8 @@ from inventory.selectors import (
 )
 
 from .models import Category, Product, ProductImage, ProductStatus, ProductVariant, VariantStatus
+
+M = TypeVar("M", bound=Model)
 
 # The orderings pages and the API offer; the id breaks ties so pagination is stable.
 PRODUCT_ORDERINGS: dict[str, tuple[str, ...]] = {
@@ -102,50 +108,75 @@ def variants_for_sale() -> QuerySet[ProductVariant]:
     )
 
 
-# The product page's and the product API's reads, compiled once per worker (common/prepared.py):
-# building them through the ORM on every first visit cost more CPU than running them.
-_PRODUCT_FOR_SALE = PreparedQuery(lambda product_id: Product.objects.filter(status=ProductStatus.ACTIVE, pk=product_id))
-_PRODUCT_FOR_SALE_WITH_FIGURES = PreparedQuery(
-    lambda product_id: _with_listing_figures(Product.objects.filter(status=ProductStatus.ACTIVE, pk=product_id))
-)
-_IMAGES_OF_PRODUCT = PreparedQuery(
-    lambda product_id: ProductImage.objects.filter(product_id=product_id).order_by("-is_primary", "display_order", "id")
-)
-_VARIANTS_FOR_SALE_OF_PRODUCT = PreparedQuery(lambda product_id: variants_for_sale().filter(product_id=product_id))
+# --- One product, as its page and the API show it ------------------------------------------------
+
+# What the product page and the product API read of a product's images and variants, carried in
+# the product's own row as JSON arrays (below): one statement per page, not three.
+_IMAGE_COLUMNS = ("id", "product_id", "image_url", "thumbnail_url", "alt_text", "is_primary", "display_order")
+_VARIANT_COLUMNS = ("id", "product_id", "sku", "name", "price", "status", "color", "size")
+_VARIANT_FIGURES = ("available", "low_stock_at", "stock_status")  # annotated by variants_for_sale()
+
+
+def _product_with_rows(product_id: int) -> QuerySet[Product]:
+    """The product for sale with `image_rows` (every image, primary first) and `variant_rows`
+    (`variants_for_sale()`, in id order), each a list of dicts; money as text, kept exact."""
+    images = (
+        ProductImage.objects.filter(product=OuterRef("pk"))
+        .order_by("-is_primary", "display_order", "id")
+        .values(row=JSONObject(**{column: column for column in _IMAGE_COLUMNS}))
+    )
+    variant_row = {column: column for column in (*_VARIANT_COLUMNS, *_VARIANT_FIGURES)}
+    variants = (
+        variants_for_sale()
+        .filter(product=OuterRef("pk"))
+        .values(row=JSONObject(**variant_row | {"price": Cast("price", TextField())}))
+    )
+    return Product.objects.filter(status=ProductStatus.ACTIVE, pk=product_id).annotate(
+        image_rows=ArraySubquery(images), variant_rows=ArraySubquery(variants)
+    )
+
+
+# Compiled once per worker (common/prepared.py): building it through the ORM on every page cost
+# more CPU than running it.
+_PRODUCT_WITH_ROWS = PreparedQuery(_product_with_rows)
 _CATEGORY = PreparedQuery(lambda category_id: Category.objects.filter(pk=category_id))
 
 
-def variants_for_sale_of(*, product_id: int) -> list[ProductVariant]:
-    """`variants_for_sale()` of one product, in id order: the product page's live prices and stock."""
-    return _VARIANTS_FOR_SALE_OF_PRODUCT.run(product_id=product_id)
+def _instance_from_json(model: type[M], row: dict[str, Any]) -> M:
+    """A model instance as the ORM would load it from these columns (the rest deferred: reading
+    one is a query of its own, never a silent default), values converted by each field."""
+    fields = [field for field in model._meta.concrete_fields if field.attname in row]
+    return model.from_db(
+        Product.objects.db,
+        [field.attname for field in fields],
+        [field.to_python(row[field.attname]) for field in fields],
+    )
 
 
 def product_for_page(*, product_id: int) -> Product | None:
-    """One product for sale with what the product API shows: `price` and `available` (as
-    `products_for_listing`), its category, every image (`page_images`, the primary ones also as
-    `primary_images`) and `sale_variants` (see `variants_for_sale`); None when it is unknown, not
-    active or deleted. Three statements, four for a product in a hidden category."""
-    found = _PRODUCT_FOR_SALE_WITH_FIGURES.run(product_id=product_id)
+    """One product for sale as its page and the product API show it, in one statement: with its
+    category, every image (`page_images`, the primary ones also as `primary_images`), its variants
+    for sale with live stock (`sale_variants`, see `variants_for_sale`) and, from them, `price` and
+    `available` as `products_for_listing` computes them. None when it is unknown, not active or
+    deleted. A product in a hidden category costs a second statement (its category)."""
+    found = _PRODUCT_WITH_ROWS.run(product_id=product_id)
     if not found:
         return None
     product = found[0]
     _attach_category(product)
-    product.page_images = _IMAGES_OF_PRODUCT.run(product_id=product_id)  # type: ignore[attr-defined]
+    product.page_images = [_instance_from_json(ProductImage, row) for row in product.image_rows]  # type: ignore[attr-defined]
     product.primary_images = [image for image in product.page_images if image.is_primary]  # type: ignore[attr-defined]
-    product.sale_variants = variants_for_sale_of(product_id=product_id)  # type: ignore[attr-defined]
-    return product
-
-
-def product_text_for_page(*, product_id: int) -> Product | None:
-    """What the product page shows of a product for sale besides its options, prices and stock
-    (which it reads live with `variants_for_sale_of`): the product with its category and every
-    image (`page_images`), in two statements; None when it is unknown, not active or deleted."""
-    found = _PRODUCT_FOR_SALE.run(product_id=product_id)
-    if not found:
-        return None
-    product = found[0]
-    _attach_category(product)
-    product.page_images = _IMAGES_OF_PRODUCT.run(product_id=product_id)
+    variants = []
+    for row in product.variant_rows:  # type: ignore[attr-defined]
+        variant = _instance_from_json(ProductVariant, row)
+        for figure in _VARIANT_FIGURES:
+            setattr(variant, figure, row[figure])
+        variants.append(variant)
+    product.sale_variants = variants  # type: ignore[attr-defined]
+    # What products_for_listing() annotates: the lowest active price, the active variants' stock.
+    active = [variant for variant in variants if variant.status == VariantStatus.ACTIVE]
+    product.price = min((variant.price for variant in active), default=product.base_price)  # type: ignore[attr-defined]
+    product.available = sum(variant.available for variant in active)  # type: ignore[attr-defined]
     return product
 
 

@@ -93,36 +93,24 @@ class ProductDetailView(View):
     """
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        # What every shopper sees of this product (title, text, images, breadcrumbs), kept until
-        # it or the category tree changes; its options, prices and stock are read live (one
-        # query), and the per-customer parts (header, order form, CSRF token) render around it.
-        shared = shared_value(
-            product_page_scopes(request, pk=pk), f"catalog:product-page:{pk}", lambda: _product_page(pk)
-        )
-        if shared is None:
+        # One statement: the product, its images and its variants with live prices and stock
+        # (selectors.product_for_page); the per-customer parts (header, order form, CSRF token)
+        # render around it.
+        product = selectors.product_for_page(product_id=pk)
+        if product is None:
             raise Http404
-        product = shared["product"]
-        variants = selectors.variants_for_sale_of(product_id=pk)
-        active = [variant for variant in variants if variant.status == VariantStatus.ACTIVE]
-        # What products_for_listing() annotates, from the live rows.
-        product.price = min((v.price for v in active), default=product.base_price)
-        product.available = sum(v.available for v in active)  # type: ignore[attr-defined]  # annotated by variants_for_sale()
+        variants = product.sale_variants  # type: ignore[attr-defined]  # set by product_for_page
+        index = cache.category_index()
+        breadcrumbs = []
+        if product.category_id in index.by_id:
+            breadcrumbs = [*index.ancestors(product.category_id), product.category]
         context: dict[str, Any] = {
-            **shared,
+            "product": product,
+            "images": product.page_images,  # type: ignore[attr-defined]  # set by product_for_page
+            "breadcrumbs": breadcrumbs,
             "variants": variants,
-            "orderable_variants": [v for v in variants if v.available > 0],  # type: ignore[attr-defined]  # annotated
-            "price_varies": len({v.price for v in active}) > 1,
+            "orderable_variants": [v for v in variants if v.available > 0],
+            "price_varies": len({v.price for v in variants if v.status == VariantStatus.ACTIVE}) > 1,
             "order_form_key": uuid.uuid4().hex,
         }
         return render(request, "catalog/product_detail.html", context, using="jinja2")
-
-
-def _product_page(pk: int) -> dict[str, Any] | None:
-    product = selectors.product_text_for_page(product_id=pk)
-    if product is None:
-        return None
-    index = cache.category_index()
-    breadcrumbs = []
-    if product.category_id in index.by_id:
-        breadcrumbs = [*index.ancestors(product.category_id), product.category]
-    return {"product": product, "images": product.page_images, "breadcrumbs": breadcrumbs}  # type: ignore[attr-defined]  # set by product_text_for_page

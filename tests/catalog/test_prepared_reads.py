@@ -20,7 +20,8 @@ def _rows(variants):
 
 
 def test_the_variants_of_each_product_are_the_orms(make_product):
-    """Compiled on the first product, run for others: each gets its own rows and live stock."""
+    """Compiled on the first product, run for others: each gets its own rows and live stock, as
+    the ORM's `variants_for_sale()` answers them (carried as JSON, converted back exactly)."""
     shirt = make_product("Shirt", prices=("10.00", "12.50"), stock=7)
     VariantFactory(product=shirt, price=Decimal("9.00"), stock=0, status=VariantStatus.OUT_OF_STOCK)
     VariantFactory(product=shirt, price=Decimal("8.00"), stock=4, status=VariantStatus.DISCONTINUED)
@@ -30,12 +31,27 @@ def test_the_variants_of_each_product_are_the_orms(make_product):
     InventoryItem.objects.filter(variant__product=mug).update(reserved_quantity=1)
 
     for product in (shirt, mug, shirt):
-        prepared = selectors.variants_for_sale_of(product_id=product.pk)
+        prepared = selectors.product_for_page(product_id=product.pk).sale_variants
         orm = list(selectors.variants_for_sale().filter(product_id=product.pk))
         assert _rows(prepared) == _rows(orm)
-    assert len(selectors.variants_for_sale_of(product_id=shirt.pk)) == 3  # not the discontinued one
-    assert _rows(selectors.variants_for_sale_of(product_id=mug.pk))[0][4:] == (1, 5, "low_stock")
-    assert selectors.variants_for_sale_of(product_id=10**9) == []
+        assert [str(v.price) for v in prepared] == [str(v.price) for v in orm]  # "12.50", not 12.5
+        assert [(v.color, v.size, v.product_id) for v in prepared] == [(v.color, v.size, v.product_id) for v in orm]
+    assert len(selectors.product_for_page(product_id=shirt.pk).sale_variants) == 3  # not the discontinued one
+    assert _rows(selectors.product_for_page(product_id=mug.pk).sale_variants)[0][4:] == (1, 5, "low_stock")
+    assert selectors.product_for_page(product_id=10**9) is None
+
+
+def test_a_field_the_page_did_not_read_is_loaded_not_made_up(make_product):
+    """The variants and images carry only the columns the page shows; another is read from the
+    database when asked for (deferred), never a default standing in for the real value."""
+    shirt = make_product("Shirt", prices=("10.00",), stock=7)
+    ProductVariant.objects.filter(product=shirt).update(material="Linen")
+    variant = selectors.product_for_page(product_id=shirt.pk).sale_variants[0]
+
+    assert "material" in variant.get_deferred_fields()
+    with CaptureQueriesContext(connection) as statements:
+        assert variant.material == "Linen"
+    assert len(statements.captured_queries) == 1
 
 
 def test_the_api_product_reads_its_figures_images_and_category(make_product, tree):
@@ -46,20 +62,24 @@ def test_the_api_product_reads_its_figures_images_and_category(make_product, tre
 
     with CaptureQueriesContext(connection) as statements:
         loaded = selectors.product_for_page(product_id=lamp.pk)
-    assert len(statements.captured_queries) <= 4  # product, images, variants; the tree if not kept
+    # The product with its images and variants; the category tree (kept when the public cache is on).
+    assert [query["sql"].split('"')[1] for query in statements.captured_queries] == [
+        "catalog_product",
+        "catalog_category",
+    ]
     assert (loaded.title, loaded.price, loaded.available) == ("Lamp", Decimal("25.00"), 6)
+    orm = selectors.products_for_listing().get(pk=lamp.pk)
+    assert (loaded.price, loaded.available) == (orm.price, orm.available)
     assert loaded.category.slug == "audio"
     assert [image.alt_text for image in loaded.page_images] == ["Picture of Lamp", "Side"]
     assert [image.is_primary for image in loaded.primary_images] == [True]
     assert len(loaded.sale_variants) == 2
 
     # A product in a hidden category still names it (read on its own: the tree leaves it out).
-    assert selectors.product_for_page(product_id=kettle.pk).category.slug == "hidden"
-    assert selectors.product_text_for_page(product_id=kettle.pk).category == Category.objects.get(slug="hidden")
+    assert selectors.product_for_page(product_id=kettle.pk).category == Category.objects.get(slug="hidden")
 
     Product.objects.filter(pk=lamp.pk).soft_delete()
     assert selectors.product_for_page(product_id=lamp.pk) is None
-    assert selectors.product_text_for_page(product_id=lamp.pk) is None
 
 
 @pytest.mark.django_db

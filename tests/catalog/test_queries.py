@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from catalog.models import Product
 from tests.factories.commerce import VariantFactory
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +75,20 @@ def test_product_page_query_count_does_not_grow_with_variants(client, make_produ
     many = queries_for(client, reverse("catalog:product_detail", args=[product.pk]))
 
     assert many == few
+
+
+@pytest.mark.parametrize("url", ["catalog:product_detail", "catalog_api:product-detail"])
+def test_a_product_is_one_statement_with_its_images_and_variants(client, make_product, tree, settings, url):
+    """The product page and the product API read the product, its images and its variants with
+    live stock in one statement (the category tree is kept per generation)."""
+    settings.PUBLIC_CACHE_ENABLED = True
+    make_product("Warm-up", category=tree["audio"])
+    client.get(reverse(url, args=[Product.objects.get().pk]))  # the category tree is kept now
+    product = make_product("Shirt", prices=("10.00", "12.00"), stock=3, category=tree["audio"])
+    VariantFactory(product=product, stock=0)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse(url, args=[product.pk]))
+
+    assert response.status_code == 200
+    assert [query["sql"].split('"')[1] for query in captured] == ["catalog_product"]
