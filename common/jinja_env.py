@@ -32,6 +32,7 @@ Values are escaped as in Django's templates (autoescape); Django's safe strings 
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import functools
 import itertools
@@ -47,7 +48,7 @@ from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import translation
 from django.utils.timezone import template_localtime  # type: ignore[attr-defined]  # public since 1.x, not in the stubs
-from jinja2 import Environment, nodes, pass_context
+from jinja2 import Environment, Template, nodes, pass_context
 from jinja2.ext import Extension
 from jinja2.parser import Parser
 from markupsafe import Markup
@@ -75,9 +76,34 @@ def constant_part_key() -> tuple[str, str, int]:
     return (translation.get_language() or "", get_script_prefix(), id(getattr(settings, "_wrapped", settings)))
 
 
+# The constant-part key of the Jinja2 render in progress, read once per render rather than once per
+# label: a product page has about forty `_()` and `{% once %}`, and each read of Django's active
+# language and URL prefix is a context-local lookup.
+_render_key: contextvars.ContextVar[tuple[str, str, int] | None] = contextvars.ContextVar(
+    "jinja_render_key", default=None
+)
+
+
+def _current_key() -> tuple[str, str, int]:
+    return _render_key.get() or constant_part_key()
+
+
+class _KeyedTemplate(Template):
+    """A Jinja2 template that reads `constant_part_key()` once when it starts rendering (a nested
+    render, a `{% jinja %}` part inside a Django page, reads it again: it may run in another
+    language)."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        token = _render_key.set(constant_part_key())
+        try:
+            return super().render(*args, **kwargs)
+        finally:
+            _render_key.reset(token)
+
+
 def _static(path: str) -> str:
     """`static()`, kept per worker: the page frame links five assets on every page."""
-    return _static_address(path, constant_part_key())
+    return _static_address(path, _current_key())
 
 
 @functools.lru_cache(maxsize=512)
@@ -86,18 +112,22 @@ def _static_address(path: str, key: tuple[str, str, int]) -> str:
 
 
 def _language_code() -> str:
-    return translation.get_language() or settings.LANGUAGE_CODE
+    return _current_key()[0] or settings.LANGUAGE_CODE
 
 
-def _gettext(message: str) -> str:
-    """Django's `gettext`, kept per language and message: a part translates the same labels on
-    every render, and Django's lookup costs a tenth of a product page's body."""
-    return _translated(translation.get_language() or "", message)
+def _gettext(__message: str, **variables: Any) -> Markup:
+    """`gettext` and `_()`: the i18n extension's "newstyle" gettext in one call (its own is three
+    nested calls per label) and Django's translation kept per language and message (a page
+    translates the same labels on every render; Django's lookup cost a tenth of a product page's
+    body). As the extension's: the translation is safe HTML (every template autoescapes) and always
+    a format string, `%(name)s` filled from `variables`, escaped."""
+    return _translated(_current_key()[0], __message) % variables
 
 
 @functools.lru_cache(maxsize=4096)
-def _translated(language: str, message: str) -> str:
-    return translation.gettext(message)  # `language` is the active one: it is the key
+def _translated(language: str, message: str) -> Markup:
+    # `language` is the active one: it is the key. Markup, as the extension's gettext makes it.
+    return Markup(translation.gettext(message))  # noqa: S704 - the shop's own translations  # nosec B704
 
 
 def _date(value: Any, format: str | None = None) -> str:
@@ -113,7 +143,7 @@ def _date(value: Any, format: str | None = None) -> str:
         return local.isoformat()
     if format == "DATE_FORMAT" and isinstance(local, datetime.date):
         day = local.date() if isinstance(local, datetime.datetime) else local
-        return _day_name(day, translation.get_language() or "")
+        return _day_name(day, _current_key()[0])
     return date_filter(local, format)
 
 
@@ -169,7 +199,7 @@ class OnceExtension(Extension):
         return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
 
     def _rendered(self, position: str, caller: Callable[[], Markup]) -> Markup:
-        key = (position, *constant_part_key())
+        key = (position, *_current_key())
         html = _RENDERED_ONCE.get(key)
         if html is None:
             html = _RENDERED_ONCE[key] = caller()  # Jinja2's output, escaped as it rendered
@@ -180,7 +210,9 @@ def base_environment(**options: Any) -> Environment:
     """Jinja2 with Django's translations, `url()`, `static()` and the `date`/`linebreaks` filters;
     the apps' own helpers are added by the project's `config.jinja.environment`."""
     env = Environment(extensions=["jinja2.ext.i18n", OnceExtension], **options)  # noqa: S701 - the backend passes autoescape=True
-    env.install_gettext_callables(_gettext, translation.ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
+    env.template_class = _KeyedTemplate
+    env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
+    env.globals.update(gettext=_gettext, _=_gettext)  # the extension's, in one call (see _gettext)
     # `slots`: the blocks a Django template hands the page frame (jinja_templates/base.html); none
     # for a Jinja2 page.
     env.globals.update(url=_url, static=_static, language_code=_language_code, slots=MappingProxyType({}))

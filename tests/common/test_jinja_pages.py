@@ -34,6 +34,24 @@ def test_a_constant_part_renders_once_per_language():
         assert template.render(who="bob").endswith(" bob")
 
 
+def test_labels_are_translated_and_filled_as_the_i18n_extension_does():
+    """`_()` and `{% trans %}` (common.jinja_env._gettext, the extension's newstyle gettext in one
+    call): the active language, values escaped, the label always a format string; the language
+    is read when a render starts, so a render in another language inside one gets its own."""
+    env = engines["jinja2"].env
+    label = env.from_string("{{ _('Yes') }} {{ _('%(who)s has 100%% of it', who=who) }} {% trans %}No{% endtrans %}")
+    assert label.render(who="<b>Ann</b>") == "Yes &lt;b&gt;Ann&lt;/b&gt; has 100% of it No"
+    with translation.override("de"):
+        assert label.render(who="Ann").startswith("Ja Ann") and label.render(who="Ann").endswith(" Nein")
+    inner = env.from_string("{{ _('Yes') }}")
+
+    def german() -> str:
+        with translation.override("de"):
+            return inner.render()
+
+    assert env.from_string("{{ _('Yes') }}/{{ german() }}/{{ _('Yes') }}").render(german=german) == "Yes/Ja/Yes"
+
+
 def test_a_constant_part_refuses_a_block():
     with pytest.raises(TemplateSyntaxError):
         engines["jinja2"].env.from_string("{% once %}{% block b %}{% endblock %}{% endonce %}")

@@ -13,6 +13,7 @@ flushed), so runs compare.
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import time
@@ -125,4 +126,4 @@ class Command(BaseCommand):
             if cprofiler is not None:
                 import pstats
 
-                pstats.Stats(cprofiler, stream=sys.stdout).sort_stats("cumulative").print_stats(options["cprofile"])
+                pstats.Stats(cprofiler, stream=sys.stdout).sort_stats(os.environ.get("CPROFILE_SORT", "cumulative")).print_stats(options["cprofile"])
