@@ -96,6 +96,20 @@ def generations_prefetch(*scopes: str) -> None:
     _prefetched_scopes.update(scopes)
 
 
+# Scopes the request in progress will read later (`generations_expect`), fetched with its first read.
+_request_expected: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+    "public_cache_request_expected", default=None
+)
+
+
+def generations_expect(scopes: Iterable[str]) -> None:
+    """This GET request will read these scopes' generations later: bring them with its first read
+    (a view knows its object before authentication reads the user's generation, say)."""
+    expected = _request_expected.get()
+    if expected is not None:
+        expected.update(scopes)
+
+
 def generations_current(scopes: Sequence[str]) -> dict[str, int] | None:
     """The generation of each scope, starting missing ones; None when Redis does not answer."""
     memo = _request_generations.get()
@@ -103,7 +117,8 @@ def generations_current(scopes: Sequence[str]) -> dict[str, int] | None:
         return {scope: memo[scope] for scope in scopes}
     wanted = list(scopes)
     if memo is not None:
-        wanted += sorted(_prefetched_scopes.difference(scopes, memo))
+        also = _prefetched_scopes.union(_request_expected.get() or ())
+        wanted += sorted(also.difference(scopes, memo))
     found_now = _generations_read(wanted)
     if found_now is None:
         return None
@@ -291,11 +306,14 @@ class PublicCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        memo = _request_generations.set({} if request.method in ("GET", "HEAD") else None)
+        reading = request.method in ("GET", "HEAD")
+        memo = _request_generations.set({} if reading else None)
+        expected = _request_expected.set(set() if reading else None)
         try:
             response = self.get_response(request)
         finally:
             _request_generations.reset(memo)
+            _request_expected.reset(expected)
         pending: _Pending | None = getattr(request, _PENDING, None)
         if pending is not None and _final_response_shareable(request, response, csrf_used=pending.csrf_used):
             cache.set(pending.key, pending.entry, pending.lifetime)

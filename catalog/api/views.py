@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from catalog import selectors
 from catalog.cache import listing_scopes, product_page_scopes
 from catalog.models import Product
-from common.public_cache import cache_public_response, shared_value
+from common.public_cache import cache_public_response, generations_expect, shared_value
 
 from .filters import ProductFilter
 from .serializers import CategoryTreeSerializer, ProductDetailSerializer, ProductListSerializer
@@ -51,6 +51,11 @@ class ProductDetailApi(generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet[Product]:
         return selectors.products_for_listing()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # The product's generation comes with the one the client's user is read with.
+        generations_expect(product_page_scopes(request, pk=self.kwargs["pk"]))
+        super().initial(request, *args, **kwargs)
 
     def get_object(self) -> Product:
         product = selectors.product_for_page(product_id=self.kwargs["pk"])

@@ -120,7 +120,10 @@ class KeptFieldsMixin:
     # A ModelSerializer builds its fields from the model (field mapping, validators) on every
     # instance: on the product API that was most of a fresh answer's serializer time. A
     # serializer whose fields do not depend on the request builds them once per class; each
-    # instance gets a deep copy, as DRF gives every instance of its declared fields.
+    # instance gets its own copies, as DRF gives every instance of its declared fields: a deep
+    # copy (DRF's runs the field's __init__ again) for nested serializers and writable fields, a
+    # shallow one for a read-only field (still unbound here: binding sets its name and parent on
+    # the copy; nothing else of it changes while it writes an answer).
     # (Comments, not a docstring: drf-spectacular would show it in the schema.)
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -129,4 +132,10 @@ class KeptFieldsMixin:
         if kept is None:
             kept = super().get_fields()  # type: ignore[misc]  # mixin: the serializer's own
             cls._kept_fields = kept  # type: ignore[attr-defined]  # per class, never per instance
-        return copy.deepcopy(kept)
+        return {name: _field_copy(field) for name, field in kept.items()}
+
+
+def _field_copy(field: serializers.Field) -> serializers.Field:
+    if field.read_only and not isinstance(field, serializers.BaseSerializer):
+        return copy.copy(field)
+    return copy.deepcopy(field)

@@ -343,3 +343,29 @@ def test_a_signed_in_catalogue_page_costs_two_redis_round_trips(client, variant,
     html = client.get(listing).content.decode()
     assert variant.product.title in html and "Sign out" in html
     assert len(sent) == 2, sent
+
+
+def test_a_mobile_clients_product_read_brings_the_products_generation_with_its_users(variant, monkeypatch):
+    """The product API with a bearer token: the client's user and the product's generations in one
+    MGET (the view expects its product's scope before authentication reads the user's), then the
+    product's kept answer (a miss here: computed and stored)."""
+    from redis.connection import Connection
+    from rest_framework.test import APIClient
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(CustomerFactory().user)}")
+    assert api.get(reverse("catalog_api:product-detail", args=[VariantFactory(stock=1).product_id])).status_code == 200
+    sent = []
+    real_send = Connection.send_packed_command
+
+    def counting(self, command, *args, **kwargs):
+        sent.append(bytes(command[0]) if isinstance(command, list) else bytes(command))
+        return real_send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    response = api.get(reverse("catalog_api:product-detail", args=[variant.product_id]))
+    assert response.status_code == 200 and response.json()["title"] == "Trail Running Shoe"
+    commands = [command.split(b"\r\n")[2] for command in sent]
+    assert commands == [b"MGET", b"GET", b"SET"], sent
+    assert f"gen:catalog:product:{variant.product_id}".encode() in sent[0]
