@@ -387,8 +387,10 @@ class UnpickledWhenUsed(Sequence[Any]):
         self._count = len(self._rows)
 
     def __getstate__(self) -> dict[str, Any]:
-        pickled = self._pickled or pickle.dumps(self._rows, pickle.HIGHEST_PROTOCOL)
-        return {"pickled": pickled, "count": self._count}
+        # Pickled once: a computed value is kept twice (Redis and the worker's memory).
+        if not self._pickled:
+            self._pickled = pickle.dumps(self._rows, pickle.HIGHEST_PROTOCOL)
+        return {"pickled": self._pickled, "count": self._count}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._rows, self._pickled, self._count = None, state["pickled"], state["count"]

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 from django.test import Client
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from carts.models import CartItem
@@ -151,3 +151,52 @@ def test_kept_translations_and_links_follow_the_language_and_the_mount_point():
     finally:
         set_script_prefix("/")
     assert _url("carts:detail") == "/cart/"
+
+
+class _PaddedId:
+    """A route converter that writes its id its own way (zero-padded)."""
+
+    regex = "[0-9]{6}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return f"{value:06d}"
+
+
+def _routes():
+    from django.urls import path, re_path, register_converter
+    from django.views.generic import View
+
+    register_converter(_PaddedId, "padded")
+    return [
+        path("things/<int:a>/parts/<int:b>/", View.as_view(), name="two-ids"),
+        path("padded/<padded:a>/", View.as_view(), name="padded"),
+        re_path(r"^short/(?P<a>[0-9]{1,3})/$", View.as_view(), name="short"),
+    ]
+
+
+urlpatterns = _routes()  # this module is the URL conf of the test below
+
+
+def test_links_with_ids_are_the_routes_address_with_the_ids_put_in():
+    """`url()` builds an id link from its route's address (one reverse() per route); a route that
+    writes ids its own way or refuses some gets reverse() itself, so each answer is reverse()'s."""
+    from django.urls import set_urlconf
+
+    from common.jinja_env import _url
+
+    for product_id in (1, 42, 10_000, 7_300_000_001):
+        assert _url("catalog:product_detail", product_id) == reverse("catalog:product_detail", args=[product_id])
+    assert _url("orders:detail", 0) == reverse("orders:detail", args=[0])
+    set_urlconf(__name__)
+    try:
+        assert _url("two-ids", 3, 14) == "/things/3/parts/14/"
+        assert _url("padded", 7) == "/padded/000007/"
+        assert _url("short", 12) == "/short/12/"
+        with pytest.raises(NoReverseMatch):
+            _url("short", 1234)
+    finally:
+        set_urlconf(None)
+    assert _url("catalog:product_detail", 5) == "/products/5/"
