@@ -33,6 +33,7 @@ from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Model, QuerySet
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -41,6 +42,64 @@ M = TypeVar("M", bound=Model)
 # Stand-ins for the arguments while compiling: ints no real id takes (they fit PostgreSQL's
 # integer, so an int column's lookup compiles as it would for a real id).
 _SENTINEL_BASE = -2_000_000_000
+
+
+def _prepares(connection: BaseDatabaseWrapper) -> bool:
+    """PostgreSQL with prepared statements on (settings: DATABASES OPTIONS prepare_threshold)."""
+    options = connection.settings_dict["OPTIONS"]
+    return connection.vendor == "postgresql" and options.get("prepare_threshold") is not None
+
+
+class _Preparing:
+    """The connection, for Django's model iterator, with cursors that bind on the server, so psycopg
+    runs the statement as a prepared one: PostgreSQL parses and plans it once per connection (after
+    five runs, a generic plan), not on every run. Everything else is the connection's own. Its
+    cursors are wrapped as Django wraps its own (query logging, error translation, execute
+    wrappers), and the logged SQL is the statement with its values, as for every other query."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        self._connection = connection
+        self.ops = _OpsShowingValues(connection.ops)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._connection, name)
+
+    def cursor(self) -> Any:
+        # As BaseDatabaseWrapper._cursor() and the PostgreSQL backend's create_cursor(), with the
+        # backend's server-binding cursor class instead of the client-binding one.
+        from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
+        from django.db.backends.postgresql.psycopg_any import register_tzloader
+        from psycopg.pq import Format
+
+        connection = self._connection
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+        with connection.wrap_database_errors:
+            cursor = ServerBindingCursor(connection.connection)  # type: ignore[call-arg]  # psycopg's Cursor(connection); the stubs know psycopg2's
+            tzloader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+            if connection.timezone != tzloader.timezone:
+                register_tzloader(connection.timezone, cursor)
+            return type(connection)._prepare_cursor(self, cursor)  # type: ignore[attr-defined]  # wrapped for this object (its ops)
+
+    def make_cursor(self, cursor: Any) -> Any:
+        return type(self._connection).make_cursor(self, cursor)  # type: ignore[arg-type]  # duck-typed connection
+
+    def make_debug_cursor(self, cursor: Any) -> Any:
+        return type(self._connection).make_debug_cursor(self, cursor)  # type: ignore[arg-type]  # duck-typed connection
+
+
+class _OpsShowingValues:
+    """The connection's operations; a logged statement is shown with its values (a prepared one
+    has no client-side text to show)."""
+
+    def __init__(self, ops: Any) -> None:
+        self._ops = ops
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ops, name)
+
+    def last_executed_query(self, cursor: Any, sql: str, params: Any) -> str | None:
+        return self._ops.compose_sql(sql, params)
 
 
 @dataclass(frozen=True)
@@ -103,7 +162,11 @@ class PreparedQuery(Generic[M]):
         compiled = self._compiled
         assert compiled is not None
         compiler = copy.copy(compiled.compiler)
-        compiler.connection = connections[compiled.queryset.db]  # this thread's, not the compiling one's
+        connection = connections[compiled.queryset.db]  # this thread's, not the compiling one's
+        if _prepares(connection):
+            compiler.connection = _Preparing(connection)  # type: ignore[assignment]  # the connection, cursors aside
+        else:
+            compiler.connection = connection
         statement = (sql, tuple(params))
         compiler.as_sql = lambda *args, **kwargs: statement  # type: ignore[method-assign]  # the compiled statement, these ids
         queryset = compiled.queryset._chain()  # type: ignore[attr-defined]  # a fresh clone with no results

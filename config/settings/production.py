@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 env = environ.Env()
 
 from .base import *  # noqa: E402,F403
-from .base import REDIS_URL, REST_FRAMEWORK, WALLET_FREE_TOPUP  # noqa: E402
+from .base import REDIS_URL, REST_FRAMEWORK, WALLET_FREE_TOPUP, database_from_url  # noqa: E402
 
 # Without Redis the base settings fall back to a per-process cache, an in-memory broker and
 # tasks run in the web process: fine for `make run`, wrong for a shop with several workers.
@@ -29,9 +29,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 # The shop's public address, for links in e-mails (a cart's recovery link): the first allowed
 # host over HTTPS unless set.
 SITE_URL = env("SITE_URL", default=f"https://{ALLOWED_HOSTS[0]}").rstrip("/")
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": database_from_url()}
 # Gateway keys are encrypted with this key; without it they would be readable by anyone with SECRET_KEY.
 PAYMENT_SECRETS_KEY = env("PAYMENT_SECRETS_KEY")
 SANDBOX_WEBHOOK_SECRET = env("SANDBOX_WEBHOOK_SECRET", default="")

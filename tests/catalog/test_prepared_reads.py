@@ -153,3 +153,37 @@ def test_what_cannot_be_prepared_is_refused():
     with pytest.raises(ImproperlyConfigured, match="product_id"):
         # The argument never reaches the statement: every run would answer the same rows.
         PreparedQuery(lambda product_id: Product.objects.filter(pk=1)).run(product_id=1)
+
+
+def test_a_prepared_read_is_planned_once_per_connection_and_logged_with_its_values(make_product):
+    """With DATABASES OPTIONS prepare_threshold set (settings), a prepared read runs as a
+    PostgreSQL prepared statement (parsed and planned once per connection, not per page); the
+    query log shows it with its values, as every other query."""
+    assert connection.settings_dict["OPTIONS"]["prepare_threshold"] is not None
+    lamps = [make_product(f"Lamp {n}", prices=("10.00",), stock=n) for n in range(3)]
+    with CaptureQueriesContext(connection) as statements:
+        for lamp in lamps:
+            assert selectors.product_for_page(product_id=lamp.pk).title == lamp.title
+    shown = [query["sql"] for query in statements.captured_queries if '"catalog_product"' in query["sql"]]
+    assert len(shown) == 3 and f'"catalog_product"."id" = {lamps[2].pk}' in shown[2]
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE '%catalog_productimage%'")
+        prepared = cursor.fetchall()
+    assert len(prepared) == 1 and "$1" in prepared[0][0]  # one statement, run three times with new ids
+
+
+def test_without_prepared_statements_a_prepared_read_binds_on_the_client(make_product, monkeypatch):
+    """DATABASE_PREPARED_STATEMENTS=false (behind a pooler that cannot keep them): same rows, no
+    prepared statement."""
+    def prepared_count() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+            return cursor.fetchone()[0]
+
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", None)
+    lamp = make_product("Lamp", prices=("10.00", "12.00"), stock=2)
+    before = prepared_count()
+    loaded = selectors.product_for_page(product_id=lamp.pk)
+    assert (loaded.title, loaded.price, len(loaded.sale_variants)) == ("Lamp", Decimal("10.00"), 2)
+    assert prepared_count() == before
