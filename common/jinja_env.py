@@ -63,7 +63,7 @@ def _url(name: str, *args: Any, **kwargs: Any) -> str:
     route, not one per product of a 10,000-product catalogue."""
     if kwargs:
         return reverse(name, kwargs=kwargs)
-    script_prefix, urlconf = get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF
+    script_prefix, urlconf = _current_key()[1], _current_urlconf()
     if args and all(type(arg) is int and arg >= 0 for arg in args):
         parts = _address_around_ids(name, len(args), script_prefix, urlconf)
         if parts is not None:
@@ -108,25 +108,33 @@ def constant_part_key() -> tuple[str, str, int]:
     return (translation.get_language() or "", get_script_prefix(), id(getattr(settings, "_wrapped", settings)))
 
 
-# The constant-part key of the Jinja2 render in progress, read once per render rather than once per
-# label: a product page has about forty `_()` and `{% once %}`, and each read of Django's active
-# language and URL prefix is a context-local lookup.
-_render_key: contextvars.ContextVar[tuple[str, str, int] | None] = contextvars.ContextVar(
+# The constant-part key and URL conf of the Jinja2 render in progress, read once per render rather
+# than once per label or link: a product page has about forty `_()`, `url()` and `{% once %}`, and
+# each read of Django's active language, URL prefix or URL conf is a context-local lookup.
+_render_key: contextvars.ContextVar[tuple[tuple[str, str, int], str] | None] = contextvars.ContextVar(
     "jinja_render_key", default=None
 )
 
 
+def _render_state() -> tuple[tuple[str, str, int], str]:
+    return (constant_part_key(), get_urlconf() or settings.ROOT_URLCONF)
+
+
 def _current_key() -> tuple[str, str, int]:
-    return _render_key.get() or constant_part_key()
+    return (_render_key.get() or _render_state())[0]
+
+
+def _current_urlconf() -> str:
+    return (_render_key.get() or _render_state())[1]
 
 
 class _KeyedTemplate(Template):
-    """A Jinja2 template that reads `constant_part_key()` once when it starts rendering (a nested
-    render, a `{% jinja %}` part inside a Django page, reads it again: it may run in another
-    language)."""
+    """A Jinja2 template that reads `constant_part_key()` and the URL conf once when it starts
+    rendering (a nested render, a `{% jinja %}` part inside a Django page, reads them again: it may
+    run in another language)."""
 
     def render(self, *args: Any, **kwargs: Any) -> str:
-        token = _render_key.set(constant_part_key())
+        token = _render_key.set(_render_state())
         try:
             return super().render(*args, **kwargs)
         finally:
