@@ -38,8 +38,14 @@ class ProductListApi(generics.ListAPIView):
         # catalogue generation under the absolute URL (pagination links name it). A refused
         # query raises inside and is never kept.
         name = f"catalog:api-products:{request.build_absolute_uri()}"
-        compute = super().list
-        return Response(shared_value(listing_scopes(request), name, lambda: compute(request, *args, **kwargs).data))
+        return Response(shared_value(listing_scopes(request), name, lambda: self._page_data(request)))
+
+    def _page_data(self, request: Request) -> Any:
+        # DRF's ListModelMixin.list, paginating selectors.ListingRows (the figures computed for
+        # the rows shown only, not for every row the page's OFFSET skips).
+        rows = self.paginate_queryset(selectors.ListingRows(self.filter_queryset(self.get_queryset())))
+        assert rows is not None  # the API always paginates
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data).data
 
 
 @extend_schema(tags=["catalog"], summary="One product with its images and variants")

@@ -176,6 +176,7 @@ def test_a_prepared_read_is_planned_once_per_connection_and_logged_with_its_valu
 def test_without_prepared_statements_a_prepared_read_binds_on_the_client(make_product, monkeypatch):
     """DATABASE_PREPARED_STATEMENTS=false (behind a pooler that cannot keep them): same rows, no
     prepared statement."""
+
     def prepared_count() -> int:
         with connection.cursor() as cursor:
             cursor.execute("SELECT count(*) FROM pg_prepared_statements")

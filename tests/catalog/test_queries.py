@@ -92,3 +92,27 @@ def test_a_product_is_one_statement_with_its_images_and_variants(client, make_pr
 
     assert response.status_code == 200
     assert [query["sql"].split('"')[1] for query in captured] == ["catalog_product"]
+
+
+@pytest.mark.parametrize("ordering", ["", "price", "-price", "title", "created_at"])
+def test_a_listing_page_reads_the_figures_of_its_own_rows_only(catalogue, ordering):
+    """selectors.ListingRows: the same pages as paginating the listing itself, each a COUNT and one
+    statement whose ids are the page's slice (the figures computed for the rows shown, not for
+    every row the OFFSET skips)."""
+    from django.core.paginator import Paginator
+
+    from catalog import selectors
+
+    catalogue(11)
+    listing = selectors.products_search(ordering=ordering)
+    for number in (1, 2, 3):
+        expected = Paginator(listing, 4).get_page(number)
+        with CaptureQueriesContext(connection) as captured:
+            page = Paginator(selectors.ListingRows(listing), 4).get_page(number)
+            rows = list(page.object_list)
+        assert [(p.pk, p.price, p.available) for p in rows] == [(p.pk, p.price, p.available) for p in expected]
+        assert (page.paginator.count, page.number) == (11, number)
+        statement = captured.captured_queries[1]["sql"]
+        offset = (number - 1) * 4
+        assert f"LIMIT {min(4, 11 - offset)}" + (f" OFFSET {offset}" if offset else "") in statement
+        assert "IN (SELECT" in statement

@@ -126,4 +126,5 @@ class Command(BaseCommand):
             if cprofiler is not None:
                 import pstats
 
-                pstats.Stats(cprofiler, stream=sys.stdout).sort_stats(os.environ.get("CPROFILE_SORT", "cumulative")).print_stats(options["cprofile"])
+                order = os.environ.get("CPROFILE_SORT", "cumulative")  # tottime: each function's own time
+                pstats.Stats(cprofiler, stream=sys.stdout).sort_stats(order).print_stats(options["cprofile"])
