@@ -86,7 +86,8 @@ def address_get(*, user: User, address_id: int) -> Address:
     return address
 
 
-# Read on every cart page render (its delivery quote): compiled once per worker (common/prepared.py).
+# Read for the cart page's delivery quote (kept per customer: `address_primary_kept`) and the
+# account overview: compiled once per worker (common/prepared.py).
 _PRIMARY_ADDRESS = PreparedQuery(
     lambda user_id: Address.objects.filter(user_id=user_id, is_primary=True).order_by("pk")[:1]
 )
@@ -95,6 +96,15 @@ _PRIMARY_ADDRESS = PreparedQuery(
 def address_primary(*, user: User) -> Address | None:
     found = _PRIMARY_ADDRESS.run(user_id=user.pk)
     return found[0] if found else None
+
+
+def address_primary_kept(*, user: User) -> Address | None:
+    """`address_primary`, kept per customer (`customer_value`): the cart page's delivery estimate
+    shows it on every render. Every write of an address bumps its customer after commit (the
+    address services, and `accounts.signals` for a row saved or deleted anywhere else), so a new
+    primary address shows at the next request. Each read is a fresh unpickled copy."""
+    address: Address | None = customer_value(user.pk, "accounts:primary-address", lambda: address_primary(user=user))
+    return address
 
 
 def user_session_list(*, user: User) -> QuerySet[UserSession]:

@@ -1,5 +1,6 @@
 """Record browser sign-ins and sign-outs as `UserSession` rows; forget the kept request user
-whenever its row or its seller row changes."""
+whenever its row or its seller row changes, and the kept primary address whenever an address
+row changes."""
 
 from typing import Any
 
@@ -11,7 +12,7 @@ from common.http import client_meta
 from common.public_cache import customer_bump
 
 from . import services
-from .models import Seller, User
+from .models import Address, Seller, User
 
 
 @receiver(user_logged_in)
@@ -49,5 +50,18 @@ def _user_changed(sender: Any, instance: User, **kwargs: Any) -> None:
 @receiver(post_save, sender=Seller, dispatch_uid="accounts_seller_saved_bump")
 @receiver(post_delete, sender=Seller, dispatch_uid="accounts_seller_deleted_bump")
 def _seller_changed(sender: Any, instance: Seller, **kwargs: Any) -> None:
+    if instance.user_id is not None:
+        customer_bump(instance.user_id)
+
+
+# --- the kept primary address (accounts.selectors.address_primary_kept) -----------------------
+# Every save or delete of an address (the address services, a user's deletion cascading to their
+# addresses, demo data, the shell) makes the customer's next cart page read it again, after
+# commit. The services' queryset `.update()` calls `customer_bump` itself.
+
+
+@receiver(post_save, sender=Address, dispatch_uid="accounts_address_saved_bump")
+@receiver(post_delete, sender=Address, dispatch_uid="accounts_address_deleted_bump")
+def _address_changed(sender: Any, instance: Address, **kwargs: Any) -> None:
     if instance.user_id is not None:
         customer_bump(instance.user_id)

@@ -3,6 +3,10 @@
 Every address write of a user first locks that user's row: the writes of one user run one at
 a time, so "exactly one primary" holds without retries, also for the very first address (when
 there is no address row to lock yet). Within that, address rows are locked in id order.
+
+The customer's kept primary address (`accounts.selectors.address_primary_kept`) is forgotten
+after every write commits: a row saved or deleted through `accounts.signals`, and the queryset
+`.update()` that steps the old primary down, which sends no signal, by its own `customer_bump`.
 """
 
 from collections.abc import Mapping
@@ -10,6 +14,8 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+
+from common.public_cache import customer_bump
 
 from ..exceptions import AddressNotFoundError
 from ..models import Address, User
@@ -58,6 +64,7 @@ def address_create(*, user: User, data: Mapping[str, Any], is_primary: bool = Fa
         if is_primary and has_primary:
             # The constraint is not deferrable: the old primary steps down before the new one exists.
             Address.objects.filter(user=user, is_primary=True).update(is_primary=False, updated_at=timezone.now())
+            customer_bump(user.pk)
         address.is_primary = is_primary or not has_primary
         address.save()
     return address
@@ -109,6 +116,7 @@ def address_make_primary(*, user: User, address_id: int) -> Address:
         if address.is_primary:
             return address
         Address.objects.filter(user=user, is_primary=True).update(is_primary=False, updated_at=timezone.now())
+        customer_bump(user.pk)
         address.is_primary = True
         address.save(update_fields=["is_primary", "updated_at"])
     return address

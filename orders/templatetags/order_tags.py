@@ -8,7 +8,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from accounts.models import User
-from accounts.selectors import address_primary
+from accounts.selectors import address_primary_kept
 from promotions.selectors import coupons_usable_kept
 
 from ..models import OrderState
@@ -67,7 +67,7 @@ def cart_quote(context: dict[str, Any], cart: Any) -> Any:
     user = getattr(request, "user", None)
     if not isinstance(user, User) or not cart.lines:
         return None
-    address = address_primary(user=user)
+    address = address_primary_kept(user=user)
     if address is not None and not address.country:
         address = None
     lines = [(line.item.variant, line.item.quantity) for line in cart.lines]
