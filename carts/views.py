@@ -18,7 +18,6 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import TemplateView
 
 from common.exceptions import DomainError, NotFoundError
 from common.forms import form_error_messages
@@ -30,7 +29,9 @@ from .csrf import token_or_same_origin
 from .forms import CartAddForm, CartQuantityForm
 from .request import CartOwner, cart_client, cart_owner, cart_owner_or_new
 
+# Jinja2 (jinja_templates/): the page, and its body alone for htmx's answers.
 CART_TEMPLATE = "carts/cart_detail.html"
+CART_BODY_TEMPLATE = "carts/_cart_body.html"
 
 
 def _cart_context(request: HttpRequest) -> dict[str, Any]:
@@ -43,7 +44,7 @@ def _cart_context(request: HttpRequest) -> dict[str, Any]:
     return {
         "cart": cart,
         # The header counts the lines this page loaded, not with a query of its own: one figure
-        # for the header and the total row (it overrides carts.context_processors.cart).
+        # for the header and the total row (the page sets it over carts.context_processors.cart).
         "cart_item_count": cart.item_count,
         # A fresh one-time key per render: a double-submitted checkout makes one order.
         "checkout_key": uuid.uuid4().hex,
@@ -55,14 +56,13 @@ def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-class CartDetailView(TemplateView):
-    """The cart at today's prices: a customer's with the checkout form, a guest's with the way
-    to sign in or create an account (checkout needs one; the cart comes along)."""
+class CartDetailView(View):
+    """The cart at today's prices: a customer's with the delivery estimate to their primary
+    address and the checkout form, a guest's with the way to sign in or create an account (checkout
+    needs one; the cart comes along). A Jinja2 page."""
 
-    template_name = CART_TEMPLATE
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(**kwargs) | _cart_context(self.request)
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(request, CART_TEMPLATE, _cart_context(request), using="jinja2")
 
 
 def _cart_answer(request: HttpRequest, *, notice: str, error: bool = False) -> HttpResponse:
@@ -70,7 +70,7 @@ def _cart_answer(request: HttpRequest, *, notice: str, error: bool = False) -> H
     redirect to the page, the notice as a message."""
     if _htmx(request):
         context = _cart_context(request) | {"notice": notice, "notice_is_error": error}
-        body = render(request, f"{CART_TEMPLATE}#cart_body", context).content
+        body = render(request, CART_BODY_TEMPLATE, context, using="jinja2").content
         badge = render(
             request, "carts/_cart_badge.html", {"units": context["cart_item_count"], "oob": True}, using="jinja2"
         ).content

@@ -1,14 +1,16 @@
 """The Jinja2 environment of the shop's Jinja2 parts (settings.TEMPLATES, common/jinja_env.py):
-the common one, with the apps' template-tag functions that both engines use."""
+the common one, with the apps' template-tag functions that both engines use and Django's
+`floatformat`."""
 
 from typing import Any
 
+from django.template.defaultfilters import floatformat
 from jinja2 import Environment
 
 from carts.templatetags.wishlist_tags import wishlist_choices_for
 from catalog.templatetags.catalog_tags import image_src, money, stock_badge
 from common.jinja_env import base_environment
-from orders.templatetags.order_tags import coupons_for_checkout, order_max_line_quantity, status_badge
+from orders.templatetags.order_tags import cart_quote_for, coupons_for_checkout, order_max_line_quantity, status_badge
 
 
 def environment(**options: Any) -> Environment:
@@ -18,7 +20,8 @@ def environment(**options: Any) -> Environment:
         stock_badge=stock_badge,
         order_max_line_quantity=order_max_line_quantity,
         checkout_coupons=coupons_for_checkout,
+        cart_quote=cart_quote_for,
         wishlist_choices=wishlist_choices_for,
     )
-    env.filters.update(money=money, image_src=image_src)
+    env.filters.update(money=money, image_src=image_src, floatformat=floatformat)
     return env

@@ -12,6 +12,7 @@ from accounts.selectors import address_primary_kept
 from promotions.selectors import coupons_usable_kept
 
 from ..models import OrderState
+from ..services.quote import Quote
 from ..services.quote import cart_quote as quote_of_cart
 
 register = template.Library()
@@ -55,16 +56,15 @@ def order_max_line_quantity() -> int:
     return int(settings.ORDER_MAX_LINE_QUANTITY)
 
 
-@register.simple_tag(takes_context=True)
-def cart_quote(context: dict[str, Any], cart: Any) -> Any:
-    """The cart's shipping, tax and total to the customer's primary address:
-    `{% cart_quote cart as quote %}` (`cart` is the cart page's `carts.selectors.CartView`).
+def cart_quote_for(user: Any, cart: Any) -> Quote | None:
+    """The cart's shipping, tax and total to the customer's primary address: the cart page's
+    `cart_quote(user, cart)` (Jinja2; `cart` is the page's `carts.selectors.CartView`).
 
     The same numbers the checkout places (`orders.services.quote`); `quote.address` is None when
-    the customer has no address yet (then only the goods are priced).
+    the customer has no address yet (then only the goods are priced). None for a guest or an empty
+    cart. The primary address is kept per customer (`address_primary_kept`): the page shows it on
+    every render, and every address write bumps the customer.
     """
-    request = context.get("request")
-    user = getattr(request, "user", None)
     if not isinstance(user, User) or not cart.lines:
         return None
     address = address_primary_kept(user=user)

@@ -1,4 +1,4 @@
-"""Pages rendered by Jinja2 (the catalogue's listings and product page) and the one page frame
+"""Pages rendered by Jinja2 (the catalogue's listings and product page, the cart) and the one page frame
 (jinja_templates/base.html) that both engines' pages share (common/jinja_env.py,
 `{% frame %}` in common/templatetags/shared_parts.py).
 
@@ -19,6 +19,7 @@ from jinja2 import TemplateSyntaxError
 from carts.services import cart_add_item
 from tests.factories.accounts import CustomerFactory, SellerFactory
 from tests.factories.commerce import ProductFactory, VariantFactory
+from tests.pages import messages_of
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 HEADER_TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
@@ -146,3 +147,70 @@ def test_the_product_pages_token_is_accepted():
     )
     assert answer.status_code == 302
     assert 'cart-count">1<' in client.get(reverse("catalog:product_list")).content.decode()
+
+
+# --- the cart page --------------------------------------------------------------------------------
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+BADGE_OOB = '<span id="cart-badge" hx-swap-oob="true">{}</span>'
+UNITS = '<span class="badge cart-count">{}<span class="visually-hidden"> items</span></span>'
+
+
+def _signed_in(user, **options) -> Client:
+    client = Client(**options)
+    client.force_login(user)
+    client.get(reverse("home"))  # the CSRF cookie, as a browser holds it after its first page
+    return client
+
+
+@pytest.mark.django_db
+def test_the_cart_page_shows_its_message_once_and_one_token_that_is_accepted():
+    customer = CustomerFactory().user
+    item = cart_add_item(user=customer, variant_id=_variant("Kettle").pk, quantity=1)
+    client = _signed_in(customer, enforce_csrf_checks=True)
+    html = client.get(reverse("carts:detail")).content.decode()
+    tokens = TOKEN.findall(html) + HEADER_TOKEN.findall(html)
+    # htmx's header, sign out, the line's three forms, save for later, empty cart, checkout: one token.
+    assert len(tokens) == 8 and len(set(tokens)) == 1
+    assert _unmask_cipher_token(tokens[0]) == client.cookies["csrftoken"].value
+
+    answer = client.post(
+        reverse("carts:item_update", args=[item.pk]), {"quantity": 3, "csrfmiddlewaretoken": tokens[0]}
+    )
+    assert answer.status_code == 302 and answer["Location"] == reverse("carts:detail")
+    page = client.get(reverse("carts:detail"))
+    assert messages_of(page) == ["Cart updated."]
+    assert 'cart-count">3<' in page.content.decode() and "Total for 3 items" in page.content.decode()
+    assert messages_of(client.get(reverse("carts:detail"))) == []
+
+
+@pytest.mark.django_db
+def test_the_cart_answers_htmx_with_its_body_and_badge_whose_token_is_accepted():
+    customer = CustomerFactory().user
+    kettle = cart_add_item(user=customer, variant_id=_variant("Kettle").pk, quantity=1)
+    rug = cart_add_item(user=customer, variant_id=_variant("Rug").pk, quantity=2)
+    client = _signed_in(customer, enforce_csrf_checks=True)
+    token = TOKEN.findall(client.get(reverse("carts:detail")).content.decode())[0]
+
+    html = client.post(
+        reverse("carts:item_update", args=[kettle.pk]), {"quantity": 4, "csrfmiddlewaretoken": token}, **HTMX
+    ).content.decode()
+    assert html.startswith('<div id="cart-body">') and "<html" not in html and "<header" not in html
+    assert '<article class="message message-success" role="status">Cart updated.</article>' in html
+    assert "Total for 6 items" in html and "Delivered to your primary address in" in html
+    assert html.endswith(BADGE_OOB.format(UNITS.format(6)))
+    body_tokens = TOKEN.findall(html)  # the body's own forms, for the next change
+    assert len(set(body_tokens)) == 1 and _unmask_cipher_token(body_tokens[0]) == client.cookies["csrftoken"].value
+
+    html = client.post(
+        reverse("carts:item_remove", args=[rug.pk]), {"csrfmiddlewaretoken": body_tokens[0]}, **HTMX
+    ).content.decode()
+    assert "Removed from your cart." in html and "Total for 4 items" in html and "Rug" not in html
+    html = client.post(
+        reverse("carts:item_update", args=[kettle.pk]), {"quantity": "x", "csrfmiddlewaretoken": body_tokens[0]}, **HTMX
+    ).content.decode()
+    assert 'role="alert">Quantity: Enter a whole number.</article>' in html and "Total for 4 items" in html
+    html = client.post(
+        reverse("carts:item_remove", args=[kettle.pk]), {"csrfmiddlewaretoken": body_tokens[0]}, **HTMX
+    ).content.decode()
+    assert "Your cart is empty." in html and html.endswith(BADGE_OOB.format(""))
