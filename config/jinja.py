@@ -1,6 +1,6 @@
 """The Jinja2 environment of the shop's Jinja2 parts (settings.TEMPLATES, common/jinja_env.py):
-the common one, with the apps' template-tag functions that both engines use and Django's
-`floatformat`."""
+the common one, with the apps' template-tag functions that both engines use, Django's
+`floatformat`, and `local_dates()` for the dates of a table's rows (common/dates.py)."""
 
 from typing import Any
 
@@ -9,6 +9,7 @@ from jinja2 import Environment
 
 from carts.templatetags.wishlist_tags import wishlist_choices_for
 from catalog.templatetags.catalog_tags import image_src, money, stock_badge
+from common.dates import local_dates
 from common.jinja_env import base_environment
 from orders.templatetags.order_tags import cart_quote_for, coupons_for_checkout, order_max_line_quantity, status_badge
 
@@ -22,6 +23,7 @@ def environment(**options: Any) -> Environment:
         checkout_coupons=coupons_for_checkout,
         cart_quote=cart_quote_for,
         wishlist_choices=wishlist_choices_for,
+        local_dates=local_dates,
     )
     env.filters.update(money=money, image_src=image_src, floatformat=floatformat)
     return env

@@ -253,16 +253,15 @@ class CheckoutAddressView(LoginRequiredMixin, View):
         return checkout_page(request, address_form=form)
 
 
-class OrderListView(LoginRequiredMixin, TemplateView):
-    template_name = "orders/order_list.html"
+class OrderListView(LoginRequiredMixin, View):
+    """The signed-in customer's orders, newest first, a page at a time. A Jinja2 page."""
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        context = super().get_context_data(**kwargs)
-        user = signed_in_user(self.request)
+    def get(self, request: HttpRequest) -> HttpResponse:
+        user = signed_in_user(request)
         paginator = Paginator(selectors.orders_for_history_page(user=user), ORDERS_PER_PAGE)
-        context["page_obj"] = paginator.get_page(self.request.GET.get("page"))
-        context["orders"] = selectors.orders_with_history_lines(user=user, orders=context["page_obj"].object_list)
-        return context
+        page = paginator.get_page(request.GET.get("page"))
+        context = {"page_obj": page, "orders": selectors.orders_with_history_lines(user=user, orders=page.object_list)}
+        return render(request, "orders/order_list.html", context, using="jinja2")
 
 
 class OwnOrderMixin(LoginRequiredMixin):

@@ -5,6 +5,7 @@
 The frame, the header's counts and the CSRF token are the visitor's own on every page; the
 frame's constant parts are kept per worker and language (`{% once %}`)."""
 
+import datetime
 import re
 from decimal import Decimal
 
@@ -214,3 +215,48 @@ def test_the_cart_answers_htmx_with_its_body_and_badge_whose_token_is_accepted()
         reverse("carts:item_remove", args=[kettle.pk]), {"csrfmiddlewaretoken": body_tokens[0]}, **HTMX
     ).content.decode()
     assert "Your cart is empty." in html and html.endswith(BADGE_OOB.format(""))
+
+
+# --- the order history ------------------------------------------------------------------------------
+
+ROW = re.compile(r'<tr>\s*<th scope="row"><a href="/orders/(\d+)/">')
+PLACED = re.compile(r'<td data-label="Placed">(<time [^>]*>[^<]*</time>)</td>')
+
+
+@pytest.mark.django_db
+def test_the_order_history_pages_newest_first_with_the_dates_as_django_prints_them(settings):
+    from orders.models import Order
+    from orders.services import order_place
+    from tests.orders.conftest import funded_user
+
+    settings.TIME_ZONE = "Asia/Kolkata"  # a day ahead of UTC late at night: the page's zone, not the database's
+    customer = funded_user()
+    kettle = _variant("Kettle")
+    placed = [order_place(user=customer, lines=[{"variant_id": kettle.pk, "quantity": 1}]).order for _ in range(12)]
+    Order.objects.filter(pk=placed[0].pk).update(created_at=datetime.datetime(2026, 12, 6, 23, 59, tzinfo=datetime.UTC))
+    client = _signed_in(customer)
+
+    first, second = (client.get(reverse("orders:list"), {"page": n}).content.decode() for n in (1, 2))
+    newest_first = [str(order.pk) for order in reversed(placed)]
+    assert ROW.findall(first) == newest_first[:10] and ROW.findall(second) == newest_first[10:]
+    assert "Page 1 of 2" in first and '<a href="?page=2" rel="next">Older</a>' in first and 'rel="prev"' not in first
+    assert "Page 2 of 2" in second and '<a href="?page=1" rel="prev">Newer</a>' in second and 'rel="next"' not in second
+    django_time = Template("<time datetime=\"{{ value|date:'c' }}\">{{ value|date }}</time>")
+    shown = PLACED.findall(first) + PLACED.findall(second)
+    expected = [django_time.render(Context({"value": order.created_at})) for order in Order.objects.order_by("-pk")]
+    assert shown == expected
+    assert shown[-1] == '<time datetime="2026-12-07T05:29:00+05:30">Dec. 7, 2026</time>'
+
+
+@pytest.mark.django_db
+def test_the_order_history_shows_a_message_once_and_the_header_of_its_customer():
+    customer = CustomerFactory().user
+    item = cart_add_item(user=customer, variant_id=_variant("Kettle").pk, quantity=1)
+    client = _signed_in(customer)
+    client.post(reverse("carts:item_update", args=[item.pk]), {"quantity": 2})  # a plain POST: a message
+    history = client.get(reverse("orders:list"))
+    assert messages_of(history) == ["Cart updated."]
+    html = history.content.decode()
+    assert "You have not ordered anything yet." in html and 'cart-count">2<' in html and "Sign out" in html
+    assert len(set(HEADER_TOKEN.findall(html) + TOKEN.findall(html))) == 1
+    assert messages_of(client.get(reverse("orders:list"))) == []

@@ -1,6 +1,7 @@
-"""The hot loops rendered by Jinja2 inside Django pages (`{% jinja %}`, common/jinja_env.py): the
-cart page's lines and the order history's rows. They escape what a shopper typed, carry the
-page's own CSRF token, show each customer only their own rows, and print dates as Django does."""
+"""The hot loops rendered by Jinja2 (common/jinja_env.py): the cart page's lines and the order
+history's rows (Jinja2 pages now; `{% jinja %}` includes such a part in a Django page). They
+escape what a shopper typed, carry the page's own CSRF token, show each customer only their own
+rows, and print dates as Django does."""
 
 import datetime
 import re

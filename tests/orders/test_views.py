@@ -264,7 +264,7 @@ def test_order_list_is_paginated_with_constant_queries(shopper, customer, django
     fill(18)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = shopper.get(reverse("orders:list"))
-    assert len(response.context["orders"]) == 10
+    assert response.content.decode().count('<th scope="row"><a href="/orders/') == 10
     assert shopper.get(reverse("orders:list"), {"page": 2}).status_code == 200
     assert shopper.get(reverse("orders:list"), {"page": "nonsense"}).status_code == 200
 
