@@ -1,15 +1,17 @@
 """Reads shared by pages, the API and tasks."""
 
 import datetime as dt
+import functools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
     Case,
+    Count,
     DateTimeField,
     Exists,
     F,
@@ -466,13 +468,68 @@ def return_lines_of_seller(*, seller_id: int) -> QuerySet[OrderReturnItem]:
 def orders_for_history_page(*, user: User) -> QuerySet[Order]:
     """A customer's orders for the order history page, newest first: only the columns it shows. A
     column the page starts to show belongs in `only()` here, or every row reads it with a query
-    of its own (tests/orders pin the count). Their lines: `orders_with_history_lines`."""
+    of its own (tests/orders pin the count). The page reads them as `HistoryOrders`; their lines:
+    `orders_with_history_lines`."""
+    return _history_orders(customer_id=user.pk)
+
+
+def _history_orders(*, customer_id: int) -> QuerySet[Order]:
     return (
-        Order.objects.filter(customer=user)
+        Order.objects.filter(customer_id=customer_id)
         .select_related("status")
         .only("order_number", "created_at", "status_id", "status__name", "total_amount", "currency")
         .order_by("-id")
     )
+
+
+# The history's count and page of orders, read on every history page: compiled once per worker
+# (common/prepared.py; the ORM's building of the COUNT and of the page's statement cost more than
+# running them). A page's bounds are in its statement (LIMIT and OFFSET), so each pair of bounds
+# has its own; the most recently used are kept.
+# (Typed Any: the count's row is a dict.)
+_HISTORY_COUNT: PreparedQuery[Any] = PreparedQuery(
+    lambda customer_id: (
+        Order.objects.filter(customer_id=customer_id).values("customer_id").annotate(orders=Count("id")).order_by()
+    )
+)
+
+
+@functools.lru_cache(maxsize=64)
+def _history_page(start: int, stop: int) -> PreparedQuery[Order]:
+    return PreparedQuery(lambda customer_id: _history_orders(customer_id=customer_id)[start:stop])
+
+
+class HistoryOrders(Sequence[Order]):
+    """`orders_for_history_page` as the page's `Paginator` reads it: its length (the count) and one
+    page (a slice), each one prepared statement."""
+
+    def __init__(self, *, user: User) -> None:
+        self._customer_id: int = user.pk
+
+    def __len__(self) -> int:
+        found = _HISTORY_COUNT.run(customer_id=self._customer_id)
+        return int(found[0]["orders"]) if found else 0
+
+    @overload
+    def __getitem__(self, index: int) -> Order: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Order]: ...
+
+    def __getitem__(self, index: int | slice) -> Order | list[Order]:
+        if isinstance(index, int):
+            found = self[index : index + 1] if index >= 0 else []
+            if not found:
+                raise IndexError("no such order in the history")
+            return found[0]
+        if index.step not in (None, 1):
+            raise TypeError("a page of the history is a plain slice")
+        start, stop = index.start, index.stop
+        if start is None or stop is None or start < 0 or stop < 0:
+            start, stop, _step = index.indices(len(self))  # bounds the paginator never passes: counted first
+        if stop <= start:
+            return []
+        return _history_page(start, stop).run(customer_id=self._customer_id)
 
 
 # The lines of a page of orders, read on every history page: compiled once per worker

@@ -258,7 +258,7 @@ class OrderListView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         user = signed_in_user(request)
-        paginator = Paginator(selectors.orders_for_history_page(user=user), ORDERS_PER_PAGE)
+        paginator: Paginator[Order] = Paginator(selectors.HistoryOrders(user=user), ORDERS_PER_PAGE)
         page = paginator.get_page(request.GET.get("page"))
         context = {"page_obj": page, "orders": selectors.orders_with_history_lines(user=user, orders=page.object_list)}
         return render(request, "orders/order_list.html", context, using="jinja2")

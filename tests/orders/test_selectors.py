@@ -1,6 +1,6 @@
 """Popular products: the last N calendar days in UTC (today included), ties by product id,
 rolled-up days from ProductDailySales and the others from live ProductSaleStat rows, cancelled
-orders not counted, the result cached."""
+orders not counted, the result cached. The order history's prepared reads answer as the ORM."""
 
 import datetime as dt
 from decimal import Decimal
@@ -235,3 +235,30 @@ def test_popular_products_returns_fewer_only_when_fewer_listed_products_sold(cus
     products[0].product.save()
 
     assert len(popular_products(days=3, limit=5, cached=False)) == 3
+
+
+def test_the_history_reads_the_orms_orders_page_by_page_and_only_its_customers(customer, other_customer):
+    from django.core.paginator import Paginator
+
+    from orders.selectors import HistoryOrders, orders_for_history_page
+    from tests.factories.accounts import CustomerFactory
+
+    variant = VariantFactory(stock=100)
+    for n in range(23):
+        place(other_customer if n % 3 == 0 else customer, variant)  # interleaved ids
+    history, orm = HistoryOrders(user=customer), orders_for_history_page(user=customer)
+
+    def rows(orders):
+        return [(o.pk, o.order_number, o.created_at, o.status.name, o.total_amount, o.currency) for o in orders]
+
+    assert len(history) == orm.count() == 15
+    for number in (1, 2):
+        page, orm_page = Paginator(history, 10).page(number), Paginator(orm, 10).page(number)
+        assert rows(page.object_list) == rows(orm_page.object_list) and page.paginator.num_pages == 2
+    assert rows(history[3:7]) == rows(orm[3:7]) and rows(history[-2:]) == rows(orm[13:15])
+    assert history[0].pk == orm[0].pk and history[5:5] == [] and history[15:20] == []
+    with pytest.raises(IndexError):
+        history[15]
+    assert (
+        len(HistoryOrders(user=CustomerFactory().user)) == 0 and HistoryOrders(user=CustomerFactory().user)[0:10] == []
+    )
