@@ -533,11 +533,13 @@ class HistoryOrders(Sequence[Order]):
 
 
 # The lines of a page of orders, read on every history page: compiled once per worker
-# (common/prepared.py; the ORM's prefetch machinery cost more than the query).
-_HISTORY_LINES = PreparedQuery(
+# (common/prepared.py; the ORM's prefetch machinery cost more than the query), as named rows
+# (`order_id`, `quantity`, `product_title`: half the CPU of model instances).
+# (Typed Any: Django's named rows.)
+_HISTORY_LINES: PreparedQuery[Any] = PreparedQuery(
     lambda customer_id, oldest_id, newest_id: (
         OrderItem.objects.filter(order__customer_id=customer_id, order_id__gte=oldest_id, order_id__lte=newest_id)
-        .only("order_id", "quantity", "product_title")
+        .values_list("order_id", "quantity", "product_title", named=True)
         .order_by("order_id", "id")
     )
 )
@@ -545,10 +547,11 @@ _HISTORY_LINES = PreparedQuery(
 
 def orders_with_history_lines(*, user: User, orders: Iterable[Order]) -> list[Order]:
     """A page of `orders_for_history_page`, each order with `history_lines` (its lines in the
-    order they were placed), in one query whatever the page holds: a page is a run of the
-    customer's orders by id, so its lines are the customer's between its oldest and newest id."""
+    order they were placed, each with its `quantity` and `product_title`), in one query whatever
+    the page holds: a page is a run of the customer's orders by id, so its lines are the
+    customer's between its oldest and newest id."""
     page = list(orders)
-    lines_of: dict[int, list[OrderItem]] = defaultdict(list)
+    lines_of: dict[int, list[Any]] = defaultdict(list)
     if page:
         ids = [order.pk for order in page]
         for line in _HISTORY_LINES.run(customer_id=user.pk, oldest_id=min(ids), newest_id=max(ids)):
