@@ -484,8 +484,10 @@ def _history_orders(*, customer_id: int) -> QuerySet[Order]:
 
 # The history's count and page of orders, read on every history page: compiled once per worker
 # (common/prepared.py; the ORM's building of the COUNT and of the page's statement cost more than
-# running them). A page's bounds are in its statement (LIMIT and OFFSET), so each pair of bounds
-# has its own; the most recently used are kept.
+# running them). A page's bounds are in its statement (LIMIT and OFFSET), so each page has its
+# own (a last page shorter than the others reads a full page's bounds: one statement per page
+# number, not per customer's count); the most recently used are kept, as psycopg keeps a
+# connection's prepared statements.
 # (Typed Any: the count's row is a dict.)
 _HISTORY_COUNT: PreparedQuery[Any] = PreparedQuery(
     lambda customer_id: (
@@ -501,10 +503,11 @@ def _history_page(start: int, stop: int) -> PreparedQuery[Order]:
 
 class HistoryOrders(Sequence[Order]):
     """`orders_for_history_page` as the page's `Paginator` reads it: its length (the count) and one
-    page (a slice), each one prepared statement."""
+    page (a slice), each one prepared statement. `per_page`: the paginator's."""
 
-    def __init__(self, *, user: User) -> None:
+    def __init__(self, *, user: User, per_page: int) -> None:
         self._customer_id: int = user.pk
+        self._per_page = per_page
 
     def __len__(self) -> int:
         found = _HISTORY_COUNT.run(customer_id=self._customer_id)
@@ -529,7 +532,8 @@ class HistoryOrders(Sequence[Order]):
             start, stop, _step = index.indices(len(self))  # bounds the paginator never passes: counted first
         if stop <= start:
             return []
-        return _history_page(start, stop).run(customer_id=self._customer_id)
+        size = max(stop - start, self._per_page)
+        return _history_page(start, start + size).run(customer_id=self._customer_id)[: stop - start]
 
 
 # The lines of a page of orders, read on every history page: compiled once per worker

@@ -258,7 +258,8 @@ class OrderListView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         user = signed_in_user(request)
-        paginator: Paginator[Order] = Paginator(selectors.HistoryOrders(user=user), ORDERS_PER_PAGE)
+        orders = selectors.HistoryOrders(user=user, per_page=ORDERS_PER_PAGE)
+        paginator: Paginator[Order] = Paginator(orders, ORDERS_PER_PAGE)
         page = paginator.get_page(request.GET.get("page"))
         context = {"page_obj": page, "orders": selectors.orders_with_history_lines(user=user, orders=page.object_list)}
         return render(request, "orders/order_list.html", context, using="jinja2")
