@@ -538,27 +538,33 @@ class HistoryOrders(Sequence[Order]):
 
 # The lines of a page of orders, read on every history page: compiled once per worker
 # (common/prepared.py; the ORM's prefetch machinery cost more than the query), as named rows
-# (`order_id`, `quantity`, `product_title`: half the CPU of model instances).
-# (Typed Any: Django's named rows.)
-_HISTORY_LINES: PreparedQuery[Any] = PreparedQuery(
-    lambda customer_id, oldest_id, newest_id: (
-        OrderItem.objects.filter(order__customer_id=customer_id, order_id__gte=oldest_id, order_id__lte=newest_id)
+# (`order_id`, `quantity`, `product_title`: half the CPU of model instances), by the page's order
+# ids: one statement per number of orders on a page. (By the page's id range instead, PostgreSQL's
+# generic plan for the prepared statement walked every line between the page's oldest and newest
+# order, every customer's: 13 ms a page on the bench data against 0.4.)
+def _history_lines(customer_id: int, **order_ids: int) -> QuerySet[Any]:
+    return (
+        OrderItem.objects.filter(order__customer_id=customer_id, order_id__in=list(order_ids.values()))
         .values_list("order_id", "quantity", "product_title", named=True)
         .order_by("order_id", "id")
     )
-)
+
+
+@functools.lru_cache(maxsize=32)
+def _history_lines_of(orders: int) -> PreparedQuery[Any]:  # Any: Django's named rows
+    """The prepared read of the lines of a page of `orders` orders (the number is the key)."""
+    return PreparedQuery(_history_lines)
 
 
 def orders_with_history_lines(*, user: User, orders: Iterable[Order]) -> list[Order]:
     """A page of `orders_for_history_page`, each order with `history_lines` (its lines in the
     order they were placed, each with its `quantity` and `product_title`), in one query whatever
-    the page holds: a page is a run of the customer's orders by id, so its lines are the
-    customer's between its oldest and newest id."""
+    the page holds (the customer's lines of the page's orders)."""
     page = list(orders)
     lines_of: dict[int, list[Any]] = defaultdict(list)
     if page:
-        ids = [order.pk for order in page]
-        for line in _HISTORY_LINES.run(customer_id=user.pk, oldest_id=min(ids), newest_id=max(ids)):
+        ids = {f"order_{n:03d}": order.pk for n, order in enumerate(page)}
+        for line in _history_lines_of(len(ids)).run(customer_id=user.pk, **ids):
             lines_of[line.order_id].append(line)
     for order in page:
         order.history_lines = lines_of.get(order.pk, [])  # type: ignore[attr-defined]  # shown by the history's rows
