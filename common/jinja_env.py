@@ -2,13 +2,13 @@
 project's `config.jinja.environment` adds the apps' helpers to it.
 
 The page frame (`base.html`) is Jinja2, for the pages of both engines. The busiest pages (the
-catalogue's listings and product page) are Jinja2 pages: their view renders with
-`using="jinja2"`, and the backend's context processors (settings.TEMPLATES) give them what Django's
-give a Django template. Elsewhere Django's engine renders the page, and a loop it would render
-slowly (a row per order, per cart line) is a Jinja2 part included with `{% jinja %}`
-(common/templatetags/shared_parts.py). Jinja2 compiles a template to Python once per worker;
-Django's engine walks its nodes and resolves every `{{ a.b }}` by trial on every render (README,
-"Render speed" has the figures).
+catalogue's listings and product page, the cart, the order history) are Jinja2 pages: their view
+renders with `using="jinja2"`, and the backend's context processors (settings.TEMPLATES) give them
+what Django's give a Django template. Elsewhere Django's engine renders the page, and a part it
+would render slowly (a loop of rows, the product cards of the home page, the checkout's totals)
+is a Jinja2 part included with `{% jinja %}` (common/templatetags/shared_parts.py). Jinja2
+compiles a template to Python once per worker; Django's engine walks its nodes and resolves every
+`{{ a.b }}` by trial on every render (README, "Render speed" has the figures).
 
 What a part may use, beside Jinja2's own syntax and filters:
 
@@ -167,7 +167,7 @@ def _gettext(__message: str, **variables: Any) -> Markup:
 @functools.lru_cache(maxsize=4096)
 def _translated(language: str, message: str) -> Markup:
     # `language` is the active one: it is the key. Markup, as the extension's gettext makes it.
-    return Markup(translation.gettext(message))  # noqa: S704 - the shop's own translations  # nosec B704
+    return Markup(translation.gettext(message))  # noqa: S704 - the shop's own translations  # nosec B704 - see left
 
 
 def _date(value: Any, format: str | None = None) -> str:

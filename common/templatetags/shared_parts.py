@@ -116,7 +116,7 @@ def _jinja_env() -> Environment:
 
 @register.simple_tag(takes_context=True)
 def jinja(context: template.Context, template_name: str, **values: Any) -> str:
-    """`{% jinja "orders/_history_rows.html" orders=orders %}`: the Jinja2 template of that name
+    """`{% jinja "orders/_quote_totals.html" quote=quote %}`: the Jinja2 template of that name
     (`jinja_templates/`, common/jinja_env.py) rendered here with these values, `request`, the signed-in
     `user`, and the page's `csrf_token` / `csrf_input`. For a loop of rows on a busy page: Jinja2
     renders it several times faster than Django's engine. Pass what it shows by name (it sees
