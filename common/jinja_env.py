@@ -36,7 +36,7 @@ import contextvars
 import datetime
 import functools
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
@@ -94,10 +94,12 @@ def _address_around_ids(name: str, count: int, script_prefix: str, urlconf: str)
             return None
         parts.append(before)
     parts.append(address)
-    return tuple(parts) if _put_in(parts, range(1, count + 1)) == small else None
+    return tuple(parts) if _put_in(parts, list(range(1, count + 1))) == small else None
 
 
-def _put_in(parts: Sequence[str], ids: Iterable[int]) -> str:
+def _put_in(parts: Sequence[str], ids: Sequence[int]) -> str:
+    if len(parts) == 2:  # one id, as most links
+        return f"{parts[0]}{ids[0]}{parts[1]}"
     return "".join(part + str(id_) for part, id_ in zip(parts[:-1], ids, strict=True)) + parts[-1]
 
 
