@@ -1,9 +1,9 @@
 """Reads of the catalogue shared by pages, the API and other apps."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
@@ -22,6 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce, JSONObject
 
+from common.paging import PagedRows
 from common.prepared import PreparedQuery
 from inventory.selectors import (
     product_units_available,
@@ -75,7 +76,7 @@ def products_for_listing() -> QuerySet[Product]:
     )
 
 
-class ListingRows(Sequence[Product]):
+class ListingRows(PagedRows[Product]):
     """A listing (a `products_search`, or a filtered `products_for_listing`) for Django's or DRF's
     paginator: counted by its ids, and a page's rows read in one statement whose ids are the
     page's slice of the listing (`WHERE id IN (SELECT id … LIMIT 24 OFFSET n)`), in the listing's
@@ -94,16 +95,8 @@ class ListingRows(Sequence[Product]):
     def __len__(self) -> int:  # the paginator's count (kept by it: one COUNT)
         return self._ids.count()
 
-    @overload
-    def __getitem__(self, index: int) -> Product: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Product]: ...
-
-    def __getitem__(self, index: int | slice) -> Product | list[Product]:
-        if isinstance(index, int):
-            return self[index : index + 1][0]
-        return list(self._products.filter(pk__in=self._ids[index]))
+    def _rows(self, start: int, stop: int) -> list[Product]:
+        return list(self._products.filter(pk__in=self._ids[start:stop]))
 
 
 def _with_listing_figures(products: QuerySet[Product]) -> QuerySet[Product]:

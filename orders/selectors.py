@@ -3,9 +3,9 @@
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, overload
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Seller, User
 from catalog.models import Product
 from catalog.selectors import products_for_listing
+from common.paging import PagedRows
 from common.prepared import PreparedQuery
 from inventory.models import ReservationStatus, StockReservation
 from payments.models import IN_FLIGHT_PAYMENT_STATES, Payment, PaymentMethod
@@ -501,7 +502,7 @@ def _history_page(start: int, stop: int) -> PreparedQuery[Order]:
     return PreparedQuery(lambda customer_id: _history_orders(customer_id=customer_id)[start:stop])
 
 
-class HistoryOrders(Sequence[Order]):
+class HistoryOrders(PagedRows[Order]):
     """`orders_for_history_page` as the page's `Paginator` reads it: its length (the count) and one
     page (a slice), each one prepared statement. `per_page`: the paginator's."""
 
@@ -513,25 +514,7 @@ class HistoryOrders(Sequence[Order]):
         found = _HISTORY_COUNT.run(customer_id=self._customer_id)
         return int(found[0]["orders"]) if found else 0
 
-    @overload
-    def __getitem__(self, index: int) -> Order: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Order]: ...
-
-    def __getitem__(self, index: int | slice) -> Order | list[Order]:
-        if isinstance(index, int):
-            found = self[index : index + 1] if index >= 0 else []
-            if not found:
-                raise IndexError("no such order in the history")
-            return found[0]
-        if index.step not in (None, 1):
-            raise TypeError("a page of the history is a plain slice")
-        start, stop = index.start, index.stop
-        if start is None or stop is None or start < 0 or stop < 0:
-            start, stop, _step = index.indices(len(self))  # bounds the paginator never passes: counted first
-        if stop <= start:
-            return []
+    def _rows(self, start: int, stop: int) -> list[Order]:
         size = max(stop - start, self._per_page)
         return _history_page(start, start + size).run(customer_id=self._customer_id)[: stop - start]
 
