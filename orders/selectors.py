@@ -2,12 +2,11 @@
 
 import datetime as dt
 import functools
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.cache import cache
 from django.db.models import (
     Case,
@@ -23,6 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -469,8 +469,7 @@ def return_lines_of_seller(*, seller_id: int) -> QuerySet[OrderReturnItem]:
 def orders_for_history_page(*, user: User) -> QuerySet[Order]:
     """A customer's orders for the order history page, newest first: only the columns it shows. A
     column the page starts to show belongs in `only()` here, or every row reads it with a query
-    of its own (tests/orders pin the count). The page reads them as `HistoryOrders`; their lines:
-    `orders_with_history_lines`."""
+    of its own (tests/orders pin the count). The page reads them as `HistoryOrders`, with their lines."""
     return _history_orders(customer_id=user.pk)
 
 
@@ -483,12 +482,8 @@ def _history_orders(*, customer_id: int) -> QuerySet[Order]:
     )
 
 
-# The history's count and page of orders, read on every history page: compiled once per worker
-# (common/prepared.py; the ORM's building of the COUNT and of the page's statement cost more than
-# running them). A page's bounds are in its statement (LIMIT and OFFSET), so each page has its
-# own (a last page shorter than the others reads a full page's bounds: one statement per page
-# number, not per customer's count); the most recently used are kept, as psycopg keeps a
-# connection's prepared statements.
+# The history's count, read on its own only when the page asked for is past the end (otherwise
+# the page's statement brings it): compiled once per worker (common/prepared.py).
 # (Typed Any: the count's row is a dict.)
 _HISTORY_COUNT: PreparedQuery[Any] = PreparedQuery(
     lambda customer_id: (
@@ -497,61 +492,80 @@ _HISTORY_COUNT: PreparedQuery[Any] = PreparedQuery(
 )
 
 
+class HistoryLine(NamedTuple):
+    """One line of an order as the history shows it."""
+
+    quantity: int
+    product_title: str
+
+
+def _history_page_with_lines(customer_id: int) -> QuerySet[Order]:
+    """The history's orders with `line_rows` (each order's lines in the order they were placed,
+    as JSON objects) and `orders_in_all` (the customer's count: PostgreSQL computes the
+    uncorrelated subquery once per statement)."""
+    lines = (
+        OrderItem.objects.filter(order_id=OuterRef("pk"))
+        .order_by("id")
+        .values(row=JSONObject(quantity="quantity", product_title="product_title"))
+    )
+    count = (
+        Order.objects.filter(customer_id=customer_id)
+        .order_by()
+        .values("customer_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return _history_orders(customer_id=customer_id).annotate(
+        line_rows=ArraySubquery(lines), orders_in_all=Subquery(count)
+    )
+
+
+# A page of the history, read on every history page in ONE statement: its orders with their
+# status and lines, and the customer's count (the paginator's length). Compiled once per worker
+# (common/prepared.py: building the statement through the ORM cost more than running it). A page's
+# bounds are in its statement (LIMIT and OFFSET), so each page has its own (a last page shorter
+# than the others reads a full page's bounds: one statement per page number, not per customer's
+# count); the most recently used are kept, as psycopg keeps a connection's prepared statements.
 @functools.lru_cache(maxsize=64)
 def _history_page(start: int, stop: int) -> PreparedQuery[Order]:
-    return PreparedQuery(lambda customer_id: _history_orders(customer_id=customer_id)[start:stop])
+    return PreparedQuery(lambda customer_id: _history_page_with_lines(customer_id=customer_id)[start:stop])
 
 
 class HistoryOrders(PagedRows[Order]):
-    """`orders_for_history_page` as the page's `Paginator` reads it: its length (the count) and one
-    page (a slice), each one prepared statement. `per_page`: the paginator's."""
+    """`orders_for_history_page` as the page's `Paginator` reads it, each order with its
+    `history_lines` (`HistoryLine`s). `per_page`: the paginator's; `page`: the page number the
+    request asks for (as sent), whose statement brings the count with the rows, so a page inside
+    the history costs one statement; past the end, the count and the last page are read apart."""
 
-    def __init__(self, *, user: User, per_page: int) -> None:
+    def __init__(self, *, user: User, per_page: int, page: Any = 1) -> None:
         self._customer_id: int = user.pk
         self._per_page = per_page
+        try:
+            number = int(page)
+        except (TypeError, ValueError):
+            number = 1  # what Paginator.get_page shows for a page that is not a number
+        self._first_read = max(number - 1, 0) * per_page if 0 < number < 10**6 else 0
+        self._read: tuple[int, int, list[Order]] | None = None
 
     def __len__(self) -> int:
+        rows = self._page_read(self._first_read, self._first_read + self._per_page)
+        if rows:
+            return int(rows[0].orders_in_all)  # type: ignore[attr-defined]  # annotated above
         found = _HISTORY_COUNT.run(customer_id=self._customer_id)
         return int(found[0]["orders"]) if found else 0
 
     def _rows(self, start: int, stop: int) -> list[Order]:
         size = max(stop - start, self._per_page)
-        return _history_page(start, start + size).run(customer_id=self._customer_id)[: stop - start]
+        return self._page_read(start, start + size)[: stop - start]
 
-
-# The lines of a page of orders, read on every history page: compiled once per worker
-# (common/prepared.py; the ORM's prefetch machinery cost more than the query), as named rows
-# (`order_id`, `quantity`, `product_title`: half the CPU of model instances), by the page's order
-# ids: one statement per number of orders on a page. (By the page's id range instead, PostgreSQL's
-# generic plan for the prepared statement walked every line between the page's oldest and newest
-# order, every customer's: 13 ms a page on the bench data against 0.4.)
-def _history_lines(customer_id: int, **order_ids: int) -> QuerySet[Any]:
-    return (
-        OrderItem.objects.filter(order__customer_id=customer_id, order_id__in=list(order_ids.values()))
-        .values_list("order_id", "quantity", "product_title", named=True)
-        .order_by("order_id", "id")
-    )
-
-
-@functools.lru_cache(maxsize=32)
-def _history_lines_of(orders: int) -> PreparedQuery[Any]:  # Any: Django's named rows
-    """The prepared read of the lines of a page of `orders` orders (the number is the key)."""
-    return PreparedQuery(_history_lines)
-
-
-def orders_with_history_lines(*, user: User, orders: Iterable[Order]) -> list[Order]:
-    """A page of `orders_for_history_page`, each order with `history_lines` (its lines in the
-    order they were placed, each with its `quantity` and `product_title`), in one query whatever
-    the page holds (the customer's lines of the page's orders)."""
-    page = list(orders)
-    lines_of: dict[int, list[Any]] = defaultdict(list)
-    if page:
-        ids = {f"order_{n:03d}": order.pk for n, order in enumerate(page)}
-        for line in _history_lines_of(len(ids)).run(customer_id=user.pk, **ids):
-            lines_of[line.order_id].append(line)
-    for order in page:
-        order.history_lines = lines_of.get(order.pk, [])  # type: ignore[attr-defined]  # shown by the history's rows
-    return page
+    def _page_read(self, start: int, stop: int) -> list[Order]:
+        if self._read is not None and self._read[:2] == (start, stop):
+            return self._read[2]
+        rows = _history_page(start, stop).run(customer_id=self._customer_id)
+        for order in rows:
+            order.history_lines = [HistoryLine(**line) for line in order.line_rows]  # type: ignore[attr-defined]
+        self._read = (start, stop, rows)
+        return rows
 
 
 # --- card payments (issue 14) -------------------------------------------------------------------

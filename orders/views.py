@@ -258,10 +258,11 @@ class OrderListView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         user = signed_in_user(request)
-        orders = selectors.HistoryOrders(user=user, per_page=ORDERS_PER_PAGE)
+        number = request.GET.get("page")
+        orders = selectors.HistoryOrders(user=user, per_page=ORDERS_PER_PAGE, page=number or 1)
         paginator: Paginator[Order] = Paginator(orders, ORDERS_PER_PAGE)
-        page = paginator.get_page(request.GET.get("page"))
-        context = {"page_obj": page, "orders": selectors.orders_with_history_lines(user=user, orders=page.object_list)}
+        page = paginator.get_page(number)
+        context = {"page_obj": page, "orders": page.object_list}
         return render(request, "orders/order_list.html", context, using="jinja2")
 
 

@@ -16,7 +16,7 @@ from orders.selectors import (
     popular_products,
     popular_window,
 )
-from orders.services import order_cancel, sales_rollup
+from orders.services import order_cancel, order_place, sales_rollup
 from promotions.models import CouponStatus
 from promotions.selectors import coupons_usable
 from promotions.services import coupon_claim
@@ -263,3 +263,31 @@ def test_the_history_reads_the_orms_orders_page_by_page_and_only_its_customers(c
         history[15]
     nobody = HistoryOrders(user=CustomerFactory().user, per_page=10)
     assert len(nobody) == 0 and nobody[0:10] == []
+
+
+@pytest.mark.parametrize("asked", ["2", "7", "x", "-1", "99999999999"])
+def test_a_history_page_brings_its_lines_and_the_count_and_past_the_end_shows_the_last(
+    asked, django_assert_num_queries
+):
+    from django.core.paginator import Paginator
+
+    from orders.selectors import HistoryOrders, orders_for_history_page
+    from tests.orders.conftest import funded_user
+
+    customer = funded_user("5000.00")
+
+    variants = [VariantFactory(stock=100) for _ in range(2)]
+    for n in range(13):
+        order_place(user=customer, lines=[{"variant_id": v.pk, "quantity": 1 + n % 3} for v in variants[: 1 + n % 2]])
+    orm = list(orders_for_history_page(user=customer).prefetch_related("items"))
+    # Inside the history, one statement brings the page, its lines and the count; past the end
+    # (or a page that is not one) the count and the page shown are read apart.
+    expected = {"2": 1, "7": 3, "x": 1, "-1": 2, "99999999999": 2}[asked]
+    with django_assert_num_queries(expected):
+        page = Paginator(HistoryOrders(user=customer, per_page=10, page=asked), 10).get_page(asked)
+        shown = list(page.object_list)
+    number = 1 if asked == "x" else 2  # Paginator.get_page: not a number, the first; out of range, the last
+    assert page.number == number and page.paginator.count == 13
+    assert [o.pk for o in shown] == [o.pk for o in orm[(number - 1) * 10 : number * 10]]
+    for order, expected_order in zip(shown, orm[(number - 1) * 10 :], strict=False):
+        assert order.history_lines == [(i.quantity, i.product_title) for i in expected_order.items.all()]
