@@ -163,13 +163,19 @@ def _gettext(__message: str, **variables: Any) -> Markup:
     translates the same labels on every render; Django's lookup cost a tenth of a product page's
     body). As the extension's: the translation is safe HTML (every template autoescapes) and always
     a format string, `%(name)s` filled from `variables`, escaped."""
-    return _translated(_current_key()[0], __message) % variables
+    label, plain = _translated(_current_key()[0], __message)
+    if plain is not None and not variables:
+        return plain  # most labels: no `%` to fill or unescape
+    return label % variables
 
 
 @functools.lru_cache(maxsize=4096)
-def _translated(language: str, message: str) -> Markup:
-    # `language` is the active one: it is the key. Markup, as the extension's gettext makes it.
-    return Markup(translation.gettext(message))  # noqa: S704 - the shop's own translations  # nosec B704 - see left
+def _translated(language: str, message: str) -> tuple[Markup, Markup | None]:
+    """The translation as Markup (as the extension's gettext makes it) and, when it holds no `%`,
+    the same again: what formatting it with no variables gives, without the formatting (a
+    product page has some thirty labels). `language` is the active one: it is the key."""
+    label = Markup(translation.gettext(message))  # noqa: S704 - the shop's own translations  # nosec B704 - see left
+    return label, (label if "%" not in label else None)
 
 
 def _date(value: Any, format: str | None = None) -> str:

@@ -13,6 +13,7 @@ from django.template import Context, Template
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from markupsafe import Markup
 
 from carts.models import CartItem
 from carts.services import cart_add_item
@@ -144,6 +145,9 @@ def test_kept_translations_and_links_follow_the_language_and_the_mount_point():
     with translation.override("de"):
         assert _gettext("Yes") == "Ja"  # Django's own German catalogue
     assert _gettext("Yes") == "Yes"
+    # As the i18n extension's newstyle gettext: always a format string, its values escaped.
+    assert _gettext("100%% sure") == "100% sure" and _gettext("a %(b)s", b="<i>") == "a &lt;i&gt;"
+    assert isinstance(_gettext("Yes"), Markup) and isinstance(_gettext("100%% sure"), Markup)
     assert _url("carts:detail") == reverse("carts:detail")
     set_script_prefix("/shop/")
     try:
