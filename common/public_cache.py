@@ -47,6 +47,8 @@ from django.core.cache import cache, caches
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -130,20 +132,50 @@ def generations_current(scopes: Sequence[str]) -> dict[str, int] | None:
 def _generations_read(scopes: Sequence[str]) -> dict[str, int] | None:
     keys = [_generation_key(scope) for scope in scopes]
     found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            # A fresh start (first use, or Redis lost its data) takes a value no earlier
-            # generation had, so an entry stored before can never be mistaken for current.
-            value: int | None = time.time_ns()
-            added = cache.add(key, value, timeout=None)
-            if added is None:
-                return None  # Redis is away: django-redis fails open and answers None
-            if not added:  # another worker started it first
-                value = cache.get(key)
-                if value is None:
-                    return None
-            found[key] = value
+    missing = [key for key in keys if key not in found]
+    if missing:
+        started = _generations_start(missing)
+        if started is None:
+            return None
+        found.update(started)
     return {scope: int(found[_generation_key(scope)]) for scope in scopes}
+
+
+def _generations_start(keys: list[str]) -> dict[str, int] | None:
+    """Start these generations, never read before (first use, or Redis lost its data), with a
+    value no earlier generation had, so an entry stored before can never be mistaken for current;
+    where another worker started one first, its value. None when Redis does not answer.
+
+    On Redis, one round trip whatever their number (a pipeline of SET NX and GET per key): every
+    product's first visit after a restart starts its product's generation."""
+    value = time.time_ns()
+    redis_client = getattr(getattr(cache, "client", None), "get_client", None)
+    if redis_client is None:  # another cache backend (a development machine without Redis)
+        return _generations_start_one_by_one(keys, value)
+    try:
+        pipe = redis_client(write=True).pipeline(transaction=False)
+        for key in keys:
+            stored_as = cache.client.make_key(key)  # type: ignore[attr-defined]  # django-redis' client
+            pipe.set(stored_as, value, nx=True)  # an int: stored as django-redis stores one (incr works)
+            pipe.get(stored_as)
+        answers = pipe.execute()
+    except (RedisConnectionError, RedisTimeoutError):
+        return None  # Redis is away: fail open, as django-redis does
+    current = answers[1::2]
+    if any(found is None for found in current):
+        return None
+    return {key: int(found) for key, found in zip(keys, current, strict=True)}
+
+
+def _generations_start_one_by_one(keys: list[str], value: int) -> dict[str, int] | None:
+    started: dict[str, int] = {}
+    for key in keys:
+        added = cache.add(key, value, timeout=None)
+        found = value if added else cache.get(key)  # not added: another worker started it first
+        if found is None:
+            return None
+        started[key] = int(found)
+    return started
 
 
 def _bump_now(scopes: Iterable[str]) -> None:

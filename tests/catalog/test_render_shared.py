@@ -79,6 +79,44 @@ def test_a_requests_first_generations_read_brings_the_scopes_most_pages_read():
     assert read_next["pricing"] == read["pricing"]
 
 
+def test_generations_never_read_start_in_one_round_trip_and_keep_what_another_worker_started(monkeypatch):
+    """After a Redis restart every product's first visit starts its generation: one round trip
+    for all of a read's missing scopes (SET NX and GET, pipelined), the value another worker
+    started first kept, increments working on what was started, and None when Redis is away."""
+    from django.core.cache import cache
+    from redis.connection import Connection
+
+    from common.public_cache import _generation_key, _generations_read
+
+    cache.set(_generation_key("t:theirs"), 41, timeout=None)  # another worker started this one
+    sent = []
+    real_send = Connection.send_packed_command
+
+    def counting(self, command, *args, **kwargs):
+        sent.append(command)
+        return real_send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)  # counted, then sent to Redis
+    scopes = [f"t:new-{time.time_ns()}-{n}" for n in range(3)]
+    found = _generations_read([*scopes, "t:theirs"])
+    assert len(sent) == 2  # the MGET, then one pipeline for the three missing
+    assert found["t:theirs"] == 41 and len({found[scope] for scope in scopes}) == 1
+    assert found[scopes[0]] > 41  # a start takes the clock's nanoseconds: never an earlier value
+    monkeypatch.undo()
+    generations_bump([scopes[0]])
+    assert _generations_read(scopes)[scopes[0]] == found[scopes[0]] + 1
+
+    def away(self, *args, **kwargs):
+        raise ConnectionRefusedError("Redis is away")
+
+    monkeypatch.setattr(Connection, "_connect", away)  # redis-py's connect() makes it a ConnectionError
+    cache.client.get_client(write=True).connection_pool.disconnect()
+    try:
+        assert _generations_read([f"t:unseen-{time.time_ns()}"]) is None
+    finally:
+        monkeypatch.undo()
+
+
 def _csrf_secrets(html: str) -> set[str]:
     tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
     tokens += re.findall(r'"X-CSRFToken": "([^"]+)"', html)
