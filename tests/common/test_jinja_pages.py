@@ -260,3 +260,28 @@ def test_the_order_history_shows_a_message_once_and_the_header_of_its_customer()
     assert "You have not ordered anything yet." in html and 'cart-count">2<' in html and "Sign out" in html
     assert len(set(HEADER_TOKEN.findall(html) + TOKEN.findall(html))) == 1
     assert messages_of(client.get(reverse("orders:list"))) == []
+
+
+def test_a_pages_csrf_token_is_the_visitors_secret_under_a_fresh_uniform_mask():
+    """common.context_processors.page_csrf_token masks as Django's get_token does (and the cookie
+    is sent again), from the OS's randomness; a visitor without a secret gets Django's own."""
+    from collections import Counter
+
+    from django.http import HttpRequest
+    from django.middleware.csrf import CSRF_ALLOWED_CHARS, _get_new_csrf_string
+
+    from common.context_processors import page_csrf_token
+
+    request = HttpRequest()
+    secret = request.META["CSRF_COOKIE"] = _get_new_csrf_string()
+    tokens = [page_csrf_token(request) for _ in range(3000)]
+    assert request.META["CSRF_COOKIE_NEEDS_UPDATE"] is True
+    assert {_unmask_cipher_token(token) for token in tokens} == {secret}
+    assert len(set(tokens)) == 3000 and {len(token) for token in tokens} == {64}
+    # Every character of the alphabet about equally likely in the masks (96,000 draws: 1,548 each
+    # expected; a modulo bias would give some 1,290 and others 1,935).
+    drawn = Counter("".join(token[:32] for token in tokens))
+    assert set(drawn) == set(CSRF_ALLOWED_CHARS) and all(1_250 < count < 1_850 for count in drawn.values())
+
+    newcomer = HttpRequest()  # no cookie yet: Django's get_token sets one
+    assert _unmask_cipher_token(page_csrf_token(newcomer)) == newcomer.META["CSRF_COOKIE"]
