@@ -28,7 +28,8 @@ def _page(request: HttpRequest, filters: dict[str, Any]) -> Page:
     name = f"catalog:listing:{sorted(shown.items())}:page={number}"
 
     def compute() -> tuple[int, int, UnpickledWhenUsed]:
-        page = Paginator(selectors.ListingRows(selectors.products_search(**filters)), PAGE_SIZE).get_page(number)
+        rows = selectors.ListingRows(selectors.products_search(**filters), count_kept_under=[CATALOG])
+        page = Paginator(rows, PAGE_SIZE).get_page(number)
         return page.paginator.count, page.number, UnpickledWhenUsed(page.object_list)
 
     count, shown_number, rows = shared_value([CATALOG], name, compute)

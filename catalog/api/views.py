@@ -43,7 +43,10 @@ class ProductListApi(generics.ListAPIView):
     def _page_data(self, request: Request) -> Any:
         # DRF's ListModelMixin.list, paginating selectors.ListingRows (the figures computed for
         # the rows shown only, not for every row the page's OFFSET skips).
-        rows = self.paginate_queryset(selectors.ListingRows(self.filter_queryset(self.get_queryset())))
+        listing = selectors.ListingRows(
+            self.filter_queryset(self.get_queryset()), count_kept_under=listing_scopes(request)
+        )
+        rows = self.paginate_queryset(listing)
         assert rows is not None  # the API always paginates
         return self.get_paginated_response(self.get_serializer(rows, many=True).data).data
 

@@ -96,8 +96,9 @@ def test_a_product_is_one_statement_with_its_images_and_variants(client, make_pr
 
 @pytest.mark.parametrize("ordering", ["", "price", "-price", "title", "created_at"])
 def test_a_listing_page_reads_the_figures_of_its_own_rows_only(catalogue, ordering):
-    """selectors.ListingRows: the same pages as paginating the listing itself, each a COUNT and one
-    statement whose ids are the page's slice (the figures computed for the rows shown, not for
+    """selectors.ListingRows: the same pages as paginating the listing itself: a COUNT, the page's
+    slice of the listing's ids, then those rows with their figures and primary images in one
+    prepared statement whatever the listing (the figures computed for the rows shown, not for
     every row the OFFSET skips)."""
     from django.core.paginator import Paginator
 
@@ -110,9 +111,41 @@ def test_a_listing_page_reads_the_figures_of_its_own_rows_only(catalogue, orderi
         with CaptureQueriesContext(connection) as captured:
             page = Paginator(selectors.ListingRows(listing), 4).get_page(number)
             rows = list(page.object_list)
-        assert [(p.pk, p.price, p.available) for p in rows] == [(p.pk, p.price, p.available) for p in expected]
+
+        def shown(products):
+            return [(p.pk, p.price, p.available, p.category, [i.image_url for i in p.primary_images]) for p in products]
+
+        assert shown(rows) == shown(expected)
         assert (page.paginator.count, page.number) == (11, number)
-        statement = captured.captured_queries[1]["sql"]
+        assert len(captured) == 3
+        ids, by_ids = captured.captured_queries[1]["sql"], captured.captured_queries[2]["sql"]
         offset = (number - 1) * 4
-        assert f"LIMIT {min(4, 11 - offset)}" + (f" OFFSET {offset}" if offset else "") in statement
-        assert "IN (SELECT" in statement
+        assert f"LIMIT {min(4, 11 - offset)}" + (f" OFFSET {offset}" if offset else "") in ids
+        assert ids.startswith('SELECT "catalog_product"."id"') and '"catalog_product"."id" IN (' in by_ids
+        assert "inventory_inventoryitem" not in ids  # the stock of the page's rows only
+        assert "JSONB_BUILD_OBJECT" in by_ids and "catalog_productimage" in by_ids  # the images inside
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_listings_count_is_kept_for_its_pages_until_the_catalogue_changes(catalogue, make_product, settings):
+    from django.core.paginator import Paginator
+
+    from catalog import selectors
+    from catalog.cache import CATALOG
+    from common.public_cache import generations_bump
+
+    settings.PUBLIC_CACHE_ENABLED = True
+    catalogue(11)
+
+    def counts(number, **filters):
+        with CaptureQueriesContext(connection) as captured:
+            rows = selectors.ListingRows(selectors.products_search(**filters), count_kept_under=[CATALOG])
+            page = Paginator(rows, 4).get_page(number)
+        return page.paginator.count, sum("COUNT(" in query["sql"] for query in captured.captured_queries)
+
+    assert counts(1) == (11, 1)
+    assert counts(2) == counts(3) == (11, 0)  # the other pages of the same listing
+    assert counts(2, ordering="price") == (11, 1)  # another listing, its own count
+    make_product("One more lamp")
+    generations_bump([CATALOG])  # as every catalogue write does
+    assert counts(2) == (12, 1)
