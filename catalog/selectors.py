@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import (
     Case,
+    Count,
     DecimalField,
     IntegerField,
     Model,
@@ -21,6 +22,7 @@ from django.db.models import (
     TextField,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Cast, Coalesce, JSONObject
 
@@ -81,32 +83,69 @@ def products_for_listing() -> QuerySet[Product]:
 
 class ListingRows(PagedRows[Product]):
     """A listing (a `products_search`, or a filtered `products_for_listing`) for Django's or DRF's
-    paginator: counted by its ids, then a page read as the page's slice of its ids (in the
-    listing's order), and those products' rows by `listing_rows_by_ids`.
+    paginator: counted, then a page read as the page's slice of its ids (in the listing's order)
+    and those products' rows by `listing_rows_by_ids`.
 
     Paginating the rows themselves computed `price` and `available` for every row the OFFSET
     skipped (page 30: the subqueries of 720 rows for 24 shown, 4.7 ms); now for the page's rows
     only (ordered by price, the ids' query still computes the price to order by: only that).
+
     `count_kept_under`: the scopes under which the count is kept (`shared_value`, named by the
     ids' statement): every page of a listing has the same count, and the catalogue's first visit
-    of pages 2 to 50 counted it again (a COUNT over every product for sale: 2-3 ms)."""
+    of pages 2 to 50 counted it again (a COUNT over every product for sale: 2-3 ms). `page` (as
+    the request sent it) and `per_page`: the page the paginator will ask for, whose ids come with
+    the count in one statement (`COUNT(*) OVER ()`) when the count is not kept: a search's first
+    visit scanned its matches twice, once to count them and once for the page."""
 
     ordered = True  # the listing's own order (Paginator warns about an unordered one)
 
-    def __init__(self, products: QuerySet[Product], *, count_kept_under: Sequence[str] = ()) -> None:
-        self._ids = products.prefetch_related(None).values_list("pk", flat=True)
+    def __init__(
+        self,
+        products: QuerySet[Product],
+        *,
+        count_kept_under: Sequence[str] = (),
+        page: Any = None,
+        per_page: int | None = None,
+    ) -> None:
+        listing = products.prefetch_related(None)
+        self._ids = listing.values_list("pk", flat=True)
+        self._ids_with_count = listing.annotate(listing_count=Window(Count("pk"))).values_list("pk", "listing_count")
         self._count_scopes = list(count_kept_under)
+        self._asked: tuple[int, int] | None = None
+        if per_page:
+            try:
+                number = int(page) if page is not None else 1
+            except (TypeError, ValueError):
+                number = 1  # what both paginators show for a page that is not a number
+            if 0 < number < 10**6:
+                self._asked = ((number - 1) * per_page, number * per_page)
+        self._read: tuple[int, int, list[int]] | None = None  # the asked page's ids, once read
 
-    def __len__(self) -> int:  # the paginator's count (kept by it: one COUNT)
+    def __len__(self) -> int:  # the paginator's count (kept by it)
         if not self._count_scopes:
-            return self._ids.count()
+            return self._count()
         sql, params = self._ids.query.sql_with_params()
         name = "catalog:listing-count:" + hashlib.sha256(f"{sql}\n{params!r}".encode()).hexdigest()
-        count: int = shared_value(self._count_scopes, name, self._ids.count)
+        count: int = shared_value(self._count_scopes, name, self._count)
         return count
 
+    def _count(self) -> int:
+        if self._asked is None:
+            return self._ids.count()
+        start, stop = self._asked
+        found = list(self._ids_with_count[start:stop])
+        if not found:  # past the end: counted on its own (the paginator then shows the last page)
+            return self._ids.count()
+        self._read = (start, stop, [pk for pk, _count in found])
+        return int(found[0][1])
+
     def _rows(self, start: int, stop: int) -> list[Product]:
-        return listing_rows_by_ids(list(self._ids[start:stop]))
+        read = self._read
+        if read is not None and start == read[0] and stop <= read[1]:
+            ids = read[2][: stop - start]  # a last page ends before the asked bounds
+        else:
+            ids = list(self._ids[start:stop])
+        return listing_rows_by_ids(ids)
 
 
 def _listing_rows(**ids: int) -> QuerySet[Product]:

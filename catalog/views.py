@@ -28,7 +28,9 @@ def _page(request: HttpRequest, filters: dict[str, Any]) -> Page:
     name = f"catalog:listing:{sorted(shown.items())}:page={number}"
 
     def compute() -> tuple[int, int, UnpickledWhenUsed]:
-        rows = selectors.ListingRows(selectors.products_search(**filters), count_kept_under=[CATALOG])
+        rows = selectors.ListingRows(
+            selectors.products_search(**filters), count_kept_under=[CATALOG], page=number, per_page=PAGE_SIZE
+        )
         page = Paginator(rows, PAGE_SIZE).get_page(number)
         return page.paginator.count, page.number, UnpickledWhenUsed(page.object_list)
 

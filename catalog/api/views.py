@@ -44,7 +44,10 @@ class ProductListApi(generics.ListAPIView):
         # DRF's ListModelMixin.list, paginating selectors.ListingRows (the figures computed for
         # the rows shown only, not for every row the page's OFFSET skips).
         listing = selectors.ListingRows(
-            self.filter_queryset(self.get_queryset()), count_kept_under=listing_scopes(request)
+            self.filter_queryset(self.get_queryset()),
+            count_kept_under=listing_scopes(request),
+            page=request.query_params.get(self.paginator.page_query_param),  # type: ignore[union-attr]
+            per_page=self.paginator.get_page_size(request),  # type: ignore[union-attr]
         )
         rows = self.paginate_queryset(listing)
         assert rows is not None  # the API always paginates

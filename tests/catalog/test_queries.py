@@ -149,3 +149,28 @@ def test_a_listings_count_is_kept_for_its_pages_until_the_catalogue_changes(cata
     make_product("One more lamp")
     generations_bump([CATALOG])  # as every catalogue write does
     assert counts(2) == (12, 1)
+
+
+@pytest.mark.parametrize(
+    ("asked", "shown", "statements"),
+    [("1", 1, 2), ("2", 2, 2), ("3", 3, 2), ("9", 3, 4), ("x", 1, 2), ("0", 3, 3), (None, 1, 2)],
+)
+def test_the_asked_pages_ids_come_with_the_count_in_one_statement(catalogue, asked, shown, statements):
+    """ListingRows told the page asked for: its ids and the count in one statement (a window
+    COUNT), then the rows; a page past the end (or before the first) counts on its own and the
+    paginator shows the last page, as without the hint."""
+    from django.core.paginator import Paginator
+
+    from catalog import selectors
+
+    catalogue(11)
+    listing = selectors.products_search(search="lamp")
+    expected = Paginator(listing, 4).get_page(asked)
+    with CaptureQueriesContext(connection) as captured:
+        page = Paginator(selectors.ListingRows(listing, page=asked, per_page=4), 4).get_page(asked)
+        rows = list(page.object_list)
+    assert (page.number, page.paginator.count) == (shown, 11) == (expected.number, expected.paginator.count)
+    assert [p.pk for p in rows] == [p.pk for p in expected.object_list]
+    assert len(captured) == statements
+    windowed = "COUNT(" in captured.captured_queries[0]["sql"] and "OVER ()" in captured.captured_queries[0]["sql"]
+    assert windowed is (asked != "0")  # no page 0 to read with the count
