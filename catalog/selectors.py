@@ -72,6 +72,13 @@ def products_for_listing() -> QuerySet[Product]:
     computes them only for the rows of the page, and the paginator's COUNT leaves them out.
     With the join, every page computed them for the whole catalogue (about 2 s a page at
     10,000 products, `make bench`)."""
+    return _listing_base().all()  # a fresh copy: the kept one is never evaluated
+
+
+@functools.cache
+def _listing_base() -> QuerySet[Product]:
+    # Built once per worker: building the figures' subqueries cost 0.9 ms a listing, copying the
+    # built queryset 5 µs.
     return _with_listing_figures(
         Product.objects.filter(status=ProductStatus.ACTIVE)
         .select_related("category")
