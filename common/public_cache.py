@@ -359,7 +359,14 @@ class PublicCacheMiddleware:
 _VALUE_PREFIX = "shared:"
 
 
-def shared_value(scopes: Sequence[str], name: str, compute: Callable[[], Any], *, timeout: int | None = None) -> Any:
+def shared_value(
+    scopes: Sequence[str],
+    name: str,
+    compute: Callable[[], Any],
+    *,
+    timeout: int | None = None,
+    across_workers: bool = True,
+) -> Any:
     """What `compute()` returns, kept while these scopes' generations are unchanged.
 
     For the part of a page every shopper shares (a product's rows, a listing page, the category
@@ -370,6 +377,10 @@ def shared_value(scopes: Sequence[str], name: str, compute: Callable[[], Any], *
     The value must be picklable and must not hold anything of the visitor. A hit costs the
     generations' MGET and, when this worker has not seen the value yet, one GET.
     Without the public cache (tests, `PUBLIC_CACHE_ENABLED=False`) or Redis, it computes.
+
+    `across_workers=False` keeps it in this worker's memory only: for a value that costs less to
+    compute than Redis' GET and SET of a first read (one product's API answer: with 10,000
+    products nearly every read is a first one), still kept for the worker's next reads of it.
     """
     if not settings.PUBLIC_CACHE_ENABLED:
         return compute()
@@ -379,7 +390,7 @@ def shared_value(scopes: Sequence[str], name: str, compute: Callable[[], Any], *
     parts = [name, *(f"{scope}={value}" for scope, value in sorted(generations.items()))]
     key = _VALUE_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
     found = _local().get(key)
-    if found is None:
+    if found is None and across_workers:
         found = cache.get(key)
         if found is not None:
             _local().set(key, found, _lifetime(timeout))
@@ -387,7 +398,8 @@ def shared_value(scopes: Sequence[str], name: str, compute: Callable[[], Any], *
         return found[0]
     value = compute()
     entry = (value,)  # a tuple, so a computed None is kept too
-    cache.set(key, entry, _lifetime(timeout))
+    if across_workers:
+        cache.set(key, entry, _lifetime(timeout))
     _local().set(key, entry, _lifetime(timeout))
     return value
 

@@ -10,8 +10,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -40,6 +42,25 @@ def _cache_on(settings):
 def variant():
     product = ProductFactory(title="Trail Running Shoe")
     return VariantFactory(product=product, name="EU 42", price=Decimal("60.00"), stock=30)
+
+
+def test_a_value_kept_in_the_workers_memory_only_never_reaches_redis(settings):
+    from django.core.cache import cache
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return len(calls)
+
+    scope = f"t:local-{time.time_ns()}"
+    before = set(cache.keys("shared:*"))  # django-redis' keys()
+    assert shared_value([scope], "t:local", compute, across_workers=False) == 1
+    assert shared_value([scope], "t:local", compute, across_workers=False) == 1  # kept by this worker
+    assert set(cache.keys("shared:*")) == before
+    assert shared_value([scope], "t:shared", compute) == 2 and len(set(cache.keys("shared:*")) - before) == 1
+    generations_bump([scope])
+    assert shared_value([scope], "t:local", compute, across_workers=False) == 3
 
 
 def test_shared_value_is_computed_once_per_generation(settings):
@@ -385,8 +406,9 @@ def test_a_signed_in_catalogue_page_costs_two_redis_round_trips(client, variant,
 
 def test_a_mobile_clients_product_read_brings_the_products_generation_with_its_users(variant, monkeypatch):
     """The product API with a bearer token: the client's user and the product's generations in one
-    MGET (the view expects its product's scope before authentication reads the user's), then the
-    product's kept answer (a miss here: computed and stored)."""
+    MGET (the view expects its product's scope before authentication reads the user's), and
+    nothing more of Redis: the answer is kept in the worker's memory only (a miss here: computed
+    in one statement; the next read of it in this worker, none)."""
     from redis.connection import Connection
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import AccessToken
@@ -405,5 +427,8 @@ def test_a_mobile_clients_product_read_brings_the_products_generation_with_its_u
     response = api.get(reverse("catalog_api:product-detail", args=[variant.product_id]))
     assert response.status_code == 200 and response.json()["title"] == "Trail Running Shoe"
     commands = [command.split(b"\r\n")[2] for command in sent]
-    assert commands == [b"MGET", b"GET", b"SET"], sent
+    assert commands == [b"MGET"], sent
+    with CaptureQueriesContext(connection) as statements:
+        again = api.get(reverse("catalog_api:product-detail", args=[variant.product_id]))
+    assert again.json() == response.json() and len(statements) == 0  # the user kept too
     assert f"gen:catalog:product:{variant.product_id}".encode() in sent[0]
