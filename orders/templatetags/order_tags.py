@@ -1,5 +1,6 @@
 """Template helpers for the order form, which other apps' pages include."""
 
+import functools
 from typing import Any
 
 from django import template
@@ -38,7 +39,13 @@ def checkout_coupons(context: dict[str, Any]) -> list[Any]:
 @register.simple_tag
 def status_badge(order: Any) -> SafeString:
     """An order's status as every page shows it (orders/_status.html; the Jinja2 rows' global)."""
-    return format_html('<span class="badge status-{}">{}</span>', order.status_id, order.status.name)
+    return _status_badge(order.status_id, order.status.name)
+
+
+@functools.lru_cache(maxsize=256)
+def _status_badge(code: str, name: str) -> SafeString:
+    # Kept per status and its name (a history page shows a few statuses on twenty rows).
+    return format_html('<span class="badge status-{}">{}</span>', code, name)
 
 
 @register.filter
