@@ -1,6 +1,7 @@
 """Template helpers of the catalogue: the stock badge and the price format every product card and
 table shows."""
 
+import functools
 from decimal import InvalidOperation
 from typing import Any
 
@@ -9,8 +10,8 @@ from django.conf import settings
 from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from common.money import money as to_money
 from inventory.selectors import LOW_STOCK_AT
@@ -25,10 +26,19 @@ def stock_badge(available: Any, low_stock_at: Any = None) -> SafeString:
     template per badge cost more than the row it sat in)."""
     units = int(available or 0)
     low = LOW_STOCK_AT if low_stock_at in (None, "") else int(low_stock_at)
-    if units <= 0:
+    # Kept per language and what the badge says (-1: in stock, 0: out, else the units left): a
+    # listing's first visit shows 24 and translating and formatting each was 40% of its cards.
+    says = 0 if units <= 0 else (units if units <= low else -1)
+    return _stock_badge(get_language() or "", says)
+
+
+@functools.lru_cache(maxsize=1024)
+def _stock_badge(language: str, says: int) -> SafeString:
+    # `language` is the active one: it is the key.
+    if says == 0:
         return format_html('<span class="badge stock-badge stock-out">{}</span>', _("Out of stock"))
-    if units <= low:
-        label = ngettext("Only %(units)d left", "Only %(units)d left", units) % {"units": units}
+    if says > 0:
+        label = ngettext("Only %(units)d left", "Only %(units)d left", says) % {"units": says}
         return format_html('<span class="badge stock-badge stock-low">{}</span>', label)
     return format_html('<span class="badge stock-badge stock-in">{}</span>', _("In stock"))
 

@@ -297,3 +297,27 @@ def test_product_page_says_from_only_when_prices_differ(client, make_product):
 
     assert "From" not in html_of(client.get(reverse("catalog:product_detail", args=[same.pk])))
     assert "From" in html_of(client.get(reverse("catalog:product_detail", args=[differ.pk])))
+
+
+def test_the_stock_badge_says_each_level_and_the_units_left_in_the_active_language():
+    """catalog_tags.stock_badge, kept per language and what it says: never one level's or one
+    count's words on another, nor one language's in another."""
+    from django.utils import translation
+
+    from catalog.templatetags.catalog_tags import _stock_badge, stock_badge
+
+    assert stock_badge(0) == stock_badge(-2) == '<span class="badge stock-badge stock-out">Out of stock</span>'
+    assert stock_badge(3) == '<span class="badge stock-badge stock-low">Only 3 left</span>'
+    assert stock_badge(2) == '<span class="badge stock-badge stock-low">Only 2 left</span>'
+    assert (
+        stock_badge(50)
+        == stock_badge("7", low_stock_at=6)
+        == '<span class="badge stock-badge stock-in">In stock</span>'
+    )
+    assert stock_badge(7, low_stock_at="8") == '<span class="badge stock-badge stock-low">Only 7 left</span>'
+    assert stock_badge(None) == stock_badge(0)
+    _stock_badge.cache_clear()
+    stock_badge(50)
+    with translation.override("de"):
+        stock_badge(50)
+    assert _stock_badge.cache_info().currsize == 2  # one kept badge per language
