@@ -44,6 +44,22 @@ def variant():
     return VariantFactory(product=product, name="EU 42", price=Decimal("60.00"), stock=30)
 
 
+def _count_redis_commands(monkeypatch) -> list:
+    """From now on, every command (or pipeline) sent to Redis is appended to the list returned,
+    then sent to Redis as usual."""
+    from redis.connection import Connection
+
+    sent: list = []
+    real_send = Connection.send_packed_command
+
+    def counting(self, command, *args, **kwargs):
+        sent.append(command)
+        return real_send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    return sent
+
+
 def test_a_value_kept_in_the_workers_memory_only_never_reaches_redis(settings):
     from django.core.cache import cache
 
@@ -110,14 +126,7 @@ def test_generations_never_read_start_in_one_round_trip_and_keep_what_another_wo
     from common.public_cache import _generation_key, _generations_read
 
     cache.set(_generation_key("t:theirs"), 41, timeout=None)  # another worker started this one
-    sent = []
-    real_send = Connection.send_packed_command
-
-    def counting(self, command, *args, **kwargs):
-        sent.append(command)
-        return real_send(self, command, *args, **kwargs)
-
-    monkeypatch.setattr(Connection, "send_packed_command", counting)  # counted, then sent to Redis
+    sent = _count_redis_commands(monkeypatch)
     scopes = [f"t:new-{time.time_ns()}-{n}" for n in range(3)]
     found = _generations_read([*scopes, "t:theirs"])
     assert len(sent) == 2  # the MGET, then one pipeline for the three missing
@@ -383,22 +392,13 @@ def test_a_signed_in_catalogue_page_costs_two_redis_round_trips(client, variant,
     """The session, then one MGET for the kept user's generation and the catalogue's
     (accounts.middleware.UserFirstMiddleware with generations_prefetch); a product page reads
     its product live, so a product nobody opened yet costs no more."""
-    from redis.connection import Connection
-
     client.force_login(CustomerFactory().user)
     listing = reverse("catalog:product_list") + "?page=1"
     client.get(listing)  # the kept values are in this process's memory now
     if page == "product":  # the customer's kept forms (coupons, wishlists) from another product
         client.get(reverse("catalog:product_detail", args=[VariantFactory(stock=1).product_id]))
         listing = reverse("catalog:product_detail", args=[variant.product_id])
-    sent = []
-    real_send = Connection.send_packed_command
-
-    def counting(self, command, *args, **kwargs):
-        sent.append(command)
-        return real_send(self, command, *args, **kwargs)
-
-    monkeypatch.setattr(Connection, "send_packed_command", counting)  # counted, then sent to Redis
+    sent = _count_redis_commands(monkeypatch)
     html = client.get(listing).content.decode()
     assert variant.product.title in html and "Sign out" in html
     assert len(sent) == 2, sent
@@ -409,26 +409,19 @@ def test_a_mobile_clients_product_read_brings_the_products_generation_with_its_u
     MGET (the view expects its product's scope before authentication reads the user's), and
     nothing more of Redis: the answer is kept in the worker's memory only (a miss here: computed
     in one statement; the next read of it in this worker, none)."""
-    from redis.connection import Connection
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import AccessToken
 
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(CustomerFactory().user)}")
     assert api.get(reverse("catalog_api:product-detail", args=[VariantFactory(stock=1).product_id])).status_code == 200
-    sent = []
-    real_send = Connection.send_packed_command
-
-    def counting(self, command, *args, **kwargs):
-        sent.append(bytes(command[0]) if isinstance(command, list) else bytes(command))
-        return real_send(self, command, *args, **kwargs)
-
-    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    sent = _count_redis_commands(monkeypatch)
     response = api.get(reverse("catalog_api:product-detail", args=[variant.product_id]))
     assert response.status_code == 200 and response.json()["title"] == "Trail Running Shoe"
-    commands = [command.split(b"\r\n")[2] for command in sent]
+    packed = [bytes(command[0]) if isinstance(command, list) else bytes(command) for command in sent]
+    commands = [command.split(b"\r\n")[2] for command in packed]
     assert commands == [b"MGET"], sent
     with CaptureQueriesContext(connection) as statements:
         again = api.get(reverse("catalog_api:product-detail", args=[variant.product_id]))
     assert again.json() == response.json() and len(statements) == 0  # the user kept too
-    assert f"gen:catalog:product:{variant.product_id}".encode() in sent[0]
+    assert f"gen:catalog:product:{variant.product_id}".encode() in packed[0]
