@@ -51,7 +51,8 @@ class ProductListApi(generics.ListAPIView):
         )
         rows = self.paginate_queryset(listing)
         assert rows is not None  # the API always paginates
-        return self.get_paginated_response(self.get_serializer(rows, many=True).data).data
+        data = ProductListSerializer.represent(rows, context=self.get_serializer_context(), many=True)
+        return self.get_paginated_response(data).data
 
 
 @extend_schema(tags=["catalog"], summary="One product with its images and variants")
@@ -90,7 +91,7 @@ class ProductDetailApi(generics.RetrieveAPIView):
 
     def _data_or_none(self) -> Any:
         try:
-            return self.get_serializer(self.get_object()).data
+            return ProductDetailSerializer.represent(self.get_object(), context=self.get_serializer_context())
         except Http404:
             return None
 

@@ -330,3 +330,29 @@ def test_schema_names_the_status_enums_after_their_models(api_client):
     assert schemas["ProductList"]["properties"]["status"]["allOf"][0]["$ref"].endswith("/ProductStatusEnum")
     assert schemas["ProductVariant"]["properties"]["status"]["allOf"][0]["$ref"].endswith("/VariantStatusEnum")
     assert schemas["ProductStatusEnum"]["enum"] == ["draft", "active", "inactive", "discontinued"]
+
+
+@pytest.mark.django_db
+def test_a_kept_serializer_represents_what_a_new_one_would_and_keeps_no_request(rf, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
+    """`represent` (one bound serializer per class and thread) gives the same answers as DRF's
+    `Serializer(...).data`, one product after another, and lets go of the request after each."""
+    from catalog import selectors
+    from catalog.api.serializers import ProductDetailSerializer, ProductListSerializer
+    from common.api.serializers import _represent_kept
+
+    products = []
+    for n in range(3):
+        variant = VariantFactory(stock=n, product__title=f"Kept {n}")
+        ProductImage.objects.create(product=variant.product, image_url=f"/media/{n}.jpg", is_primary=True)
+        VariantFactory(product=variant.product, stock=5)
+        products.append(selectors.product_for_page(product_id=variant.product_id))
+    for host in ("testserver", "127.0.0.1"):
+        context = {"request": rf.get("/", HTTP_HOST=host)}
+        for product in products:
+            kept = ProductDetailSerializer.represent(product, context=context)
+            assert kept == ProductDetailSerializer(product, context=context).data
+            assert kept["images"][0]["url"] == f"http://{host}{product.page_images[0].image_url}"
+        many = ProductListSerializer.represent(products, context=context, many=True)
+        assert many == ProductListSerializer(products, many=True, context=context).data
+    assert all(serializer._context == {} for serializer in _represent_kept.serializers.values())
