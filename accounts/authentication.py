@@ -5,19 +5,15 @@
   out everywhere at its next request and cannot sign in again.
 - An access token names the sign-in (`UserSession`) it belongs to in its `sid` claim; ending that
   sign-in (sign-out, "sign out this session", a password change) ends the token at once rather
-  than when it expires. The check is a cache lookup keyed by the sign-in's id: a hit costs no
-  SQL, a miss one indexed query; ending a sign-in writes "ended" into the cache after commit.
+  than when it expires. The answer is kept per customer beside the kept user: a hit costs no
+  SQL, a miss one indexed query; ending a sign-in bumps the customer after commit.
 - The user itself, for a session or a token, is kept per customer
   (`accounts.selectors.user_for_request`); the rule above is checked on every request.
 """
 
-from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
-from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
@@ -25,11 +21,12 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from common.public_cache import customer_bump, customer_value
+
 from .models import User, UserSession
 from .selectors import user_for_request
 
 SIGN_IN_CLAIM = "sid"
-_ACTIVE, _ENDED = 1, 0
 
 
 def user_can_sign_in(user: Any) -> bool:
@@ -53,34 +50,22 @@ class SignInBackend(ModelBackend):
 # --- is this sign-in still active? -------------------------------------------------------------
 
 
-def _cache_key(session_id: int) -> str:
-    return f"accounts:sign-in:{session_id}"
-
-
-def _cache_seconds() -> int:
-    # An access token cannot outlive this, so neither need the cached answer about its sign-in.
-    return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds()) + 60
-
-
 def sign_in_is_active(*, session_id: int, user_id: int) -> bool:
-    """Whether the sign-in `session_id` of `user_id` is still active. Cached; a hit costs no SQL."""
-    key = _cache_key(session_id)
-    cached = cache.get(key)
-    if cached is not None:
-        return bool(cached == _ACTIVE)
-    active = UserSession.objects.filter(pk=session_id, user_id=user_id, is_active=True).exists()
-    # `add`, not `set`: if the sign-in ended while we read, the "ended" written then wins.
-    cache.add(key, _ACTIVE if active else _ENDED, _cache_seconds())
-    return active
+    """Whether the sign-in `session_id` of `user_id` is still active. Kept under the customer's
+    generation, like the kept user the same request reads (`customer_value`): its generation comes
+    in the same Redis round trip, so a hit costs neither SQL nor a round trip of its own. Ending a
+    sign-in bumps the customer (`sign_ins_ended`), so the next request reads the row again."""
+
+    def compute() -> bool:
+        return UserSession.objects.filter(pk=session_id, user_id=user_id, is_active=True).exists()
+
+    return bool(customer_value(user_id, f"accounts:sign-in-active:{session_id}", compute))
 
 
-def sign_ins_ended(session_ids: Iterable[int]) -> None:
-    """Forget the cached "active" of these sign-ins now, and record "ended" once the transaction
-    ending them commits (so a lookup racing the commit cannot leave "active" behind)."""
-    keys = [_cache_key(pk) for pk in session_ids]
-    if keys:
-        cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.set_many(dict.fromkeys(keys, _ENDED), _cache_seconds()))
+def sign_ins_ended(*, user_id: int) -> None:
+    """Sign-ins of this user ended in the current transaction: their tokens are refused from the
+    next request on (the customer's generation is bumped once it commits)."""
+    customer_bump(user_id)
 
 
 class SignInJWTAuthentication(JWTAuthentication):

@@ -41,7 +41,8 @@ def _end_sign_ins(*, user: User, keep_session_key: str | None) -> int:
         sign_in.ended_at = now
         sign_in.save(update_fields=["is_active", "ended_at", "updated_at"])
         ended_ids.append(sign_in.pk)
-    sign_ins_ended(ended_ids)
+    if ended_ids:
+        sign_ins_ended(user_id=user.pk)
     # Every refresh token of the user dies, also any minted without a UserSession row.
     live = OutstandingToken.objects.filter(user=user, expires_at__gt=now, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create([BlacklistedToken(token=token) for token in live], ignore_conflicts=True)
@@ -125,7 +126,7 @@ def user_session_end(*, user: User, session_id: int) -> UserSession:
             sign_in.is_active = False
             sign_in.ended_at = timezone.now()
             sign_in.save(update_fields=["is_active", "ended_at", "updated_at"])
-            sign_ins_ended([sign_in.pk])
+            sign_ins_ended(user_id=user.pk)
         if sign_in.session_key:
             _session_store_delete(sign_in.session_key)
         if sign_in.refresh_jti:

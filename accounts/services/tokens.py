@@ -89,4 +89,4 @@ def user_api_sign_out(*, refresh: str) -> None:
             sign_in.is_active = False
             sign_in.ended_at = timezone.now()
             sign_in.save(update_fields=["is_active", "ended_at", "updated_at"])
-            sign_ins_ended([sign_in.pk])
+            sign_ins_ended(user_id=sign_in.user_id)

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import Seller, SellerStatus, User
 from accounts.selectors import user_for_request
@@ -223,3 +224,57 @@ def test_the_api_refuses_a_soft_deleted_user_and_a_changed_password_at_the_next_
     changed.save()
     assert clients[deleted.pk].get(ME).status_code == 401
     assert clients[changed.pk].get(ME).status_code == 401
+
+
+# --- the token's sign-in, kept beside the user ------------------------------------------------------
+
+
+def _redis_commands(monkeypatch) -> list[bytes]:
+    """The name of every command sent to Redis from now on (a pipeline counts as one send)."""
+    from redis.connection import Connection
+
+    names: list[bytes] = []
+    real_send = Connection.send_packed_command
+
+    def counting(self, command, *args, **kwargs):
+        packed = bytes(command[0]) if isinstance(command, list) else bytes(command)
+        names.append(packed.split(b"\r\n")[2])
+        return real_send(self, command, *args, **kwargs)
+
+    monkeypatch.setattr(Connection, "send_packed_command", counting)
+    return names
+
+
+def test_a_tokens_sign_in_is_checked_with_the_users_generation_and_no_query_on_a_repeat(monkeypatch):
+    user = CustomerFactory().user
+    client = _bearer(api_sign_in(APIClient(), user.email).json()["access"])  # names its sign-in (sid)
+    assert client.get(ME).status_code == 200
+    sent = _redis_commands(monkeypatch)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(ME).status_code == 200
+    assert sent == [b"MGET"]  # the customer's generation; the sign-in and the user kept under it
+    assert not [q["sql"] for q in queries.captured_queries if '"accounts_usersession"' in q["sql"]]
+
+
+@pytest.mark.parametrize("ending", ["logout", "end this session", "password change"])
+def test_an_ended_sign_in_refuses_its_token_at_the_next_request_though_it_was_kept_active(ending):
+    user = CustomerFactory().user
+    pair = api_sign_in(APIClient(), user.email).json()
+    other = api_sign_in(APIClient(), user.email).json()  # a second sign-in of the same customer
+    client, bystander = _bearer(pair["access"]), _bearer(other["access"])
+    for api in (client, bystander):
+        assert api.get(ME).status_code == 200
+        assert api.get(ME).status_code == 200  # kept "active" now
+    if ending == "logout":
+        logout = client.post(reverse("accounts_api:logout"), {"refresh": pair["refresh"]}, format="json")
+        assert logout.status_code == 204
+    elif ending == "end this session":
+        sign_in_id = AccessToken(pair["access"])["sid"]  # the sign-in the first token names
+        assert bystander.delete(reverse("accounts_api:session", args=[sign_in_id])).status_code == 204
+    else:
+        user.set_password(NEW_PASSWORD)
+        user.save()
+    refused = client.get(ME)
+    assert refused.status_code == 401
+    if ending != "password change":  # the other sign-in goes on
+        assert bystander.get(ME).status_code == 200
