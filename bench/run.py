@@ -482,12 +482,13 @@ class Run:
 
     def signed_in_customer(self, product_ids: list[int]) -> tuple[str, str]:
         """A bench customer's session cookie (with a CSRF cookie, as a browser sends) and bearer
-        header; their cart gets three lines so the cart page shows some."""
+        header (from the app's sign-in); their cart gets three lines so the cart page shows some."""
         from django.conf import settings
         from django.contrib.auth import get_user_model
         from django.middleware.csrf import _get_new_csrf_string
         from django.test import Client
 
+        from accounts.services.tokens import user_api_sign_in
         from bench import fixtures
         from carts.models import CartItem
         from carts.services import cart_add_item
@@ -505,7 +506,10 @@ class Run:
         cookie = (
             f"Cookie: {settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={_get_new_csrf_string()}"
         )
-        return cookie, f"Authorization: Bearer {customer['token']}"
+        # The app's own sign-in (its token names the sign-in, checked on every request), not a
+        # token minted by tooling, which skips that check.
+        pair = user_api_sign_in(user=user, user_agent="bench", ip_address="127.0.0.1")
+        return cookie, f"Authorization: Bearer {pair.access}"
 
     def prime(self, paths: list[str]) -> None:
         """Ask for every path once (8 at a time), as visitors would have before the rush."""

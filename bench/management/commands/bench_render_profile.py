@@ -37,9 +37,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from rest_framework_simplejwt.tokens import AccessToken
-
         from accounts.models import User
+        from accounts.services.tokens import user_api_sign_in
         from carts.models import CartItem
         from carts.services import cart_add_item
         from catalog.models import Category, Product, ProductVariant
@@ -62,7 +61,9 @@ class Command(BaseCommand):
         anonymous, signed_in, api = (Client(HTTP_HOST="127.0.0.1") for _ in range(3))
         signed_in.force_login(user)
         signed_in.get("/")  # the CSRF cookie, as a browser holds it after its first page
-        api.defaults["HTTP_AUTHORIZATION"] = f"Bearer {AccessToken.for_user(user)}"
+        # As the app signs in: its token names the sign-in, which every request checks.
+        pair = user_api_sign_in(user=user, user_agent="bench", ip_address="127.0.0.1")
+        api.defaults["HTTP_AUTHORIZATION"] = f"Bearer {pair.access}"
         fresh = iter(range(10**9))
         # Each kind takes its own slice of products, so no kind profits from another's shared parts.
         slices = iter(range(0, len(products), n))
