@@ -124,6 +124,24 @@ def test_joined_and_prefetched_rows_are_the_orms(make_product, tree):
         assert loaded.get_deferred_fields() == orm.get_deferred_fields()
 
 
+def test_the_column_converters_are_worked_out_once_and_still_convert(make_product, monkeypatch):
+    """The JSON arrays of the product's images and variants are decoded by their field's
+    converter on every run, the converters worked out on the first run only."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    lamp, kettle = make_product("Lamp"), make_product("Kettle")
+    ProductImage.objects.create(product=kettle, image_url="/static/img/k.svg", alt_text="Front")
+    prepared = PreparedQuery(selectors._product_with_rows)
+    prepared.run(product_id=lamp.pk)
+    worked_out = []
+    real = SQLCompiler.get_converters
+    monkeypatch.setattr(SQLCompiler, "get_converters", lambda self, e: worked_out.append(1) or real(self, e))
+    (loaded,) = prepared.run(product_id=kettle.pk)
+    assert worked_out == []
+    assert "Front" in [row["alt_text"] for row in loaded.image_rows]  # decoded: dicts, not text
+    assert [row["sku"] for row in loaded.variant_rows] == [v.sku for v in kettle.variants.all()]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_prepared_read_runs_on_each_threads_own_connection():
     """Compiled in one thread, run in another: the second uses its own connection (a worker's
