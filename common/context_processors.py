@@ -3,12 +3,12 @@ Jinja2 pages) one CSRF token a page."""
 
 import functools
 import os
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
 from django.template.defaulttags import CsrfTokenNode
-from django.utils.functional import SimpleLazyObject
 
 from .inbox import inbox_unread_count_kept
 
@@ -28,8 +28,35 @@ def csrf_once(request: HttpRequest) -> dict[str, Any]:
     """`csrf_token` and `csrf_input` of a Jinja2 page, masked once a page as in Django's templates
     (the Jinja2 backend's own mask a new token at every form). Lazy: a page without a form hands
     out no token, so the public cache may keep it (common/public_cache.py)."""
-    token = SimpleLazyObject(lambda: page_csrf_token(request))
+    token = TextOnFirstUse(lambda: page_csrf_token(request))
     return {"csrf_token": token, "csrf_input": csrf_field(token)}
+
+
+class TextOnFirstUse:
+    """Text made when first shown, then kept: a page's CSRF token. Lazy as Django's
+    SimpleLazyObject, but a use is one method call, where the proxy's every use (markupsafe's
+    `__html__` check, `str()`) ran through several Python frames: a cart page shows its token in
+    fourteen forms."""
+
+    __slots__ = ("_make", "_text")
+
+    def __init__(self, make: Callable[[], str]) -> None:
+        self._make: Callable[[], str] | None = make
+        self._text = ""
+
+    def __str__(self) -> str:
+        if self._make is not None:
+            self._text, self._make = str(self._make()), None
+        return self._text
+
+
+class HtmlOnFirstUse(TextOnFirstUse):
+    """`TextOnFirstUse` for HTML that is safe as made (a form field): templates do not escape it."""
+
+    __slots__ = ()
+
+    def __html__(self) -> str:
+        return str(self)
 
 
 def page_csrf_token(request: HttpRequest) -> str:
@@ -69,4 +96,4 @@ def csrf_field(token: Any) -> Any:
     """The form field of a page's CSRF token (lazy: masked, if at all, when first shown), by
     Django's own `{% csrf_token %}`; for the Jinja2 pages and parts."""
     # A plain dict is all the node reads; the token as text (a lazy object costs its every use).
-    return SimpleLazyObject(lambda: CsrfTokenNode().render({"csrf_token": str(token)}))  # type: ignore[arg-type]  # duck-typed: .get()
+    return HtmlOnFirstUse(lambda: CsrfTokenNode().render({"csrf_token": str(token)}))  # type: ignore[arg-type]  # duck-typed: .get()
