@@ -175,7 +175,7 @@ class PreparedQuery(Generic[M]):
             compiler.connection = connection
         statement = (sql, tuple(params))
         compiler.as_sql = lambda *args, **kwargs: statement  # type: ignore[method-assign]  # the compiled statement, these ids
-        compiler.get_converters = _converters_kept(compiled.converters, compiler.get_converters)  # type: ignore[method-assign]
+        compiler.get_converters = _converters_kept(compiled.converters, compiler.get_converters)  # type: ignore[method-assign,assignment]  # kept per compiled read
         queryset = compiled.queryset._chain()  # type: ignore[attr-defined]  # a fresh clone with no results
         queryset.query.get_compiler = lambda *args, **kwargs: compiler
         return list(queryset)
