@@ -129,16 +129,42 @@ def generations_current(scopes: Sequence[str]) -> dict[str, int] | None:
     return {scope: found_now[scope] for scope in scopes}
 
 
+def generations_current_and(scopes: Sequence[str], keys: Sequence[str]) -> dict[str, Any] | None:
+    """The values of these cache keys (a key not in the cache is not in the answer), read in the
+    same round trip as the request's first generations read, which brings these scopes' with the
+    scopes every page reads: a signed-in page's session comes with its user's generation. None
+    when that first read is done already or the request is not a GET (there is nothing to share
+    a round trip with), or when Redis does not answer: the caller reads its keys itself."""
+    memo = _request_generations.get()
+    if memo is None or memo:
+        return None
+    also = _prefetched_scopes.union(_request_expected.get() or ())
+    read = _generations_and_values_read([*scopes, *sorted(also.difference(scopes))], keys)
+    if read is None:
+        return None
+    found, values = read
+    memo.update(found)
+    return values
+
+
 def _generations_read(scopes: Sequence[str]) -> dict[str, int] | None:
+    read = _generations_and_values_read(scopes, ())
+    return None if read is None else read[0]
+
+
+def _generations_and_values_read(
+    scopes: Sequence[str], value_keys: Sequence[str]
+) -> tuple[dict[str, int], dict[str, Any]] | None:
     keys = [_generation_key(scope) for scope in scopes]
-    found = cache.get_many(keys)
+    found = cache.get_many([*keys, *value_keys])
+    values = {key: found.pop(key) for key in value_keys if key in found}
     missing = [key for key in keys if key not in found]
     if missing:
         started = _generations_start(missing)
         if started is None:
             return None
         found.update(started)
-    return {scope: int(found[_generation_key(scope)]) for scope in scopes}
+    return {scope: int(found[_generation_key(scope)]) for scope in scopes}, values
 
 
 def _generations_start(keys: list[str]) -> dict[str, int] | None:

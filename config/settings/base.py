@@ -191,8 +191,9 @@ if REDIS_URL:
     }
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
     # Sessions are read from Redis on every signed-in request (the database only on a miss) and
-    # written to both; ending a sign-in deletes both (accounts.services.sessions).
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # written to both; ending a sign-in deletes both (accounts.services.sessions). Django's
+    # cached_db, reading the session in the same round trip as its user's generation.
+    SESSION_ENGINE = "accounts.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
