@@ -11,6 +11,8 @@
   (`accounts.selectors.user_for_request`); the rule above is checked on every request.
 """
 
+import copy
+import time
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -68,10 +70,35 @@ def sign_ins_ended(*, user_id: int) -> None:
     customer_bump(user_id)
 
 
+# Access tokens this worker has validated, by their text: (the token, its expiry as a Unix time).
+# Bounded: emptied when full. The signing key is the process' (simplejwt reads it at import).
+_VALIDATED_TOKENS: dict[bytes, tuple[Token, float]] = {}
+_VALIDATED_TOKENS_MAX = 20_000
+
+
 class SignInJWTAuthentication(JWTAuthentication):
     """simplejwt's access-token check, plus: the account may still sign in, and the token's
     sign-in has not ended. A token that names no sign-in (minted by tooling, not by a sign-in
     door) is checked for its user only."""
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        # A token's signature and claims do not change: checked once per worker (decoding and
+        # verifying were a sixth of a fresh product API answer), then only its expiry. What may
+        # change, the sign-in and the user, is checked on every request (get_user).
+        kept = _VALIDATED_TOKENS.get(raw_token)
+        if kept is not None and time.time() < kept[1]:
+            token = copy.copy(kept[0])
+            token.payload = dict(token.payload)  # the request's own: nothing it does reaches the kept one
+            return token
+        token = super().get_validated_token(raw_token)
+        expires = token.payload.get("exp")
+        if isinstance(expires, int | float):
+            if len(_VALIDATED_TOKENS) >= _VALIDATED_TOKENS_MAX:
+                _VALIDATED_TOKENS.clear()
+            kept_token = copy.copy(token)
+            kept_token.payload = dict(token.payload)
+            _VALIDATED_TOKENS[raw_token] = (kept_token, float(expires))
+        return token
 
     def get_user(self, validated_token: Token) -> Any:
         # The sign-in first: an ended one is `token_not_valid` whatever else changed since

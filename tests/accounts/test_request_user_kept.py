@@ -278,3 +278,36 @@ def test_an_ended_sign_in_refuses_its_token_at_the_next_request_though_it_was_ke
     assert refused.status_code == 401
     if ending != "password change":  # the other sign-in goes on
         assert bystander.get(ME).status_code == 200
+
+
+# --- a token's signature and claims, checked once per worker -----------------------------------------
+
+
+def test_a_kept_token_is_decoded_once_and_refused_once_it_expires(monkeypatch):
+    import time
+
+    from rest_framework_simplejwt.backends import TokenBackend
+
+    user = CustomerFactory().user
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timezone.timedelta(seconds=2))
+    client = _bearer(str(token))
+    assert client.get(ME).status_code == 200
+    decoded = []
+    real_decode = TokenBackend.decode
+    monkeypatch.setattr(TokenBackend, "decode", lambda self, *a, **k: decoded.append(1) or real_decode(self, *a, **k))
+    assert client.get(ME).status_code == 200
+    assert decoded == []  # kept: not decoded again
+    time.sleep(max(0.0, token["exp"] - time.time()) + 0.1)  # the token's own expiry, a second or two
+    refused = client.get(ME)
+    assert refused.status_code == 401 and refused.json()["code"] == "token_not_valid"
+
+
+def test_a_token_changed_by_one_character_is_refused_though_the_genuine_one_is_kept():
+    user = CustomerFactory().user
+    genuine = str(AccessToken.for_user(user))
+    assert _bearer(genuine).get(ME).status_code == 200
+    head, payload, signature = genuine.split(".")
+    forged = f"{head}.{payload}.{signature[:-2]}{'AB' if signature[-2:] != 'AB' else 'CD'}"
+    assert _bearer(forged).get(ME).status_code == 401
+    assert _bearer(genuine).get(ME).status_code == 200
