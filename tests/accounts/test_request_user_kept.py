@@ -21,6 +21,7 @@ from accounts.models import Seller, SellerStatus, User
 from accounts.selectors import user_for_request
 from accounts.services import seller_apply, seller_set_status
 from tests.factories.accounts import DEFAULT_PASSWORD, CustomerFactory, SellerFactory
+from tests.redis_commands import command_name, redis_commands_sent
 
 from .conftest import api_sign_in, page_sign_in
 
@@ -229,30 +230,14 @@ def test_the_api_refuses_a_soft_deleted_user_and_a_changed_password_at_the_next_
 # --- the token's sign-in, kept beside the user ------------------------------------------------------
 
 
-def _redis_commands(monkeypatch) -> list[bytes]:
-    """The name of every command sent to Redis from now on (a pipeline counts as one send)."""
-    from redis.connection import Connection
-
-    names: list[bytes] = []
-    real_send = Connection.send_packed_command
-
-    def counting(self, command, *args, **kwargs):
-        packed = bytes(command[0]) if isinstance(command, list) else bytes(command)
-        names.append(packed.split(b"\r\n")[2])
-        return real_send(self, command, *args, **kwargs)
-
-    monkeypatch.setattr(Connection, "send_packed_command", counting)
-    return names
-
-
 def test_a_tokens_sign_in_is_checked_with_the_users_generation_and_no_query_on_a_repeat(monkeypatch):
     user = CustomerFactory().user
     client = _bearer(api_sign_in(APIClient(), user.email).json()["access"])  # names its sign-in (sid)
     assert client.get(ME).status_code == 200
-    sent = _redis_commands(monkeypatch)
+    sent = redis_commands_sent(monkeypatch)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(ME).status_code == 200
-    assert sent == [b"MGET"]  # the customer's generation; the sign-in and the user kept under it
+    assert [command_name(command) for command in sent] == [b"MGET"]  # the sign-in and user kept under it
     assert not [q["sql"] for q in queries.captured_queries if '"accounts_usersession"' in q["sql"]]
 
 

@@ -29,6 +29,7 @@ from promotions.models import CouponStatus, IssuedCoupon
 from promotions.services import coupon_claim, coupon_transition, coupon_update
 from tests.factories.accounts import CustomerFactory
 from tests.factories.commerce import CouponFactory, ProductFactory, VariantFactory
+from tests.redis_commands import command_name, redis_commands_sent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,22 +43,6 @@ def _cache_on(settings):
 def variant():
     product = ProductFactory(title="Trail Running Shoe")
     return VariantFactory(product=product, name="EU 42", price=Decimal("60.00"), stock=30)
-
-
-def _count_redis_commands(monkeypatch) -> list:
-    """From now on, every command (or pipeline) sent to Redis is appended to the list returned,
-    then sent to Redis as usual."""
-    from redis.connection import Connection
-
-    sent: list = []
-    real_send = Connection.send_packed_command
-
-    def counting(self, command, *args, **kwargs):
-        sent.append(command)
-        return real_send(self, command, *args, **kwargs)
-
-    monkeypatch.setattr(Connection, "send_packed_command", counting)
-    return sent
 
 
 def test_a_value_kept_in_the_workers_memory_only_never_reaches_redis(settings):
@@ -126,7 +111,7 @@ def test_generations_never_read_start_in_one_round_trip_and_keep_what_another_wo
     from common.public_cache import _generation_key, _generations_read
 
     cache.set(_generation_key("t:theirs"), 41, timeout=None)  # another worker started this one
-    sent = _count_redis_commands(monkeypatch)
+    sent = redis_commands_sent(monkeypatch)
     scopes = [f"t:new-{time.time_ns()}-{n}" for n in range(3)]
     found = _generations_read([*scopes, "t:theirs"])
     assert len(sent) == 2  # the MGET, then one pipeline for the three missing
@@ -399,13 +384,11 @@ def test_a_signed_in_catalogue_page_costs_one_redis_round_trip(client, variant, 
     if page == "product":  # the customer's kept forms (coupons, wishlists) from another product
         client.get(reverse("catalog:product_detail", args=[VariantFactory(stock=1).product_id]))
         listing = reverse("catalog:product_detail", args=[variant.product_id])
-    sent = _count_redis_commands(monkeypatch)
+    sent = redis_commands_sent(monkeypatch)
     html = client.get(listing).content.decode()
     assert variant.product.title in html and "Sign out" in html
     assert len(sent) == 1, sent
-    assert b"MGET" in bytes(sent[0][0] if isinstance(sent[0], list) else sent[0]) and b"sessions" in bytes(
-        sent[0][0] if isinstance(sent[0], list) else sent[0]
-    )
+    assert command_name(sent[0]) == b"MGET" and b"django.contrib.sessions" in sent[0]
 
 
 def test_a_mobile_clients_product_read_brings_the_products_generation_with_its_users(variant, monkeypatch):
@@ -419,13 +402,12 @@ def test_a_mobile_clients_product_read_brings_the_products_generation_with_its_u
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(CustomerFactory().user)}")
     assert api.get(reverse("catalog_api:product-detail", args=[VariantFactory(stock=1).product_id])).status_code == 200
-    sent = _count_redis_commands(monkeypatch)
+    sent = redis_commands_sent(monkeypatch)
     response = api.get(reverse("catalog_api:product-detail", args=[variant.product_id]))
     assert response.status_code == 200 and response.json()["title"] == "Trail Running Shoe"
-    packed = [bytes(command[0]) if isinstance(command, list) else bytes(command) for command in sent]
-    commands = [command.split(b"\r\n")[2] for command in packed]
+    commands = [command_name(command) for command in sent]
     assert commands == [b"MGET"], sent
     with CaptureQueriesContext(connection) as statements:
         again = api.get(reverse("catalog_api:product-detail", args=[variant.product_id]))
     assert again.json() == response.json() and len(statements) == 0  # the user kept too
-    assert f"gen:catalog:product:{variant.product_id}".encode() in packed[0]
+    assert f"gen:catalog:product:{variant.product_id}".encode() in sent[0]
