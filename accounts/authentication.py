@@ -23,6 +23,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from common.memo import BoundedMemo
 from common.public_cache import customer_bump, customer_value
 
 from .models import User, UserSession
@@ -71,9 +72,8 @@ def sign_ins_ended(*, user_id: int) -> None:
 
 
 # Access tokens this worker has validated, by their text: (the token, its expiry as a Unix time).
-# Bounded: emptied when full. The signing key is the process' (simplejwt reads it at import).
-_VALIDATED_TOKENS: dict[bytes, tuple[Token, float]] = {}
-_VALIDATED_TOKENS_MAX = 20_000
+# The signing key is the process' (simplejwt reads it at import).
+_VALIDATED_TOKENS: BoundedMemo[bytes, tuple[Token, float]] = BoundedMemo(limit=20_000)
 
 
 class SignInJWTAuthentication(JWTAuthentication):
@@ -93,11 +93,9 @@ class SignInJWTAuthentication(JWTAuthentication):
         token = super().get_validated_token(raw_token)
         expires = token.payload.get("exp")
         if isinstance(expires, int | float):
-            if len(_VALIDATED_TOKENS) >= _VALIDATED_TOKENS_MAX:
-                _VALIDATED_TOKENS.clear()
             kept_token = copy.copy(token)
             kept_token.payload = dict(token.payload)
-            _VALIDATED_TOKENS[raw_token] = (kept_token, float(expires))
+            _VALIDATED_TOKENS.keep(raw_token, (kept_token, float(expires)))
         return token
 
     def get_user(self, validated_token: Token) -> Any:

@@ -20,12 +20,12 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.core.cache import DEFAULT_CACHE_ALIAS
 
+from common.memo import BoundedMemo
 from common.public_cache import customer_scope, generations_current_and
 
-# Session key -> the user id it held when this worker last loaded it. Bounded: emptied when full
-# (a hint lost costs a round trip, never a wrong answer).
-_USER_OF_SESSION: dict[str, int] = {}
-_USER_OF_SESSION_MAX = 20_000
+# Session key -> the user id it held when this worker last loaded it (a hint lost costs a round
+# trip, never a wrong answer).
+_USER_OF_SESSION: BoundedMemo[str, int] = BoundedMemo(limit=20_000)
 
 
 class SessionStore(CachedDBStore):
@@ -64,6 +64,4 @@ class SessionStore(CachedDBStore):
         key, user_id = self.session_key, str(data.get(SESSION_KEY, ""))
         if not key or not user_id.isdigit():
             return
-        if len(_USER_OF_SESSION) >= _USER_OF_SESSION_MAX:
-            _USER_OF_SESSION.clear()
-        _USER_OF_SESSION[key] = int(user_id)
+        _USER_OF_SESSION.keep(key, int(user_id))

@@ -12,6 +12,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from common.memo import BoundedMemo
+
 from . import cache, selectors
 from .models import Category
 
@@ -167,8 +169,7 @@ class ProductFilterForm(forms.Form):
 # (not the page number or anything else in the query string): a listing page builds one on every
 # request, and deep-copying its fields and cleaning them was a tenth of a signed-in listing page.
 # A kept form is only read after it is built and validated.
-_KEPT_FORMS_LIMIT = 256
-_kept_forms: dict[tuple[Any, ...], tuple[Any, ProductFilterForm]] = {}
+_kept_forms: BoundedMemo[tuple[Any, ...], tuple[Any, ProductFilterForm]] = BoundedMemo(limit=256)
 
 
 def product_filter_form(query: QueryDict, *, with_category: bool = True) -> ProductFilterForm:
@@ -183,9 +184,7 @@ def product_filter_form(query: QueryDict, *, with_category: bool = True) -> Prod
         return kept[1]
     form = ProductFilterForm(query or None, with_category=with_category)
     form.is_valid()
-    if len(_kept_forms) >= _KEPT_FORMS_LIMIT:
-        _kept_forms.clear()
-    _kept_forms[key] = (index, form)
+    _kept_forms.keep(key, (index, form))
     return form
 
 
