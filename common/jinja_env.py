@@ -35,7 +35,9 @@ from __future__ import annotations
 import contextvars
 import datetime
 import functools
+import io
 import itertools
+import types
 from collections.abc import Callable, Sequence
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
@@ -51,7 +53,9 @@ from django.utils.timezone import template_localtime  # type: ignore[attr-define
 from jinja2 import Environment, Template, nodes, pass_context
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.ext import Extension
+from jinja2.idtracking import VAR_LOAD_RESOLVE
 from jinja2.parser import Parser
+from jinja2.utils import _PassArg
 from markupsafe import Markup
 
 from common.public_cache import shared_fragment
@@ -137,11 +141,25 @@ class _KeyedTemplate(Template):
     run in another language)."""
 
     def render(self, *args: Any, **kwargs: Any) -> str:
+        values = args[0] if args and isinstance(args[0], dict) else dict(*args, **kwargs)
+        helpers = _called_as_themselves(self.environment)
+        if not helpers.isdisjoint(values) or not helpers.isdisjoint(kwargs):
+            shadowed = sorted(helpers.intersection(values).union(helpers.intersection(kwargs)))
+            raise TypeError(f"A page's values may not take the name of a Jinja2 helper: {shadowed}")
         token = _render_key.set(_render_state())
         try:
             return super().render(*args, **kwargs)
         finally:
             _render_key.reset(token)
+
+
+def _called_as_themselves(env: Environment) -> set[str]:
+    """The helpers' names the compiler calls as themselves in this environment (_ShopCodeGenerator)."""
+    names: set[str] | None = getattr(env, "_called_as_themselves", None)
+    if names is None:
+        names = set()
+        env._called_as_themselves = names  # type: ignore[attr-defined]  # the environment's own
+    return names
 
 
 def _static(path: str) -> str:
@@ -255,14 +273,61 @@ class OnceExtension(Extension):
         return html
 
 
-class _JoinedOutputCodeGenerator(CodeGenerator):
-    """Jinja2's compiler, yielding each run of text and `{{ … }}` between two tags as one string.
+# What a helper may be to be called as itself (below): functions and methods, kept or not.
+_PLAIN_CALLABLES = (types.FunctionType, types.BuiltinFunctionType, types.MethodType, functools._lru_cache_wrapper)
 
-    Jinja2 yields every piece on its own: a product page was 240 strings, each passed up through
-    every template it is nested in (the page, its base templates, the block, the include), a
-    generator resumed at each level. Joined where Jinja2 itself joins them into a buffer (inside
-    a `{% set %}` block or a macro), in the same order, with the same escaping: the page is the
-    same text, in fewer, longer pieces."""
+
+def _takes_no_context(helper: Any) -> bool:
+    """A plain function that asks Jinja2 for nothing (no `pass_context` and the like)."""
+    return isinstance(helper, _PLAIN_CALLABLES) and _PassArg.from_obj(helper) is None
+
+
+class _ShopCodeGenerator(CodeGenerator):
+    """Jinja2's compiler with two savings on every render; the pages are the same text.
+
+    - **Output** is yielded as one string per run of text and `{{ … }}` between two tags. Jinja2
+      yields every piece on its own: a product page was 240 strings, each passed up through every
+      template it is nested in (the page, its base templates, the block, the include), a
+      generator resumed at each level. Joined where Jinja2 itself joins them into a buffer
+      (inside a `{% set %}` block or a macro), in the same order, with the same escaping.
+    - **Helpers are called as themselves**: `_("Cart")`, `url(...)`, `stock_badge(...)` and the
+      `{% once %}` blocks compile to a plain call, not to `context.call(helper, ...)`, which only
+      looks for a `pass_context` marker (two lookups and three frames a call, 66 calls a product
+      page). Only for a name read from the render's context that is, when the template compiles,
+      an environment global taking no context (`_takes_no_context`); a page's own values may not
+      reuse such a name (`_KeyedTemplate.render` refuses them).
+    """
+
+    def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
+        if not self._helper_call(node.node, frame):
+            super().visit_Call(node, frame, forward_caller=forward_caller)
+            return
+        self.visit(node.node, frame)
+        # Jinja2's own arguments, less the loop and block variables it hands `context.call`
+        # (for a pass_context callee only); its signature() writes a comma before each.
+        written, self.stream = self.stream, io.StringIO()
+        try:
+            self.signature(node, frame, {"caller": "caller"} if forward_caller else None)
+        finally:
+            arguments, self.stream = self.stream.getvalue(), written
+        self.write(f"({arguments.removeprefix(', ')})")
+
+    def _helper_call(self, callee: nodes.Expr, frame: Frame) -> bool:
+        if self.environment.sandboxed or self.environment.is_async:
+            return False
+        if isinstance(callee, nodes.ExtensionAttribute):  # {% once %}
+            extension = self.environment.extensions[callee.identifier]
+            return _takes_no_context(getattr(extension, callee.name, None))
+        if not isinstance(callee, nodes.Name) or callee.ctx != "load":
+            return False
+        load = frame.symbols.find_load(frame.symbols.ref(callee.name))
+        if load != (VAR_LOAD_RESOLVE, callee.name):  # a macro, a loop variable, a {% set %}
+            return False
+        helper = self.environment.globals.get(callee.name)
+        if not _takes_no_context(helper):
+            return False
+        _called_as_themselves(self.environment).add(callee.name)
+        return True
 
     def visit_Output(self, node: nodes.Output, frame: Frame) -> None:
         if frame.buffer is not None or frame.require_output_check or len(node.nodes) < 2:
@@ -284,7 +349,7 @@ def base_environment(**options: Any) -> Environment:
     the apps' own helpers are added by the project's `config.jinja.environment`."""
     env = Environment(extensions=["jinja2.ext.i18n", OnceExtension], **options)  # noqa: S701 - the backend passes autoescape=True
     env.template_class = _KeyedTemplate
-    env.code_generator_class = _JoinedOutputCodeGenerator
+    env.code_generator_class = _ShopCodeGenerator
     env.install_gettext_callables(translation.gettext, translation.ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
     env.globals.update(gettext=_gettext, _=_gettext)  # the extension's, in one call (see _gettext)
     # `slots`: the blocks a Django template hands the page frame (jinja_templates/base.html); none

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.template import Context, Template
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from markupsafe import Markup
@@ -224,13 +224,13 @@ def _pages_by(client: Client, env, generator, paths: list[str]) -> list[str]:
 
 
 def test_pages_compiled_with_joined_output_are_the_same_text_as_jinjas_own(settings):
-    """`_JoinedOutputCodeGenerator` yields fewer, longer strings; the pages are the same text:
-    the frame (extends, blocks, `{% once %}`), includes, loops, macros, `{% set %}` blocks,
-    `{% trans %}`, and escaping of what a seller typed."""
+    """`_ShopCodeGenerator` yields fewer, longer strings and calls helpers as themselves; the pages
+    are the same text: the frame (extends, blocks, `{% once %}`), includes, loops, macros,
+    `{% set %}` blocks, `{% trans %}`, and escaping of what a seller typed."""
     from django.template import engines
     from jinja2.compiler import CodeGenerator
 
-    from common.jinja_env import _JoinedOutputCodeGenerator
+    from common.jinja_env import _ShopCodeGenerator
 
     variant = _variant('Tea <script>alert("x")</script> & "mugs"')
     customer = CustomerFactory().user
@@ -243,18 +243,18 @@ def test_pages_compiled_with_joined_output_are_the_same_text_as_jinjas_own(setti
     try:
         for client in (signed_in, anonymous):
             jinjas = _pages_by(client, env, CodeGenerator, pages)
-            joined = _pages_by(client, env, _JoinedOutputCodeGenerator, pages)
+            joined = _pages_by(client, env, _ShopCodeGenerator, pages)
             assert joined == jinjas
             assert "&lt;script&gt;" in joined[0] and "<script>alert" not in joined[0]
     finally:
-        env.code_generator_class = _JoinedOutputCodeGenerator
+        env.code_generator_class = _ShopCodeGenerator
         env.cache.clear()
 
 
 def test_fewer_strings_are_yielded_for_the_same_output():
     from jinja2.compiler import CodeGenerator
 
-    from common.jinja_env import _JoinedOutputCodeGenerator, base_environment
+    from common.jinja_env import _ShopCodeGenerator, base_environment
 
     source = (
         '{% macro field(name) %}<input name="{{ name }}">{% endmacro %}'
@@ -265,7 +265,7 @@ def test_fewer_strings_are_yielded_for_the_same_output():
     )
     values = {"title": "<Tea & cake>", "shop": Markup("<i>Shop</i>"), "rows": ["a<", "b>"]}
     rendered = {}
-    for generator in (CodeGenerator, _JoinedOutputCodeGenerator):
+    for generator in (CodeGenerator, _ShopCodeGenerator):
         env = base_environment(autoescape=True)
         env.code_generator_class = generator
         template = env.from_string(source)
@@ -275,3 +275,54 @@ def test_fewer_strings_are_yielded_for_the_same_output():
     assert joined == jinjas == template.render(values)
     assert "&lt;Tea &amp; cake&gt;" in joined and "<i>Shop</i>" in joined and "a&lt;" in joined
     assert joined_pieces < jinjas_pieces / 2
+
+
+def _compiled(env, source: str) -> str:
+    return env.compile(source, raw=True)
+
+
+def test_helpers_taking_no_context_are_called_as_themselves():
+    """`_()`, `url()`, `{% once %}` and `{% trans %}` compile to plain calls; a method, a macro, a
+    `pass_context` helper (`querystring`) and a name the template sets itself keep Jinja2's
+    `context.call`, and all of them give what Jinja2's own compiler gives."""
+    from jinja2.compiler import CodeGenerator
+
+    from common.jinja_env import _ShopCodeGenerator, base_environment
+
+    env = base_environment(autoescape=True)
+    helpers = (
+        "{{ _('Cart') }} {{ url('catalog:product_detail', 7) }}{% once %}{{ static('css/shop.css') }}{% endonce %}"
+    )
+    compiled = _compiled(env, helpers + "{% trans %}Hello{% endtrans %}")
+    assert "context.call(" not in compiled
+    kept = {
+        "a method": "{{ name.upper() }}",
+        "a macro": "{% macro m(x) %}<{{ x }}>{% endmacro %}{{ m(name) }}",
+        "a pass_context helper": "{{ querystring(page=2) }}",
+        "a name the template sets": "{% set _ = name.lower %}{{ _() }}",
+        "a loop variable": "{% for url in [name.title] %}{{ url() }}{% endfor %}",
+    }
+    for what, source in kept.items():
+        assert "context.call(" in _compiled(env, source), what
+    values = {"name": "tea <mugs>", "request": RequestFactory().get("/products/?q=tea")}
+    for source in [helpers, *kept.values()]:
+        rendered = []
+        for generator in (CodeGenerator, _ShopCodeGenerator):
+            env = base_environment(autoescape=True)
+            env.code_generator_class = generator
+            rendered.append(env.from_string(source).render(values))
+        assert rendered[0] == rendered[1], source
+
+
+def test_a_page_value_may_not_take_a_helpers_name():
+    """A helper is called as itself, so a page value under its name would be called in its
+    place, without what `context.call` hands a `pass_context` one: refused at render."""
+    from common.jinja_env import base_environment
+
+    env = base_environment(autoescape=True)
+    template = env.from_string("{{ url('catalog:product_list') }}")
+    assert template.render({}) == reverse("catalog:product_list")
+    with pytest.raises(TypeError, match="url"):
+        template.render({"url": lambda *args: "elsewhere"})
+    with pytest.raises(TypeError, match="url"):
+        template.render(url="elsewhere")
