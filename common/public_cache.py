@@ -104,6 +104,20 @@ _request_expected: contextvars.ContextVar[set[str] | None] = contextvars.Context
 )
 
 
+# Scopes whose generation this GET request started (none before it): nothing is stored under them.
+_request_started: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
+    "public_cache_request_started", default=None
+)
+
+
+def generations_started_now(scopes: Iterable[str]) -> bool:
+    """True when this GET request started one of these scopes' generations (it had none): nothing
+    can be kept under them yet, so looking for it would be a round trip for a certain miss (every
+    product's first visit after a restart). False when not known."""
+    started = _request_started.get()
+    return started is not None and not started.isdisjoint(scopes)
+
+
 def generations_expect(scopes: Iterable[str]) -> None:
     """This GET request will read these scopes' generations later: bring them with its first read
     (a view knows its object before authentication reads the user's generation, say)."""
@@ -190,7 +204,14 @@ def _generations_start(keys: list[str]) -> dict[str, int] | None:
     current = answers[1::2]
     if any(found is None for found in current):
         return None
+    _note_started(key for key, added in zip(keys, answers[0::2], strict=True) if added)
     return {key: int(found) for key, found in zip(keys, current, strict=True)}
+
+
+def _note_started(keys: Iterable[str]) -> None:
+    started = _request_started.get()
+    if started is not None:
+        started.update(key.removeprefix(GENERATION_PREFIX) for key in keys)
 
 
 def _generations_start_one_by_one(keys: list[str], value: int) -> dict[str, int] | None:
@@ -201,6 +222,8 @@ def _generations_start_one_by_one(keys: list[str], value: int) -> dict[str, int]
         if found is None:
             return None
         started[key] = int(found)
+        if added:
+            _note_started([key])
     return started
 
 
@@ -313,11 +336,7 @@ def cache_public_response(scopes: ScopesOf, *, timeout: int | None = None, every
             if generations is None:
                 return view(request, *args, **kwargs)
             key = _entry_key(request, generations)
-            entry = _local().get(key)
-            if entry is None:
-                entry = cache.get(key)
-                if entry is not None:
-                    _local().set(key, entry, _lifetime(timeout))
+            entry = None if generations_started_now(generations) else _entry_kept(key, timeout)
             if entry is not None:
                 return _response_from(entry)
             response = view(request, *args, **kwargs)
@@ -335,6 +354,16 @@ def cache_public_response(scopes: ScopesOf, *, timeout: int | None = None, every
         return wrapped
 
     return decorator
+
+
+def _entry_kept(key: str, timeout: int | None) -> tuple[bytes, list[tuple[str, str]]] | None:
+    """The answer kept under `key`: from this worker's memory, else from Redis (then kept here)."""
+    entry = _local().get(key)
+    if entry is None:
+        entry = cache.get(key)
+        if entry is not None:
+            _local().set(key, entry, _lifetime(timeout))
+    return entry
 
 
 def _lifetime(timeout: int | None) -> int:
@@ -367,11 +396,13 @@ class PublicCacheMiddleware:
         reading = request.method in ("GET", "HEAD")
         memo = _request_generations.set({} if reading else None)
         expected = _request_expected.set(set() if reading else None)
+        started = _request_started.set(set() if reading else None)
         try:
             response = self.get_response(request)
         finally:
             _request_generations.reset(memo)
             _request_expected.reset(expected)
+            _request_started.reset(started)
         pending: _Pending | None = getattr(request, _PENDING, None)
         if pending is not None and _final_response_shareable(request, response, csrf_used=pending.csrf_used):
             cache.set(pending.key, pending.entry, pending.lifetime)
