@@ -9,10 +9,11 @@ Transactional: the bumps that forget the kept user run after commit, as in the s
 import pytest
 from django.core.cache import caches
 from django.db import connection
+from django.http import JsonResponse
 from django.template import Context, Template
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
@@ -296,3 +297,21 @@ def test_a_token_changed_by_one_character_is_refused_though_the_genuine_one_is_k
     forged = f"{head}.{payload}.{signature[:-2]}{'AB' if signature[-2:] != 'AB' else 'CD'}"
     assert _bearer(forged).get(ME).status_code == 401
     assert _bearer(genuine).get(ME).status_code == 200
+
+
+def _who_asks(request):
+    return JsonResponse({"type": type(request.user).__name__, "email": getattr(request.user, "email", "")})
+
+
+urlpatterns = [path("who/", _who_asks)]
+
+
+@pytest.mark.urls(__name__)
+def test_a_signed_in_page_request_reads_its_user_itself_not_through_the_lazy_wrapper():
+    """UserFirstMiddleware loads the user first and hands the page the user itself (a page reads
+    `user` some forty times); a visitor without a session cookie keeps Django's lazy wrapper."""
+    customer = CustomerFactory().user
+    signed_in, anonymous = Client(), Client()
+    signed_in.force_login(customer)
+    assert signed_in.get("/who/").json() == {"type": "User", "email": customer.email}
+    assert anonymous.get("/who/").json() == {"type": "SimpleLazyObject", "email": ""}
