@@ -128,4 +128,7 @@ class Command(BaseCommand):
                 import pstats
 
                 order = os.environ.get("CPROFILE_SORT", "cumulative")  # tottime: each function's own time
+                if os.environ.get("CPROFILE_OUT"):  # for pstats/snakeviz: one file per kind
+                    name = "-".join(word.strip(",") for word in label.split())
+                    cprofiler.dump_stats(f"{os.environ['CPROFILE_OUT']}-{name}.prof")
                 pstats.Stats(cprofiler, stream=sys.stdout).sort_stats(order).print_stats(options["cprofile"])
