@@ -2,8 +2,14 @@
 a worker restart do not wait for it: the URL patterns, the cache clients, the translations, every
 Jinja2 template compiled to Python and the shop's Django templates parsed. Without it a worker's
 first catalogue page took about 100 ms more, paid by whoever came first and those queued behind
-them. No database or Redis round trip: a worker boots while they are away too."""
+them. No database or Redis round trip: a worker boots while they are away too.
 
+Then what it loaded is frozen out of the garbage collector's sight (`gc.freeze()`): those objects
+live as long as the worker, yet every full collection walked all of them (some 200,000: a
+130 ms pause every few thousand pages, a product page's p99), and every collection of the older
+generations part of them."""
+
+import gc
 import logging
 import time
 from pathlib import Path
@@ -17,7 +23,7 @@ from django.utils import translation
 logger = logging.getLogger(__name__)
 
 
-def warm_up() -> None:
+def warm_up(*, freeze: bool = True) -> None:
     started = time.monotonic()
     get_resolver().reverse_dict  # noqa: B018 - builds the URL patterns' reverse lookup
     for alias in settings.CACHES:
@@ -35,4 +41,6 @@ def warm_up() -> None:
             name = path.relative_to(directory).as_posix()
             if not name.startswith("admin/"):
                 django_engine.get_template(name)
+    if freeze:
+        gc.freeze()  # under a pre-forking server, also spares the workers' copies of these pages
     logger.info("web worker warmed up in %.0f ms", (time.monotonic() - started) * 1000)
