@@ -283,13 +283,16 @@ def _takes_no_context(helper: Any) -> bool:
 
 
 class _ShopCodeGenerator(CodeGenerator):
-    """Jinja2's compiler with two savings on every render; the pages are the same text.
+    """Jinja2's compiler with three savings on every render; the pages are the same text.
 
     - **Output** is yielded as one string per run of text and `{{ … }}` between two tags. Jinja2
       yields every piece on its own: a product page was 240 strings, each passed up through every
       template it is nested in (the page, its base templates, the block, the include), a
       generator resumed at each level. Joined where Jinja2 itself joins them into a buffer
       (inside a `{% set %}` block or a macro), in the same order, with the same escaping.
+    - **Blocks, base templates and includes** pass their output up as one string, not piece by
+      piece through every template they are nested in (a cart page's pieces went up three
+      levels).
     - **Helpers are called as themselves**: `_("Cart")`, `url(...)`, `stock_badge(...)` and the
       `{% once %}` blocks compile to a plain call, not to `context.call(helper, ...)`, which only
       looks for a `pass_context` marker (two lookups and three frames a call, 66 calls a product
@@ -297,6 +300,29 @@ class _ShopCodeGenerator(CodeGenerator):
       an environment global taking no context (`_takes_no_context`); a page's own values may not
       reuse such a name (`_KeyedTemplate.render` refuses them).
     """
+
+    def writeline(self, x: str, node: nodes.Node | None = None, extra: int = 0) -> None:
+        # Jinja2 writes `yield from` for a block, a base template and an include without context
+        # (async environments write loops instead): their output, passed up whole.
+        if x.startswith("yield from "):
+            x = f"yield ''.join({x.removeprefix('yield from ')})"
+        super().writeline(x, node, extra)
+
+    def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
+        named = isinstance(node.template, nodes.Const) and isinstance(node.template.value, str)
+        plain = node.with_context and not node.ignore_missing and not self.environment.is_async
+        if not named or not plain or frame.buffer is not None:
+            super().visit_Include(node, frame)
+            return
+        # Jinja2's own include of a template by name (compiler.py), its output passed up as one
+        # string (writeline above).
+        self.writeline("template = environment.get_template(", node)
+        self.visit(node.template, frame)
+        self.write(f", {self.name!r})")
+        self.writeline(
+            "yield from template.root_render_func("
+            f"template.new_context(context.get_all(), True, {self.dump_local_context(frame)}))"
+        )
 
     def visit_Call(self, node: nodes.Call, frame: Frame, forward_caller: bool = False) -> None:
         if not self._helper_call(node.node, frame):

@@ -326,3 +326,38 @@ def test_a_page_value_may_not_take_a_helpers_name():
         template.render({"url": lambda *args: "elsewhere"})
     with pytest.raises(TypeError, match="url"):
         template.render(url="elsewhere")
+
+
+def test_blocks_base_templates_and_includes_pass_their_output_up_whole():
+    """A page that extends a base, fills its blocks (one calling `super()`) and includes parts
+    (inside a loop, seeing the loop's variable; one without context; one chosen from a list)
+    renders the same text as with Jinja2's own compiler, yielded as one piece."""
+    from jinja2 import DictLoader
+    from jinja2.compiler import CodeGenerator
+
+    from common.jinja_env import _ShopCodeGenerator, base_environment
+
+    templates = {
+        "base.html": "<title>{% block title %}Shop{% endblock %}</title><main>{% block content %}{% endblock %}</main>",
+        "middle.html": "{% extends 'base.html' %}{% block title %}{{ super() }} · {{ section }}{% endblock %}",
+        "row.html": "<li>{{ row }} of {{ section }}</li>",
+        "plain.html": "<hr>",
+        "page.html": (
+            "{% extends 'middle.html' %}{% block content %}<ul>{% for row in rows %}"
+            "{% include 'row.html' %}{% endfor %}</ul>{% include 'plain.html' without context %}"
+            "{% include ['missing.html', 'plain.html'] %}{% endblock %}"
+        ),
+    }
+    values = {"section": "<Teas>", "rows": ["green & black", "oolong"]}
+    rendered = {}
+    for generator in (CodeGenerator, _ShopCodeGenerator):
+        env = base_environment(autoescape=True, loader=DictLoader(templates))
+        env.code_generator_class = generator
+        template = env.get_template("page.html")
+        pieces = list(template.root_render_func(template.new_context(values)))
+        rendered[generator] = ("".join(pieces), len(pieces))
+    (jinjas, jinjas_pieces), (ours, our_pieces) = rendered.values()
+    assert ours == jinjas
+    assert "<title>Shop · &lt;Teas&gt;</title>" in ours and "<li>green &amp; black of &lt;Teas&gt;</li>" in ours
+    assert ours.count("<hr>") == 2
+    assert our_pieces == 1 < jinjas_pieces
