@@ -42,6 +42,7 @@ from collections.abc import Callable, Sequence
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
 
+import markupsafe
 from django.conf import settings
 from django.template.defaultfilters import date as date_filter
 from django.template.defaultfilters import linebreaks_filter, striptags, truncatechars
@@ -56,7 +57,7 @@ from jinja2.ext import Extension
 from jinja2.idtracking import VAR_LOAD_RESOLVE
 from jinja2.parser import Parser
 from jinja2.utils import _PassArg
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from common.public_cache import shared_fragment
 
@@ -282,8 +283,24 @@ def _takes_no_context(helper: Any) -> bool:
     return isinstance(helper, _PLAIN_CALLABLES) and _PassArg.from_obj(helper) is None
 
 
+# markupsafe's own escaping of a str (C speedups), what its `escape()` wraps in a Markup.
+_escape_text: Callable[[str], str] = getattr(markupsafe, "_escape_inner", None) or (lambda text: str(escape(text)))
+
+
+def page_text(value: Any) -> str:
+    """`escape(value)` as the page's text: the same characters, as a plain str. A `{{ value }}`
+    goes straight into the page, so the Markup object `escape()` makes around it (a Python-level
+    constructor, a hundred a product page) is dropped as soon as it is made."""
+    if type(value) is str:
+        return _escape_text(value)
+    html = getattr(value, "__html__", None)
+    if html is not None:
+        return html()  # safe HTML (a Markup, a SafeString): as is
+    return _escape_text(str(value))
+
+
 class _ShopCodeGenerator(CodeGenerator):
-    """Jinja2's compiler with three savings on every render; the pages are the same text.
+    """Jinja2's compiler with four savings on every render; the pages are the same text.
 
     - **Output** is yielded as one string per run of text and `{{ … }}` between two tags. Jinja2
       yields every piece on its own: a product page was 240 strings, each passed up through every
@@ -293,6 +310,8 @@ class _ShopCodeGenerator(CodeGenerator):
     - **Blocks, base templates and includes** pass their output up as one string, not piece by
       piece through every template they are nested in (a cart page's pieces went up three
       levels).
+    - **Values are escaped into plain text** (`page_text`), not into a Markup object each that
+      is only joined into the page.
     - **Helpers are called as themselves**: `_("Cart")`, `url(...)`, `stock_badge(...)` and the
       `{% once %}` blocks compile to a plain call, not to `context.call(helper, ...)`, which only
       looks for a `pass_context` marker (two lookups and three frames a call, 66 calls a product
@@ -307,6 +326,16 @@ class _ShopCodeGenerator(CodeGenerator):
         if x.startswith("yield from "):
             x = f"yield ''.join({x.removeprefix('yield from ')})"
         super().writeline(x, node, extra)
+        if x.startswith("from jinja2.runtime import "):  # the compiled module's imports
+            super().writeline("from common.jinja_env import page_text")
+
+    def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
+        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile:
+            self.write("page_text(")  # in place of Jinja2's escape(): the same text, no Markup
+            if finalize.src is not None:
+                self.write(finalize.src)
+            return
+        super()._output_child_pre(node, frame, finalize)
 
     def visit_Include(self, node: nodes.Include, frame: Frame) -> None:
         named = isinstance(node.template, nodes.Const) and isinstance(node.template.value, str)

@@ -13,6 +13,10 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from markupsafe import Markup
 
 from carts.models import CartItem
@@ -361,3 +365,26 @@ def test_blocks_base_templates_and_includes_pass_their_output_up_whole():
     assert "<title>Shop · &lt;Teas&gt;</title>" in ours and "<li>green &amp; black of &lt;Teas&gt;</li>" in ours
     assert ours.count("<hr>") == 2
     assert our_pieces == 1 < jinjas_pieces
+
+
+@given(
+    value=st.one_of(
+        st.text(),
+        st.text().map(Markup),
+        st.text().map(mark_safe),
+        st.integers(),
+        st.decimals(allow_nan=False, allow_infinity=False),
+        st.none(),
+        st.booleans(),
+    )
+)
+@hypothesis_settings(max_examples=300, derandomize=True)
+def test_a_value_is_escaped_into_the_page_as_markupsafe_escapes_it(value):
+    """`page_text` gives the characters markupsafe's `escape()` gives, as a plain str: text is
+    escaped, safe HTML (Markup, Django's SafeString) kept as is, anything else escaped as its str."""
+    from markupsafe import escape
+
+    from common.jinja_env import page_text
+
+    text = page_text(value)
+    assert type(text) in (str, Markup, type(mark_safe(""))) and text == str(escape(value))
