@@ -388,3 +388,23 @@ def test_a_value_is_escaped_into_the_page_as_markupsafe_escapes_it(value):
 
     text = page_text(value)
     assert type(text) in (str, Markup, type(mark_safe(""))) and text == str(escape(value))
+
+
+def test_an_imported_macro_sees_what_jinja2_would_show_it():
+    """`{% from %}` reuses the imported template's module unless the importing page has globals
+    of its own, which the macro must then see (as with Jinja2's own templates)."""
+    from jinja2 import DictLoader
+
+    from common.jinja_env import base_environment
+
+    templates = {
+        "macros.html": "{% macro hello() %}{{ greeting|default('hi') }}{% endmacro %}",
+        "page.html": "{% from 'macros.html' import hello %}{{ hello() }}",
+        "welcome.html": "{% from 'macros.html' import hello %}{{ hello() }}",
+    }
+    env = base_environment(autoescape=True, loader=DictLoader(templates))
+    assert env.get_template("page.html").render() == "hi"
+    assert env.get_template("welcome.html", globals={"greeting": "welcome"}).render() == "welcome"
+    assert env.get_template("page.html").render() == "hi"
+    macros = env.get_template("macros.html")
+    assert macros._get_default_module() is macros.module  # kept, as Jinja2 keeps it
