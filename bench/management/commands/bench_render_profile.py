@@ -42,8 +42,10 @@ class Command(BaseCommand):
         from carts.models import CartItem
         from carts.services import cart_add_item
         from catalog.models import Category, Product, ProductVariant
+        from common.warmup import warm_up
 
         n: int = options["n"]
+        warm_up()  # as a web worker starts: templates compiled, then frozen out of the GC's walks
         cache.clear()  # the bench Redis db only (bench.settings); every run starts cold
         caches["public_local"].clear()
         products = list(Product.objects.filter(status="active").values_list("id", flat=True))
