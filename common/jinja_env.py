@@ -38,6 +38,7 @@ import functools
 import io
 import itertools
 import types
+import unicodedata
 from collections.abc import Callable, Sequence
 from types import MappingProxyType, SimpleNamespace
 from typing import Any
@@ -239,6 +240,15 @@ def _shared(scopes: list[str], name: str, caller: Callable[[], Markup]) -> Marku
     return Markup(html)  # noqa: S704 - Jinja2's own output, escaped as it rendered  # nosec B704 - see left
 
 
+def _truncatechars(value: Any, length: Any) -> str:
+    """Django's `truncatechars`; text that fits is returned as it is without Django's walk over
+    its characters (a product page's meta description: 14 µs)."""
+    fits = type(value) is str and type(length) is int and 0 < len(value) <= length
+    if fits and unicodedata.is_normalized("NFC", value):
+        return value  # what Django returns for it: no more characters than the limit, as NFC
+    return truncatechars(value, length)
+
+
 def _linebreaks(value: Any) -> str:
     """Django's `linebreaks` filter, escaping the text first as Django's engine does."""
     return linebreaks_filter(value, autoescape=True)
@@ -421,5 +431,5 @@ def base_environment(**options: Any) -> Environment:
     env.globals.update(url=_url, static=_static, language_code=_language_code, slots=MappingProxyType({}))
     env.globals.update(querystring=_querystring, shared=_shared)
     # Django's filters where Jinja2 has one of the same name that differs (striptags) or none.
-    env.filters.update(date=_date, linebreaks=_linebreaks, striptags=striptags, truncatechars=truncatechars)
+    env.filters.update(date=_date, linebreaks=_linebreaks, striptags=striptags, truncatechars=_truncatechars)
     return env

@@ -408,3 +408,13 @@ def test_an_imported_macro_sees_what_jinja2_would_show_it():
     assert env.get_template("page.html").render() == "hi"
     macros = env.get_template("macros.html")
     assert macros._get_default_module() is macros.module  # kept, as Jinja2 keeps it
+
+
+@given(text=st.text(alphabet=st.characters(codec="utf-8")), length=st.integers(min_value=-1, max_value=40))
+@hypothesis_settings(max_examples=400, derandomize=True)
+def test_truncatechars_gives_what_djangos_gives(text, length):
+    from django.template.defaultfilters import truncatechars
+
+    from common.jinja_env import _truncatechars
+
+    assert _truncatechars(text, length) == truncatechars(text, length)
