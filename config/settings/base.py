@@ -136,6 +136,9 @@ def database_from_url() -> dict[str, Any]:
     database["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     # A restarted PostgreSQL costs errors only while it is down, not stale broken connections.
     database["CONN_HEALTH_CHECKS"] = True
+    # Django's backend with a health check that asks the socket, not the server (common/postgresql).
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database["ENGINE"] = "common.postgresql"
     # The reads compiled once per worker (common/prepared.py) run as prepared statements, so
     # PostgreSQL plans each once per connection instead of on every page: planning was five
     # sixths of the product page's statement. Only those bind on the server; Django's own queries
