@@ -4,7 +4,7 @@ both), with one round trip less on a signed-in page.
 A signed-in GET reads the session, then the generations of the user's kept values (the user, the
 cart count, the coupons: `common.public_cache.customer_value`), two Redis round trips in a row.
 Once this worker has loaded a session, it knows whose it is, and the session comes in the same
-MGET as its user's generation and those every page reads (`generations_current_and`). Which user
+read as its user's generation and those every page reads (`generations_current_and`). Which user
 a session belongs to is only the hint of what to fetch with it: the session read is the same
 key, the same data, and the user is read from it as before; a wrong or stale hint costs the
 second round trip, nothing else.

@@ -3,7 +3,7 @@
 A response is stored under the current *generation* of every scope it shows ("catalog",
 "product:42"). A write bumps the generations of what it changed, right after its commit, so the
 next read misses and renders fresh: pages stay live (stock, prices) without finding and deleting
-entries. A hit costs one Redis round trip (the generations, one MGET) and is served from the
+entries. A hit costs one Redis round trip (the generations, one read) and is served from the
 worker's own memory when it rendered or fetched that entry before, else from Redis.
 
 Only what is the same for every visitor is served or stored:
@@ -170,42 +170,79 @@ def _generations_and_values_read(
     scopes: Sequence[str], value_keys: Sequence[str]
 ) -> tuple[dict[str, int], dict[str, Any]] | None:
     keys = [_generation_key(scope) for scope in scopes]
+    redis_client = getattr(getattr(cache, "client", None), "get_client", None)
+    if redis_client is None:  # another cache backend (a development machine without Redis)
+        return _generations_and_values_read_one_by_one(scopes, keys, value_keys)
+    client = cache.client  # type: ignore[attr-defined]  # django-redis' client
+    try:
+        raw_generations, raw_values, started = _READ_STARTING_MISSING(
+            keys=[client.make_key(key) for key in (*keys, *value_keys)],
+            args=[len(keys), time.time_ns()],
+            client=redis_client(write=True),
+        )
+    except (RedisConnectionError, RedisTimeoutError):
+        return None  # Redis is away: fail open, as django-redis does
+    _note_started(keys[position - 1] for position in started)
+    values = {key: client.decode(raw) for key, raw in zip(value_keys, raw_values, strict=True) if raw is not None}
+    return {scope: int(raw) for scope, raw in zip(scopes, raw_generations, strict=True)}, values
+
+
+# One read of generations and values, in one round trip. A generation never read before (a
+# product's first visit, or every scope after Redis lost its data) starts at ARGV[2], a value no
+# earlier generation had, so an entry stored before can never be mistaken for current; a script
+# runs whole, so no other worker starts it between the read and the start. Answers the
+# generations, the values (nil where missing) and the positions of the generations it started.
+# (It was a read and, for missing generations, a second round trip to start them: every
+# anonymous first visit of a product after a restart paid both.)
+_READ_STARTING_MISSING_LUA = """
+local count = tonumber(ARGV[1])
+local found = redis.call('MGET', unpack(KEYS))
+local generations, values, started = {}, {}, {}
+for i = 1, #KEYS do
+  if i <= count then
+    if not found[i] then
+      redis.call('SET', KEYS[i], ARGV[2])
+      found[i] = ARGV[2]
+      started[#started + 1] = i
+    end
+    generations[i] = found[i]
+  else
+    values[i - count] = found[i]
+  end
+end
+return {generations, values, started}
+"""
+
+
+class _Script:
+    """redis-py's registered script (EVALSHA, loading the script where the server lacks it),
+    registered on first use."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self._script: Any = None
+
+    def __call__(self, *, keys: list[Any], args: list[Any], client: Any) -> Any:
+        if self._script is None:
+            self._script = client.register_script(self.source)
+        return self._script(keys=keys, args=args, client=client)
+
+
+_READ_STARTING_MISSING = _Script(_READ_STARTING_MISSING_LUA)
+
+
+def _generations_and_values_read_one_by_one(
+    scopes: Sequence[str], keys: list[str], value_keys: Sequence[str]
+) -> tuple[dict[str, int], dict[str, Any]] | None:
     found = cache.get_many([*keys, *value_keys])
     values = {key: found.pop(key) for key in value_keys if key in found}
     missing = [key for key in keys if key not in found]
     if missing:
-        started = _generations_start(missing)
+        started = _generations_start_one_by_one(missing, time.time_ns())
         if started is None:
             return None
         found.update(started)
     return {scope: int(found[_generation_key(scope)]) for scope in scopes}, values
-
-
-def _generations_start(keys: list[str]) -> dict[str, int] | None:
-    """Start these generations, never read before (first use, or Redis lost its data), with a
-    value no earlier generation had, so an entry stored before can never be mistaken for current;
-    where another worker started one first, its value. None when Redis does not answer.
-
-    On Redis, one round trip whatever their number (a pipeline of SET NX and GET per key): every
-    product's first visit after a restart starts its product's generation."""
-    value = time.time_ns()
-    redis_client = getattr(getattr(cache, "client", None), "get_client", None)
-    if redis_client is None:  # another cache backend (a development machine without Redis)
-        return _generations_start_one_by_one(keys, value)
-    try:
-        pipe = redis_client(write=True).pipeline(transaction=False)
-        for key in keys:
-            stored_as = cache.client.make_key(key)  # type: ignore[attr-defined]  # django-redis' client
-            pipe.set(stored_as, value, nx=True)  # an int: stored as django-redis stores one (incr works)
-            pipe.get(stored_as)
-        answers = pipe.execute()
-    except (RedisConnectionError, RedisTimeoutError):
-        return None  # Redis is away: fail open, as django-redis does
-    current = answers[1::2]
-    if any(found is None for found in current):
-        return None
-    _note_started(key for key, added in zip(keys, answers[0::2], strict=True) if added)
-    return {key: int(found) for key, found in zip(keys, current, strict=True)}
 
 
 def _note_started(keys: Iterable[str]) -> None:
@@ -432,7 +469,7 @@ def shared_value(
     renders the per-customer parts (header, cart count, CSRF token, messages, forms) around it on
     every request. A write bumps the scopes after commit, so the next request computes again.
     The value must be picklable and must not hold anything of the visitor. A hit costs the
-    generations' MGET and, when this worker has not seen the value yet, one GET.
+    generations' read and, when this worker has not seen the value yet, one GET.
     Without the public cache (tests, `PUBLIC_CACHE_ENABLED=False`) or Redis, it computes.
 
     `across_workers=False` keeps it in this worker's memory only: for a value that costs less to

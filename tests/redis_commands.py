@@ -20,5 +20,5 @@ def redis_commands_sent(monkeypatch: Any) -> list[bytes]:
 
 
 def command_name(sent: bytes) -> bytes:
-    """The name of the (first) command in what was sent: b"MGET", b"GET", b"SET"."""
+    """The name of the (first) command in what was sent: b"EVALSHA", b"GET", b"SET"."""
     return sent.split(b"\r\n")[2]

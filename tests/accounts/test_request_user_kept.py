@@ -238,7 +238,7 @@ def test_a_tokens_sign_in_is_checked_with_the_users_generation_and_no_query_on_a
     sent = redis_commands_sent(monkeypatch)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(ME).status_code == 200
-    assert [command_name(command) for command in sent] == [b"MGET"]  # the sign-in and user kept under it
+    assert [command_name(command) for command in sent] == [b"EVALSHA"]  # the sign-in and user kept under it
     assert not [q["sql"] for q in queries.captured_queries if '"accounts_usersession"' in q["sql"]]
 
 

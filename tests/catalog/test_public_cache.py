@@ -67,8 +67,9 @@ def test_a_second_anonymous_visit_is_served_without_the_database(client, variant
 
 def test_a_first_visit_that_starts_its_products_generation_looks_for_no_stored_answer(client, variant, monkeypatch):
     """A product nobody asked for since Redis lost its data (a restart, a flush) has no generation:
-    the visit starts it, so no answer can be stored under it. One round trip for the generations
-    and one to start the product's, none for the entry; the answer is stored for the next visit."""
+    the visit starts it, so no answer can be stored under it. One round trip reads the generations
+    and starts the product's (a script), none looks for the entry; the answer is stored for the
+    next visit."""
     from django.core.cache import cache
 
     from common.public_cache import _generation_key
@@ -78,11 +79,11 @@ def test_a_first_visit_that_starts_its_products_generation_looks_for_no_stored_a
     sent = redis_commands_sent(monkeypatch)
     first = page_of(client, variant)
     assert first[HIT_HEADER] == "miss"
-    assert [command_name(command) for command in sent] == [b"MGET", b"SET", b"SET"]  # the start, then the store
+    assert [command_name(command) for command in sent] == [b"EVALSHA", b"SET"]  # the read that starts it, the store
     sent.clear()
     second = page_of(client, variant)
     assert second[HIT_HEADER] == "hit" and second.content == first.content
-    assert [command_name(command) for command in sent] == [b"MGET"]  # served from this worker's memory
+    assert [command_name(command) for command in sent] == [b"EVALSHA"]  # served from this worker's memory
 
 
 def test_an_order_makes_the_product_page_and_the_listings_live_again(client, variant, buyer):

@@ -102,9 +102,9 @@ def test_a_requests_first_generations_read_brings_the_scopes_most_pages_read():
 
 
 def test_generations_never_read_start_in_one_round_trip_and_keep_what_another_worker_started(monkeypatch):
-    """After a Redis restart every product's first visit starts its generation: one round trip
-    for all of a read's missing scopes (SET NX and GET, pipelined), the value another worker
-    started first kept, increments working on what was started, and None when Redis is away."""
+    """After a Redis restart every product's first visit starts its generation: in the read's own
+    round trip (a script), the value another worker started first kept, increments working on
+    what was started, and None when Redis is away."""
     from django.core.cache import cache
     from redis.connection import Connection
 
@@ -114,7 +114,7 @@ def test_generations_never_read_start_in_one_round_trip_and_keep_what_another_wo
     sent = redis_commands_sent(monkeypatch)
     scopes = [f"t:new-{time.time_ns()}-{n}" for n in range(3)]
     found = _generations_read([*scopes, "t:theirs"])
-    assert len(sent) == 2  # the MGET, then one pipeline for the three missing
+    assert len(sent) == 1  # read and started together
     assert found["t:theirs"] == 41 and len({found[scope] for scope in scopes}) == 1
     assert found[scopes[0]] > 41  # a start takes the clock's nanoseconds: never an earlier value
     monkeypatch.undo()
@@ -374,7 +374,7 @@ def test_the_filter_form_is_kept_per_values_sent_and_read_only_by_its_pages():
 
 @pytest.mark.parametrize("page", ["listing", "product"])
 def test_a_signed_in_catalogue_page_costs_one_redis_round_trip(client, variant, monkeypatch, page):
-    """One MGET: the session (accounts.sessions: this worker has seen it, so it knows whose it is),
+    """One read: the session (accounts.sessions: this worker has seen it, so it knows whose it is),
     the kept user's generation and the catalogue's (accounts.middleware.UserFirstMiddleware with
     generations_prefetch); a product page reads its product live, so a product nobody opened yet
     costs no more."""
@@ -388,12 +388,12 @@ def test_a_signed_in_catalogue_page_costs_one_redis_round_trip(client, variant, 
     html = client.get(listing).content.decode()
     assert variant.product.title in html and "Sign out" in html
     assert len(sent) == 1, sent
-    assert command_name(sent[0]) == b"MGET" and b"django.contrib.sessions" in sent[0]
+    assert command_name(sent[0]) == b"EVALSHA" and b"django.contrib.sessions" in sent[0]
 
 
 def test_a_mobile_clients_product_read_brings_the_products_generation_with_its_users(variant, monkeypatch):
     """The product API with a bearer token: the client's user and the product's generations in one
-    MGET (the view expects its product's scope before authentication reads the user's), and
+    read (the view expects its product's scope before authentication reads the user's), and
     nothing more of Redis: the answer is kept in the worker's memory only (a miss here: computed
     in one statement; the next read of it in this worker, none)."""
     from rest_framework.test import APIClient
@@ -406,7 +406,7 @@ def test_a_mobile_clients_product_read_brings_the_products_generation_with_its_u
     response = api.get(reverse("catalog_api:product-detail", args=[variant.product_id]))
     assert response.status_code == 200 and response.json()["title"] == "Trail Running Shoe"
     commands = [command_name(command) for command in sent]
-    assert commands == [b"MGET"], sent
+    assert commands == [b"EVALSHA"], sent
     with CaptureQueriesContext(connection) as statements:
         again = api.get(reverse("catalog_api:product-detail", args=[variant.product_id]))
     assert again.json() == response.json() and len(statements) == 0  # the user kept too
