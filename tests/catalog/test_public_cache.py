@@ -324,3 +324,41 @@ def test_each_accept_gets_its_own_entry(client):
 def test_an_answer_varying_on_a_header_the_key_does_not_cover_is_not_stored(client):
     assert HIT_HEADER not in client.get("/by-user-agent/", HTTP_USER_AGENT="one")
     assert client.get("/by-user-agent/", HTTP_USER_AGENT="two").content == b"two"
+
+
+@pytest.mark.parametrize(
+    "url, secure, host",
+    [
+        ("/products/12/", False, "shop.example"),
+        ("/products/?q=caf%C3%A9&page=2", True, "shop.example"),
+        ("/products/?q=café&sort=price", False, "127.0.0.1:8000"),
+        ("/api/v1/products/?page=3&q=a%20b%26c", True, "api.shop.example"),
+        ("/categories/läufer/", False, "shop.example"),
+    ],
+)
+def test_an_entrys_key_names_the_url_as_build_absolute_uri_does(rf, url, secure, host):
+    """The key is built from the URL without build_absolute_uri()'s parsing: the same URL for the
+    paths a shop serves, so scheme, host, path and query still each make their own entry."""
+    from common.public_cache import _entry_key
+
+    with override_settings(ALLOWED_HOSTS=[host.partition(":")[0]]):
+        request = rf.get(url, secure=secure, HTTP_HOST=host)
+        other_scheme = rf.get(url, secure=not secure, HTTP_HOST=host)
+        key = _entry_key(request, {"catalog": 1})
+
+        assert key == _entry_key_from_absolute_uri(request, {"catalog": 1})
+        assert key != _entry_key(other_scheme, {"catalog": 1})
+        assert key != _entry_key(request, {"catalog": 2})
+
+
+def _entry_key_from_absolute_uri(request, generations):
+    """The key as it was computed before, with Django's build_absolute_uri()."""
+    import hashlib
+
+    from django.utils import translation
+
+    from common.public_cache import ENTRY_PREFIX
+
+    parts = [request.build_absolute_uri(), translation.get_language() or "", "", "", ""]
+    parts += [f"{scope}={value}" for scope, value in sorted(generations.items())]
+    return ENTRY_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
