@@ -44,11 +44,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from common.memo import BoundedMemo
 
 logger = logging.getLogger(__name__)
 
@@ -483,21 +486,43 @@ def shared_value(
     generations = generations_current(scopes)
     if generations is None:
         return compute()
-    parts = [name, *(f"{scope}={value}" for scope, value in sorted(generations.items()))]
-    key = _VALUE_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
-    found = _local().get(key)
-    if found is None and across_workers:
-        found = cache.get(key)
-        if found is not None:
-            _local().set(key, found, _lifetime(timeout))
-    if found is not None:
-        return found[0]
-    value = compute()
-    entry = (value,)  # a tuple, so a computed None is kept too
+    here = (name, *sorted(generations.items()))
+    now = time.monotonic()
+    kept = _kept_here.get(here)
+    if kept is not None and kept[0] > now:
+        return pickle.loads(kept[1])[0]  # noqa: S301  # nosec B301 - pickled by this worker, below
+    lifetime = _lifetime(timeout)
+    found = None
     if across_workers:
-        cache.set(key, entry, _lifetime(timeout))
-    _local().set(key, entry, _lifetime(timeout))
-    return value
+        parts = [name, *(f"{scope}={value}" for scope, value in here[1:])]
+        key = _VALUE_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
+        found = cache.get(key)
+    if found is not None:
+        entry = found
+    else:
+        entry = (compute(),)  # a tuple, so a computed None is kept too
+        if across_workers:
+            cache.set(key, entry, lifetime)
+    _kept_here.keep(here, (now + lifetime, pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)))
+    return entry[0]
+
+
+# The values `shared_value` kept in this worker's memory, by name and generations: when they stop
+# being current, and the value pickled, so every read gets its own copy. A plain dict read by a
+# tuple: Django's local-memory cache cost a hashed key, a memcached-style check of every character
+# of it, a lock and its expiry bookkeeping on each of the five kept values a signed-in page reads.
+# At most 2,000 (a product API answer is 2 KB, a listing page's cards 10-30 KB).
+_kept_here: BoundedMemo[tuple[Any, ...], tuple[float, bytes]] = BoundedMemo(2000)
+
+
+class WorkerMemory(LocMemCache):
+    """The worker's own memory of public answers (`CACHES["public_local"]`): Django's local-memory
+    cache, whose `clear()` also forgets the values `shared_value` keeps beside it (tests and the
+    benchmark start a worker cold that way)."""
+
+    def clear(self) -> None:
+        super().clear()
+        _kept_here.clear()
 
 
 def shared_fragment(scopes: Sequence[str], name: str, render: Callable[[], str], *, engine: str) -> str:

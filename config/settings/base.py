@@ -204,7 +204,7 @@ else:
 # in front of Redis; see common/public_cache.py. Bounded by entries: an answer is 4-20 KB, so
 # 5,000 (every product page of a mid-sized catalogue) take 20-100 MB per worker.
 CACHES["public_local"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "BACKEND": "common.public_cache.WorkerMemory",  # Django's locmem; clearing it also clears kept values
     "LOCATION": "public-answers",
     "OPTIONS": {"MAX_ENTRIES": env.int("PUBLIC_CACHE_LOCAL_ENTRIES", default=5000)},
 }
