@@ -80,6 +80,35 @@ def test_shared_value_is_computed_once_per_generation(settings):
     assert shared_value(["t:scope"], "t:name", compute) == {"n": 4}  # without the cache: always computed
 
 
+def test_a_value_kept_in_the_workers_memory_is_a_copy_per_read_until_it_expires_or_is_cleared(monkeypatch):
+    """Each read gets its own copy (a page may change what it was given); a kept value lasts
+    PUBLIC_CACHE_SECONDS at most, and clearing the worker's memory (`public_local`) forgets it."""
+    from django.core.cache import caches
+
+    from common import public_cache
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"rows": [len(calls)]}
+
+    scope = f"t:copies-{time.time_ns()}"
+    first = shared_value([scope], "t:copies", compute, across_workers=False)
+    second = shared_value([scope], "t:copies", compute, across_workers=False)
+    assert first == second == {"rows": [1]} and first is not second
+    second["rows"].append("changed by a page")
+    assert shared_value([scope], "t:copies", compute, across_workers=False) == {"rows": [1]}
+
+    now = time.monotonic()
+    monkeypatch.setattr(public_cache.time, "monotonic", lambda: now + public_cache._lifetime(None) + 1)
+    assert shared_value([scope], "t:copies", compute, across_workers=False) == {"rows": [2]}  # expired
+    monkeypatch.undo()
+
+    caches["public_local"].clear()
+    assert shared_value([scope], "t:copies", compute, across_workers=False) == {"rows": [3]}
+
+
 def test_a_requests_first_generations_read_brings_the_scopes_most_pages_read():
     """One round trip for the catalogue's, pricing's and coupon terms' generations (registered with
     generations_prefetch), whichever a page asks for first; the next request reads them again."""
