@@ -94,6 +94,25 @@ def test_only_ints_are_swapped_in():
         prepared.run(product=1)  # not the name it was compiled with
 
 
+def test_the_statements_constants_are_written_into_it_and_only_the_ids_are_parameters(make_product):
+    """The ORM's constants (statuses, JSON keys, a pattern with its own "%") are part of the
+    compiled statement, quoted as for any query; a run sends its ids alone, and answers as the
+    ORM's own queryset does."""
+    half = make_product("Half 50% off", prices=("10.00",))
+    make_product("Full price", prices=("10.00",))
+    by_pattern = PreparedQuery(
+        lambda product_id: Product.objects.filter(pk__gte=product_id, title__contains="50% o", status="active")
+    )
+    sql, params = by_pattern.sql_for(product_id=half.pk)
+    assert params == [half.pk] and "'active'" in sql and "LIKE" in sql
+    assert [p.title for p in by_pattern.run(product_id=half.pk)] == ["Half 50% off"]
+    assert by_pattern.run(product_id=half.pk + 10) == []
+
+    page_sql, page_params = selectors._PRODUCT_WITH_ROWS.sql_for(product_id=half.pk)
+    assert page_params == [half.pk] and "'image_url'" in page_sql
+    assert selectors.product_for_page(product_id=half.pk).title == "Half 50% off"
+
+
 def test_joined_and_prefetched_rows_are_the_orms(make_product, tree):
     """`select_related` rows come with the compiled statement, `prefetch_related` after it, one
     query each, as from the ORM; run for one product after another, each gets its own."""
