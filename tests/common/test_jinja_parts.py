@@ -143,7 +143,7 @@ def test_kept_translations_and_links_follow_the_language_and_the_mount_point():
     from django.urls import set_script_prefix
     from django.utils import translation
 
-    from common.jinja_env import _gettext, _url
+    from common.jinja_env import _gettext, _ngettext, _url
 
     assert _gettext("Yes") == "Yes"
     with translation.override("de"):
@@ -152,6 +152,18 @@ def test_kept_translations_and_links_follow_the_language_and_the_mount_point():
     # As the i18n extension's newstyle gettext: always a format string, its values escaped.
     assert _gettext("100%% sure") == "100% sure" and _gettext("a %(b)s", b="<i>") == "a &lt;i&gt;"
     assert isinstance(_gettext("Yes"), Markup) and isinstance(_gettext("100%% sure"), Markup)
+    for count in (0, 1, 2, 5):
+        with translation.override("de"):  # Django's German: "%(counter)s Jahr" / "… Jahre"
+            assert _ngettext("%(counter)s year", "%(counter)s years", count, counter=count) == (
+                translation.ngettext("%(counter)s year", "%(counter)s years", count) % {"counter": count}
+            )
+        assert _ngettext("%(num)s <b>item</b>", "%(num)s <b>items</b>", count, num=f"<{count}>") == (
+            f"&lt;{count}&gt; <b>{'item' if count == 1 else 'items'}</b>"
+        )
+    from django.template import engines
+
+    page = engines["jinja2"].env.from_string("{% trans n=3 %}{{ n }} item{% pluralize %}{{ n }} items{% endtrans %}")
+    assert page.render() == "3 items"
     assert _url("carts:detail") == reverse("carts:detail")
     set_script_prefix("/shop/")
     try:
