@@ -53,6 +53,12 @@ def test_a_field_the_page_did_not_read_is_loaded_not_made_up(make_product):
         assert variant.material == "Linen"
     assert len(statements.captured_queries) == 1
 
+    product = selectors.product_for_page(product_id=shirt.pk)  # its times are not shown either
+    assert {"created_at", "updated_at", "deleted_at"} <= product.get_deferred_fields()
+    with CaptureQueriesContext(connection) as statements:
+        assert product.created_at == Product.objects.get(pk=shirt.pk).created_at
+    assert len(statements.captured_queries) == 2  # the deferred read, then the check's own
+
 
 def test_the_api_product_reads_its_figures_images_and_category(make_product, tree):
     lamp = make_product("Lamp", prices=("30.00", "25.00"), stock=3, category=tree["audio"])
