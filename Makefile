@@ -23,7 +23,7 @@ FUZZ_TESTS ?= tests/security/test_api_schema_fuzzing.py tests/security/test_mone
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shop
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/1
 
-.PHONY: help run test scorecard fuzz deps-report bench worker lint format e2e clean lighthouse
+.PHONY: help run test scorecard fuzz deps-report bench bench-ab worker lint format e2e clean lighthouse
 
 help:  ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ $(VENV)/.bench-installed: requirements.txt requirements-bench.txt | $(VENV)/bin/
 
 bench: $(VENV)/.bench-installed  ## The benchmark suite (~15 min; SCENARIO=coupon runs one); see README "Performance"
 	$(PY) bench/run.py $(if $(SCENARIO),--scenario $(SCENARIO))
+
+bench-ab: $(VENV)/.bench-installed  ## The product rows side by side with another checkout (BASE=/tmp/before; ~8 min)
+	$(PY) bench/ab.py --base $(BASE)
 
 lighthouse: $(VENV)/.runtime-installed  ## Lighthouse scores of four pages, mobile and desktop (needs npm and chromium)
 	scripts/lighthouse.sh
