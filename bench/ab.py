@@ -13,16 +13,14 @@ does; one round of warm-up is not counted. A checkout without its own `.venv` ru
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -42,9 +40,8 @@ def main() -> None:
 
     trees = {"before": args.base.resolve(), "after": ROOT}
     servers = {name: _serve(tree, port) for (name, tree), port in zip(trees.items(), (8741, 8742), strict=True)}
-    work = Path(tempfile.mkdtemp(prefix="bench-ab-"))
     try:
-        rows = _rows(work)
+        rows = _rows()
         results: dict[tuple[str, str], list[tuple[float, float, float, int]]] = {}
         for round_ in range(args.rounds + 1):
             headers = _headers()  # a fresh token each round: an access token lasts 15 minutes
@@ -52,8 +49,8 @@ def main() -> None:
                 order = list(trees) if round_ % 2 == 0 else list(reversed(trees))
                 for name in order:
                     _flush(os.environ["REDIS_URL"])  # the bench's own db (bench.settings)
-                    page = _wrk(servers[name][1], paths, headers.get(header), unique, args.seconds)
-                    floor = _wrk(servers[name][1], work / "floor.txt", None, False, args.seconds)
+                    page = _wrk(servers[name][1], paths, headers[header] if header else None, unique, args.seconds)
+                    floor = _wrk(servers[name][1], ["/_bench/floor"], None, False, args.seconds)
                     if round_ == 0:
                         continue  # warm-up
                     results.setdefault((label, name), []).append((page[0], floor[0], page[1], page[2]))
@@ -96,19 +93,17 @@ def _serve(tree: Path, port: int) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit(f"gunicorn in {tree} did not start")
 
 
-def _rows(work: Path) -> list[tuple[str, Path, str | None, bool]]:
+def _rows() -> list[tuple[str, list[str], str | None, bool]]:
     from catalog.models import Product
 
     products = list(Product.objects.filter(status="active").order_by("?").values_list("id", flat=True))
     if not products:
         raise SystemExit("No bench data: run `make bench` (or manage.py bench_data) first.")
-    (work / "pages.txt").write_text("".join(f"/products/{pk}/\n" for pk in products))
-    (work / "api.txt").write_text("".join(f"/api/v1/products/{pk}/\n" for pk in products))
-    (work / "floor.txt").write_text("/_bench/floor\n")
+    pages = [f"/products/{pk}/" for pk in products]
     return [
-        ("product detail, anonymous", work / "pages.txt", None, True),
-        ("product detail, signed in", work / "pages.txt", "cookie", False),
-        ("product detail API, JWT", work / "api.txt", "token", False),
+        ("product detail, anonymous", pages, None, True),
+        ("product detail, signed in", pages, "cookie", False),
+        ("product detail API, JWT", [f"/api/v1/products/{pk}/" for pk in products], "token", False),
     ]
 
 
@@ -141,20 +136,15 @@ def _flush(redis_url: str) -> None:
     redis.Redis.from_url(redis_url).flushdb()
 
 
-def _wrk(port: int, paths: Path, header: str | None, unique: bool, seconds: int) -> tuple[float, float, int]:
-    env: dict[str, Any] = {**os.environ, "BENCH_PATHS": str(paths)}
-    if header:
-        env["BENCH_HEADER"] = header
-    if unique:
-        env["BENCH_UNIQUE"] = "1"
-    out = subprocess.run(
-        ["wrk", "-t", "2", "-c", "8", "-d", f"{seconds}s", "--timeout", "10s",
-         "-s", str(ROOT / "bench" / "wrk" / "rotate.lua"), f"http://{HOST}:{port}"],
-        env=env, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    data = json.loads(out.split("BENCH_JSON", 1)[1].strip().splitlines()[0])
-    errors = data["non2xx"] + data["connect"] + data["read"] + data["write"] + data["timeout"]
-    return data["requests"] / (data["duration_us"] / 1e6), data["p99_us"] / 1000, errors
+def _wrk(port: int, paths: list[str], header: str | None, unique: bool, seconds: int) -> tuple[float, float, int]:
+    """`make bench`'s own wrk run (bench/run.py) against the server on `port`."""
+    from bench import run
+
+    measured = run.wrk(
+        SimpleNamespace(url=f"http://{HOST}:{port}"),  # type: ignore[arg-type]  # wrk() reads the url only
+        paths, connections=8, seconds=seconds, unique=unique, header=header,
+    )  # fmt: skip
+    return measured["rps"], measured["p99"], measured["errors"]
 
 
 if __name__ == "__main__":
