@@ -25,12 +25,14 @@ def favicon(request: HttpRequest) -> HttpResponseRedirect:
 
 
 api_v1 = [
-    # Before the catalogue's products/<…>/ routes, so products/popular/ is not taken for a product.
+    # The catalogue first: Django tries the patterns in order, and its reads are most of the API's
+    # requests (a product read behind four includes tried some fifty patterns first, 5% of its
+    # CPU). Product ids are digits only, so products/popular/ (orders) is never taken for one.
+    path("", include("catalog.api.urls")),
     path("", include("orders.api.urls")),
     path("", include("accounts.api.urls")),
     path("", include("payments.api.urls")),
     path("", include("promotions.api.urls")),
-    path("", include("catalog.api.urls")),
     # Carts (issue 15): the cart API.
     path("", include("carts.api.urls")),
     path("", include("carts.api.saved_urls")),  # saved carts (branch csaved)
