@@ -2,7 +2,8 @@
 signed-in visitor's user first."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.middleware import get_user
@@ -58,6 +59,13 @@ class UserFirstMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., HttpResponse], args: Sequence[Any], kwargs: dict[str, Any]
+    ) -> None:
+        # Once the URL is resolved, after PublicCacheMiddleware.process_view: the view has said what
+        # it will read (a product page, its product), and the session's read brings that too.
         if (
             request.method in ("GET", "HEAD")
             and settings.SESSION_COOKIE_NAME in request.COOKIES
@@ -66,4 +74,3 @@ class UserFirstMiddleware:
             # The user itself, loaded now, in place of the auth middleware's lazy wrapper: a page
             # reads `user` some forty times, each a call through the wrapper.
             request.user = get_user(request)
-        return self.get_response(request)

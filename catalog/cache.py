@@ -14,6 +14,7 @@ signal receivers below; stock movements through `inventory.signals.stock_moved`;
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,14 @@ from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 
-from common.public_cache import generations_bump, generations_current, generations_prefetch, shared_value
+from common.public_cache import (
+    generations_bump,
+    generations_current,
+    generations_expect,
+    generations_prefetch,
+    shared_value,
+    shared_value_expect,
+)
 
 if TYPE_CHECKING:
     from .models import Product, ProductImage, ProductVariant
@@ -42,7 +50,12 @@ def listing_scopes(request: HttpRequest, **kwargs: Any) -> list[str]:
 
 
 def product_page_scopes(request: HttpRequest, *, pk: int, **kwargs: Any) -> list[str]:
-    return [SHARED, product_scope(pk)]
+    return product_scopes(pk)
+
+
+def product_scopes(product_id: int) -> list[str]:
+    """What one product's page and API answer show: the product and what every product shows."""
+    return [SHARED, product_scope(product_id)]
 
 
 # --- the shared parts of live pages (common.public_cache.shared_value) ----------------------------
@@ -68,6 +81,30 @@ def category_index():  # type: ignore[no-untyped-def]
     index = shared_value([SHARED], "catalog:category-index", selectors.category_index)
     _index_memo = (generations[SHARED], index)
     return index
+
+
+def _product_name(product_id: int) -> str:
+    return f"catalog:product-for-page:{product_id}"
+
+
+def product_for_page(product_id: int) -> Product | None:
+    """`selectors.product_for_page()`, kept per generation of the product's page (its scopes are
+    the anonymous page's: a price, stock or image change shows on the next request). Every visitor
+    of the product shares it, signed in or not, and its first visitor's worker computes it for
+    the others; the page renders it fresh around the visitor's own parts. Read-only: callers never
+    change the product they get (each read unpickles its own copy)."""
+    from . import selectors
+
+    compute = functools.partial(selectors.product_for_page, product_id=product_id)
+    return shared_value(product_scopes(product_id), _product_name(product_id), compute)
+
+
+def product_for_page_expect(product_id: int) -> None:
+    """The request will read `product_for_page(product_id)`: bring its generations and its kept value
+    with the request's first generations read (a view's `expect_reads`)."""
+    scopes = product_scopes(product_id)
+    generations_expect(scopes)
+    shared_value_expect(scopes, _product_name(product_id))
 
 
 def catalog_changed(*, product_ids: Iterable[int] = (), shared: bool = False) -> None:

@@ -94,11 +94,16 @@ class ProductDetailView(View):
     anonymous page has no form (it links to sign-in), so the shop keeps that one.
     """
 
+    @staticmethod
+    def expect_reads(request: HttpRequest, *, pk: int) -> None:
+        # The kept product comes with the request's first read (PublicCacheMiddleware.process_view).
+        cache.product_for_page_expect(pk)
+
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        # One statement: the product, its images and its variants with live prices and stock
-        # (selectors.product_for_page); the per-customer parts (header, order form, CSRF token)
-        # render around it.
-        product = selectors.product_for_page(product_id=pk)
+        # The product, its images and its variants with live prices and stock, as every visitor
+        # sees it (kept per generation: cache.product_for_page; one statement when computed); the
+        # per-customer parts (header, order form, CSRF token) render around it.
+        product = cache.product_for_page(pk)
         if product is None:
             raise Http404
         variants = product.sale_variants  # type: ignore[attr-defined]  # set by product_for_page

@@ -1,10 +1,12 @@
 """Whole responses of public pages and endpoints, kept while the data behind them is unchanged.
 
-A response is stored under the current *generation* of every scope it shows ("catalog",
-"product:42"). A write bumps the generations of what it changed, right after its commit, so the
-next read misses and renders fresh: pages stay live (stock, prices) without finding and deleting
-entries. A hit costs one Redis round trip (the generations, one read) and is served from the
-worker's own memory when it rendered or fetched that entry before, else from Redis.
+A response is stored with the current *generation* of every scope it shows ("catalog",
+"product:42") and served only while they are current. A write bumps the generations of what it
+changed, right after its commit, so the next read misses and renders fresh: pages stay live
+(stock, prices) without finding and deleting entries. A hit costs one Redis round trip (the
+generations, one read) and is served from the worker's own memory when it rendered or fetched
+that entry before, else from Redis, in that same read (the entry's key does not hold the
+generations, so it is known before they are read). The store, on the way out, waits for no reply.
 
 Only what is the same for every visitor is served or stored:
 
@@ -49,7 +51,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from common.memo import BoundedMemo
@@ -108,6 +110,40 @@ _request_expected: contextvars.ContextVar[set[str] | None] = contextvars.Context
 )
 
 
+# Kept values (`shared_value`) the request in progress will read, by Redis key: `_EXPECTED` until
+# its first generations read, which brings them along; then what that read found (None: missing).
+# Set by PublicCacheMiddleware for GET and HEAD only.
+_request_values: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "public_cache_request_values", default=None
+)
+_EXPECTED = object()
+
+
+def shared_value_expect(scopes: Sequence[str], name: str) -> None:
+    """This GET request will ask `shared_value(scopes, name, …)`: bring the value kept in Redis with
+    its first generations read, so a value another worker computed costs no round trip of its own
+    (a product's page and API answer). Call it before that read (a view's `expect_reads`, see
+    PublicCacheMiddleware.process_view), with `generations_expect(scopes)`."""
+    _expect_value(_shared_key(scopes, name))
+
+
+def _expect_value(key: str) -> None:
+    values = _request_values.get()
+    if values is not None:
+        values.setdefault(key, _EXPECTED)
+
+
+def _values_expected() -> list[str]:
+    values = _request_values.get()
+    return [key for key, value in values.items() if value is _EXPECTED] if values else []
+
+
+def _values_found(keys: Sequence[str], found: dict[str, Any]) -> None:
+    values = _request_values.get()
+    if values is not None:
+        values.update((key, found.get(key)) for key in keys)
+
+
 # Scopes whose generation this GET request started (none before it): nothing is stored under them.
 _request_started: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar(
     "public_cache_request_started", default=None
@@ -136,14 +172,18 @@ def generations_current(scopes: Sequence[str]) -> dict[str, int] | None:
     if memo is not None and all(scope in memo for scope in scopes):
         return {scope: memo[scope] for scope in scopes}
     wanted = list(scopes)
+    value_keys: list[str] = []
     if memo is not None:
         also = _prefetched_scopes.union(_request_expected.get() or ())
         wanted += sorted(also.difference(scopes, memo))
-    found_now = _generations_read(wanted)
-    if found_now is None:
+        value_keys = _values_expected()
+    read = _generations_and_values_read(wanted, value_keys)
+    if read is None:
         return None
+    found_now, values = read
     if memo is not None:
         memo.update(found_now)
+        _values_found(value_keys, values)
     return {scope: found_now[scope] for scope in scopes}
 
 
@@ -157,11 +197,13 @@ def generations_current_and(scopes: Sequence[str], keys: Sequence[str]) -> dict[
     if memo is None or memo:
         return None
     also = _prefetched_scopes.union(_request_expected.get() or ())
-    read = _generations_and_values_read([*scopes, *sorted(also.difference(scopes))], keys)
+    expected_values = _values_expected()
+    read = _generations_and_values_read([*scopes, *sorted(also.difference(scopes))], [*keys, *expected_values])
     if read is None:
         return None
     found, values = read
     memo.update(found)
+    _values_found(expected_values, values)
     return values
 
 
@@ -338,18 +380,19 @@ def _final_response_shareable(request: HttpRequest, response: HttpResponse, *, c
     return _vary(response) <= KEYED_HEADERS | {"cookie", "accept-encoding"}
 
 
-def _entry_key(request: HttpRequest, generations: dict[str, int]) -> str:
+def _entry_key(request: HttpRequest) -> str:
     # The absolute URL: API pagination links name the host and scheme. The API answers JSON or
     # its HTML page by Accept. htmx requests get fragments, not pages. (KEYED_HEADERS) The URL as
     # build_absolute_uri() gives it for a path without "/./" or "/../", without its parsing and
     # re-quoting of what get_full_path() has quoted already (3% of an anonymous first visit).
+    # Not the generations: an entry carries those it was rendered under, so its key is known
+    # before they are read and the request's first read brings the entry along.
     parts = [
         f"{request.scheme}://{request.get_host()}{request.get_full_path()}",
         translation.get_language() or "",
         request.headers.get("Accept", ""),
         request.headers.get("HX-Request", ""),
         request.headers.get("HX-Target", ""),
-        *(f"{scope}={value}" for scope, value in sorted(generations.items())),
     ]
     return ENTRY_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
@@ -377,11 +420,15 @@ def cache_public_response(scopes: ScopesOf, *, timeout: int | None = None, every
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not settings.PUBLIC_CACHE_ENABLED or not _shared_request(request, everyone=everyone):
                 return view(request, *args, **kwargs)
+            key = _entry_key(request)
+            here = _local().get(key)  # (generations, answer) this worker kept, current or not
+            if here is None:
+                _expect_value(key)  # looked for in Redis with the generations, in one round trip
             generations = generations_current(scopes(request, **kwargs))
             if generations is None:
                 return view(request, *args, **kwargs)
-            key = _entry_key(request, generations)
-            entry = None if generations_started_now(generations) else _entry_kept(key, timeout)
+            stamp = tuple(sorted(generations.items()))
+            entry = None if generations_started_now(generations) else _entry_kept(key, stamp, here, timeout)
             if entry is not None:
                 return _response_from(entry)
             response = view(request, *args, **kwargs)
@@ -392,8 +439,8 @@ def cache_public_response(scopes: ScopesOf, *, timeout: int | None = None, every
                 # The view's own headers (type, caching, Vary); middleware adds the rest on every
                 # answer. PublicCacheMiddleware stores it once the final response allows it.
                 csrf_used = bool(request.META.get("CSRF_COOKIE_NEEDS_UPDATE"))
-                entry = (response.content, list(response.items()))
-                setattr(request, _PENDING, _Pending(key, entry, _lifetime(timeout), csrf_used))
+                kept = (stamp, (response.content, list(response.items())))
+                setattr(request, _PENDING, _Pending(key, kept, _lifetime(timeout), csrf_used))
             return response
 
         return wrapped
@@ -401,14 +448,16 @@ def cache_public_response(scopes: ScopesOf, *, timeout: int | None = None, every
     return decorator
 
 
-def _entry_kept(key: str, timeout: int | None) -> tuple[bytes, list[tuple[str, str]]] | None:
-    """The answer kept under `key`: from this worker's memory, else from Redis (then kept here)."""
-    entry = _local().get(key)
-    if entry is None:
-        entry = cache.get(key)
-        if entry is not None:
-            _local().set(key, entry, _lifetime(timeout))
-    return entry
+def _entry_kept(key: str, stamp: tuple[Any, ...], here: Any, timeout: int | None) -> Any:
+    """The answer kept under `key` for these generations (`stamp`): from this worker's memory
+    (`here`), else from Redis (then kept here). An answer of other generations is stale."""
+    if here is not None and here[0] == stamp:
+        return here[1]
+    found = _kept_in_redis(key)
+    if found is None or found[0] != stamp:
+        return None
+    _local().set(key, found, _lifetime(timeout))
+    return found[1]
 
 
 def _lifetime(timeout: int | None) -> int:
@@ -421,7 +470,7 @@ def _lifetime(timeout: int | None) -> int:
 @dataclass(frozen=True)
 class _Pending:
     key: str
-    entry: tuple[bytes, list[tuple[str, str]]]
+    entry: tuple[tuple[Any, ...], tuple[bytes, list[tuple[str, str]]]]  # the generations, the answer
     lifetime: int
     csrf_used: bool
 
@@ -442,18 +491,31 @@ class PublicCacheMiddleware:
         memo = _request_generations.set({} if reading else None)
         expected = _request_expected.set(set() if reading else None)
         started = _request_started.set(set() if reading else None)
+        values = _request_values.set({} if reading else None)
         try:
             response = self.get_response(request)
         finally:
             _request_generations.reset(memo)
             _request_expected.reset(expected)
             _request_started.reset(started)
+            _request_values.reset(values)
         pending: _Pending | None = getattr(request, _PENDING, None)
         if pending is not None and _final_response_shareable(request, response, csrf_used=pending.csrf_used):
-            cache.set(pending.key, pending.entry, pending.lifetime)
+            set_without_reply(pending.key, pending.entry, pending.lifetime)
             _local().set(pending.key, pending.entry, pending.lifetime)
             response[HIT_HEADER] = "miss"
         return response
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any]
+    ) -> None:
+        """Let the view say what it will read (`expect_reads(request, **kwargs)` on its class:
+        `generations_expect`, `shared_value_expect`) before anything reads: the first
+        generations read of a GET, the session's for a signed-in page (UserFirstMiddleware's
+        process_view comes after this one), then brings it all in one round trip."""
+        expect = getattr(getattr(view, "view_class", None), "expect_reads", None)
+        if expect is not None and _request_values.get() is not None:
+            expect(request, **kwargs)
 
 
 # --- shared parts of live pages ---------------------------------------------------------------------
@@ -493,21 +555,63 @@ def shared_value(
     now = time.monotonic()
     kept = _kept_here.get(here)
     if kept is not None and kept[0] > now:
-        return pickle.loads(kept[1])[0]  # noqa: S301  # nosec B301 - pickled by this worker, below
+        return pickle.loads(kept[1])[0]  # noqa: S301  # nosec B301 - pickled by this worker or another, below
     lifetime = _lifetime(timeout)
-    found = None
     if across_workers:
-        parts = [name, *(f"{scope}={value}" for scope, value in here[1:])]
-        key = _VALUE_PREFIX + hashlib.sha256("\n".join(parts).encode()).hexdigest()
-        found = cache.get(key)
-    if found is not None:
-        entry = found
-    else:
-        entry = (compute(),)  # a tuple, so a computed None is kept too
-        if across_workers:
-            cache.set(key, entry, lifetime)
-    _kept_here.keep(here, (now + lifetime, pickle.dumps(entry, pickle.HIGHEST_PROTOCOL)))
-    return entry[0]
+        key = _shared_key(scopes, name)
+        found = _kept_in_redis(key)
+        if found is not None and found[0] == here[1:]:  # computed under the current generations
+            _kept_here.keep(here, (now + lifetime, found[1]))
+            return pickle.loads(found[1])[0]  # noqa: S301  # nosec B301 - the shop's own Redis
+    value = compute()
+    # Pickled once, in a tuple so a computed None is kept too: this worker keeps the pickle and
+    # Redis keeps it beside the generations it was computed under.
+    pickled = pickle.dumps((value,), pickle.HIGHEST_PROTOCOL)
+    if across_workers:
+        set_without_reply(key, (here[1:], pickled), lifetime)
+    _kept_here.keep(here, (now + lifetime, pickled))
+    return value
+
+
+def _shared_key(scopes: Sequence[str], name: str) -> str:
+    """A kept value's Redis key: one per name and scopes, whatever their generations. The value
+    carries the generations it was computed under (`shared_value` uses it only when they are the
+    current ones), so the key is known before the generations are read and the request's first
+    read can bring it (`shared_value_expect`); a new generation's value takes the old one's place."""
+    return _VALUE_PREFIX + hashlib.sha256("\n".join([name, *sorted(scopes)]).encode()).hexdigest()
+
+
+def _kept_in_redis(key: str) -> Any:
+    """What Redis keeps under `key`: from the request's first generations read when it brought it
+    (`shared_value_expect`), else one GET."""
+    values = _request_values.get()
+    found = values.pop(key, _EXPECTED) if values else _EXPECTED
+    return cache.get(key) if found is _EXPECTED else found
+
+
+def set_without_reply(key: str, value: Any, timeout: int) -> None:
+    """`cache.set(key, value, timeout)` without waiting for Redis' answer: the SET goes after
+    `CLIENT REPLY SKIP`, both in one send, and Redis answers neither. For what a page stores on its
+    way out (a public answer, a kept value), whose "OK" nobody reads: waiting for it cost a third
+    of an anonymous product page's Redis CPU and a context switch. A store that fails is lost, as
+    with `IGNORE_EXCEPTIONS`; the next request computes again."""
+    client = getattr(cache, "client", None)
+    if getattr(client, "get_client", None) is None:  # another cache backend (no Redis)
+        cache.set(key, value, timeout)
+        return
+    assert client is not None
+    pool = client.get_client(write=True).connection_pool
+    packed = [("CLIENT", "REPLY", "SKIP"), ("SET", client.make_key(key), client.encode(value), "EX", timeout)]
+    try:
+        connection = pool.get_connection()
+    except RedisError:
+        return
+    try:
+        connection.send_packed_command(connection.pack_commands(packed))
+    except RedisError:
+        connection.disconnect()  # half a command may have gone out: this connection starts afresh
+    finally:
+        pool.release(connection)
 
 
 # The values `shared_value` kept in this worker's memory, by name and generations: when they stop

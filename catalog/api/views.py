@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from catalog import selectors
 from catalog.cache import listing_scopes, product_page_scopes
 from catalog.models import Product
-from common.public_cache import cache_public_response, generations_expect, shared_value
+from common.public_cache import cache_public_response, generations_expect, shared_value, shared_value_expect
 
 from .filters import ProductFilter
 from .serializers import CategoryTreeSerializer, ProductDetailSerializer, ProductListSerializer
@@ -66,9 +66,15 @@ class ProductDetailApi(generics.RetrieveAPIView):
         return selectors.products_for_listing()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # The product's generation comes with the one the client's user is read with.
-        generations_expect(product_page_scopes(request, pk=self.kwargs["pk"]))
+        # The product's generation and its kept answer come with the read of the client's user.
+        scopes = product_page_scopes(request, pk=self.kwargs["pk"])
+        generations_expect(scopes)
+        shared_value_expect(scopes, self._answer_name(request))
         super().initial(request, *args, **kwargs)
+
+    def _answer_name(self, request: Request) -> str:
+        # The host is in the name: image URLs are absolute.
+        return f"catalog:api-product:{self.kwargs['pk']}:{request.build_absolute_uri('/')}"
 
     def get_object(self) -> Product:
         product = selectors.product_for_page(product_id=self.kwargs["pk"])
@@ -77,14 +83,11 @@ class ProductDetailApi(generics.RetrieveAPIView):
         return product
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # The same for every reader: kept until the product (or what every product shows) changes;
-        # the host is in the name, image URLs are absolute. In each worker's memory only: the
-        # answer is one prepared statement away, and Redis' GET and SET on a product's first read
-        # cost a third as much again (README, "Render speed").
-        pk = self.kwargs["pk"]
-        name = f"catalog:api-product:{pk}:{request.build_absolute_uri('/')}"
-        scopes = product_page_scopes(request, pk=pk)
-        data = shared_value(scopes, name, lambda: self._data_or_none(), across_workers=False)
+        # The same for every reader: kept until the product (or what every product shows) changes,
+        # brought from Redis with the request's first read (initial()), so a product another
+        # worker answered costs neither a statement nor a round trip of its own.
+        scopes = product_page_scopes(request, pk=self.kwargs["pk"])
+        data = shared_value(scopes, self._answer_name(request), lambda: self._data_or_none())
         if data is None:
             raise Http404
         return Response(data)

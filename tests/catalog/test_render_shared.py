@@ -403,12 +403,27 @@ def test_the_filter_form_is_kept_per_values_sent_and_read_only_by_its_pages():
     assert product_filter_form(QueryDict("min_price=abc")).errors  # kept with its errors
 
 
+def _waiting_for_an_answer(sent: list[bytes]) -> list[bytes]:
+    """What was sent, less the stores sent without reply (common.public_cache.set_without_reply):
+    the round trips."""
+    return [command for command in sent if not command.startswith(b"*3\r\n$6\r\nCLIENT\r\n$5\r\nREPLY\r\n$4\r\nSKIP")]
+
+
+def _forget_in_this_worker(name_prefix: str) -> None:
+    """Drop this worker's kept values whose name starts so, as if another worker had computed them."""
+    from common.public_cache import _kept_here
+
+    for here in [here for here in _kept_here if str(here[0]).startswith(name_prefix)]:
+        del _kept_here[here]
+
+
 @pytest.mark.parametrize("page", ["listing", "product"])
 def test_a_signed_in_catalogue_page_costs_one_redis_round_trip(client, variant, monkeypatch, page):
     """One read: the session (accounts.sessions: this worker has seen it, so it knows whose it is),
     the kept user's generation and the catalogue's (accounts.middleware.UserFirstMiddleware with
-    generations_prefetch); a product page reads its product live, so a product nobody opened yet
-    costs no more."""
+    generations_prefetch) and, on a product page, the product's generation and its kept rows
+    (expected by the view before the session is read): a product nobody opened yet costs one
+    store more, sent without waiting for an answer."""
     client.force_login(CustomerFactory().user)
     listing = reverse("catalog:product_list") + "?page=1"
     client.get(listing)  # the kept values are in this process's memory now
@@ -418,15 +433,95 @@ def test_a_signed_in_catalogue_page_costs_one_redis_round_trip(client, variant, 
     sent = redis_commands_sent(monkeypatch)
     html = client.get(listing).content.decode()
     assert variant.product.title in html and "Sign out" in html
-    assert len(sent) == 1, sent
-    assert command_name(sent[0]) == b"EVALSHA" and b"django.contrib.sessions" in sent[0]
+    waited = _waiting_for_an_answer(sent)
+    assert len(waited) == 1, sent
+    assert command_name(waited[0]) == b"EVALSHA" and b"django.contrib.sessions" in waited[0]
+    if page == "product":
+        assert f"gen:catalog:product:{variant.product_id}".encode() in waited[0]
+        assert len(sent) == 2  # the product's rows, kept for the next visitor
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_a_product_another_worker_read_costs_its_page_no_statement_and_no_round_trip(
+    client, variant, monkeypatch, signed_in
+):
+    """The product every visitor sees (catalog.cache.product_for_page), kept in Redis by the worker
+    that read it first: another worker's visitor, anonymous on a new URL or signed in, gets it with
+    the request's one generations read, and no statement reads the product."""
+    if signed_in:
+        client.force_login(CustomerFactory().user)
+    page = reverse("catalog:product_detail", args=[variant.product_id])
+    client.get(page + "?first=1")  # computed here and kept in Redis (and the visitor's own values)
+    _forget_in_this_worker("catalog:product-for-page:")
+    sent = redis_commands_sent(monkeypatch)
+    with CaptureQueriesContext(connection) as statements:
+        html = client.get(page + "?second=1").content.decode()
+    assert "Trail Running Shoe" in html and "60.00" in html and "Only" not in html  # 30 in stock
+    assert not [query for query in statements.captured_queries if "catalog_product" in query["sql"]]
+    waited = _waiting_for_an_answer(sent)
+    assert [command_name(command) for command in waited] == [b"EVALSHA"], sent
+    assert b"shared:" in waited[0]
+
+
+def test_a_kept_value_is_one_key_used_only_under_the_generations_it_was_computed_under():
+    """A value kept in Redis carries the generations it was computed under: another worker uses it
+    while they are current, and the value of a new generation takes the old one's key."""
+    from django.core.cache import cache
+
+    from common.public_cache import _shared_key
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"n": len(calls)}
+
+    scope = f"t:stable-{time.time_ns()}"
+    key = _shared_key([scope], "t:stable")
+    assert shared_value([scope], "t:stable", compute) == {"n": 1}
+    computed_under = cache.get(key)[0]
+    _forget_in_this_worker("t:stable")
+    assert shared_value([scope], "t:stable", compute) == {"n": 1}  # from Redis
+    generations_bump([scope])
+    _forget_in_this_worker("t:stable")
+    assert shared_value([scope], "t:stable", compute) == {"n": 2}  # Redis' was of the old generation
+    assert cache.get(key)[0] != computed_under and len(cache.keys(key)) == 1
+
+
+def test_a_store_without_reply_lands_and_leaves_the_connection_in_step(monkeypatch):
+    """`set_without_reply`: one send (CLIENT REPLY SKIP and the SET), no answer waited for; the
+    next command on the same connection gets its own answer; with Redis away, nothing is raised."""
+    from django.core.cache import cache
+    from redis.connection import Connection
+
+    from common.public_cache import set_without_reply
+
+    sent = redis_commands_sent(monkeypatch)
+    set_without_reply("t:no-reply", {"rows": [1, 2]}, 60)
+    assert len(sent) == 1 and b"CLIENT" in sent[0] and b"SKIP" in sent[0] and b"SET" in sent[0]
+    assert _waiting_for_an_answer(sent) == []
+    assert cache.get("t:no-reply") == {"rows": [1, 2]}  # the pool's one connection, in step
+    assert cache.client.get_client(write=True).ping() is True
+    assert cache.ttl("t:no-reply") <= 60
+
+    def away(self, *args, **kwargs):
+        raise ConnectionRefusedError("Redis is away")
+
+    monkeypatch.undo()
+    monkeypatch.setattr(Connection, "_connect", away)
+    cache.client.get_client(write=True).connection_pool.disconnect()
+    try:
+        set_without_reply("t:no-reply-away", 1, 60)  # fails open, as the cache does
+    finally:
+        monkeypatch.undo()
+    assert cache.get("t:no-reply-away") is None
 
 
 def test_a_mobile_clients_product_read_brings_the_products_generation_with_its_users(variant, monkeypatch):
-    """The product API with a bearer token: the client's user and the product's generations in one
-    read (the view expects its product's scope before authentication reads the user's), and
-    nothing more of Redis: the answer is kept in the worker's memory only (a miss here: computed
-    in one statement; the next read of it in this worker, none)."""
+    """The product API with a bearer token: the client's user, the product's generations and its
+    kept answer in one read (the view expects them before authentication reads the user's), and
+    nothing more of Redis but the store of an answer computed (in one statement) for the next
+    reader, sent without reply; the next read of it in this worker or another, no statement."""
     from rest_framework.test import APIClient
     from rest_framework_simplejwt.tokens import AccessToken
 
@@ -436,9 +531,13 @@ def test_a_mobile_clients_product_read_brings_the_products_generation_with_its_u
     sent = redis_commands_sent(monkeypatch)
     response = api.get(reverse("catalog_api:product-detail", args=[variant.product_id]))
     assert response.status_code == 200 and response.json()["title"] == "Trail Running Shoe"
-    commands = [command_name(command) for command in sent]
-    assert commands == [b"EVALSHA"], sent
+    commands = [command_name(command) for command in _waiting_for_an_answer(sent)]
+    assert commands == [b"EVALSHA"] and len(sent) == 2, sent
     with CaptureQueriesContext(connection) as statements:
         again = api.get(reverse("catalog_api:product-detail", args=[variant.product_id]))
     assert again.json() == response.json() and len(statements) == 0  # the user kept too
     assert f"gen:catalog:product:{variant.product_id}".encode() in sent[0]
+    _forget_in_this_worker("catalog:api-product:")
+    with CaptureQueriesContext(connection) as statements:
+        assert api.get(reverse("catalog_api:product-detail", args=[variant.product_id])).json() == response.json()
+    assert len(statements) == 0  # another worker's answer, from Redis
