@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils.decorators import method_decorator
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from catalog import selectors
-from catalog.cache import listing_scopes, product_page_scopes
+from catalog.cache import listing_scopes, product_page_scopes, product_scopes
 from catalog.models import Product
 from common.public_cache import cache_public_response, generations_expect, shared_value, shared_value_expect
 
@@ -55,6 +55,11 @@ class ProductListApi(generics.ListAPIView):
         return self.get_paginated_response(data).data
 
 
+def _answer_name(request: HttpRequest, pk: int) -> str:
+    # The host is in the name: image URLs are absolute.
+    return f"catalog:api-product:{pk}:{request.build_absolute_uri('/')}"
+
+
 @extend_schema(tags=["catalog"], summary="One product with its images and variants")
 @method_decorator(cache_public_response(product_page_scopes), name="dispatch")
 class ProductDetailApi(generics.RetrieveAPIView):
@@ -65,16 +70,13 @@ class ProductDetailApi(generics.RetrieveAPIView):
     def get_queryset(self) -> QuerySet[Product]:
         return selectors.products_for_listing()
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        # The product's generation and its kept answer come with the read of the client's user.
-        scopes = product_page_scopes(request, pk=self.kwargs["pk"])
+    @staticmethod
+    def expect_reads(request: HttpRequest, *, pk: int) -> None:
+        # Called by PublicCacheMiddleware.process_view, as for the product page: the product's
+        # generation and its kept answer come with the request's first read (the token's user).
+        scopes = product_scopes(pk)
         generations_expect(scopes)
-        shared_value_expect(scopes, self._answer_name(request))
-        super().initial(request, *args, **kwargs)
-
-    def _answer_name(self, request: Request) -> str:
-        # The host is in the name: image URLs are absolute.
-        return f"catalog:api-product:{self.kwargs['pk']}:{request.build_absolute_uri('/')}"
+        shared_value_expect(scopes, _answer_name(request, pk))
 
     def get_object(self) -> Product:
         product = selectors.product_for_page(product_id=self.kwargs["pk"])
@@ -84,10 +86,10 @@ class ProductDetailApi(generics.RetrieveAPIView):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # The same for every reader: kept until the product (or what every product shows) changes,
-        # brought from Redis with the request's first read (initial()), so a product another
+        # brought from Redis with the request's first read (expect_reads), so a product another
         # worker answered costs neither a statement nor a round trip of its own.
-        scopes = product_page_scopes(request, pk=self.kwargs["pk"])
-        data = shared_value(scopes, self._answer_name(request), lambda: self._data_or_none())
+        pk = self.kwargs["pk"]
+        data = shared_value(product_scopes(pk), _answer_name(request, pk), lambda: self._data_or_none())
         if data is None:
             raise Http404
         return Response(data)
